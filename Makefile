@@ -1,0 +1,152 @@
+# baton - frame-sync runtime. See README.md.
+#
+#   make                 library + tools           make check        portable Check suites
+#   make check-gpu       suites that need CUDA + NVIDIA Vulkan
+#   make check-sanitize  the portable suites built with ASan + UBSan
+#   make gpu-bundle      fill gpu/ with sm_XX binaries, loader, ICD manifest, run script
+#   make install PREFIX=/usr/local DESTDIR=
+#   make BOARD=<name>    pick the board profile in boards/<name>.board (CUDA arch)
+
+VERSION_MAJOR := 0
+VERSION       := 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BOARD   ?= x86-discrete
+CUDA    ?= /usr/local/cuda
+NVCC    ?= $(CUDA)/bin/nvcc
+CC      ?= gcc
+BUILD   ?= build
+SANITIZE ?=
+
+BOARD_FILE := boards/$(BOARD).board
+ifeq ($(wildcard $(BOARD_FILE)),)
+$(error BOARD=$(BOARD): no profile $(BOARD_FILE); choose one of: $(basename $(notdir $(wildcard boards/*.board))))
+endif
+CUDA_ARCH ?= $(shell sed -n 's/^[[:space:]]*cuda_arch[[:space:]]*=[[:space:]]*\(sm_[0-9a-z]*\).*/\1/p' $(BOARD_FILE) | head -n 1)
+ifeq ($(CUDA_ARCH),)
+$(error $(BOARD_FILE) has no "cuda_arch = sm_NN" line)
+endif
+CUDA_ARCH_NUM := $(subst sm_,,$(CUDA_ARCH))
+
+PKG_CFLAGS := $(shell pkg-config --cflags vulkan libdrm)
+PKG_LIBS   := $(shell pkg-config --libs vulkan libdrm)
+CHECK_LIBS := $(shell pkg-config --libs --static check)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) -Iinclude -Iruntime \
+              -isystem $(CUDA)/include $(PKG_CFLAGS) -MMD -MP \
+              -DBATON_VERSION=\"$(VERSION)\" -DBATON_BOARD=\"$(BOARD)\"
+NVCCFLAGS := -std=c++17 -O2 -g -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
+             -gencode arch=compute_$(CUDA_ARCH_NUM),code=sm_$(CUDA_ARCH_NUM) -Iinclude -Iruntime -MMD -MP
+LDLIBS  := -L$(CUDA)/lib64 -lcudart_static $(PKG_LIBS) -lpng -lstdc++ -ldl -lrt -lpthread -lm
+LDFLAGS ?=
+
+ifneq ($(SANITIZE),)
+BUILD := build/sanitize
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_C   := $(sort $(wildcard runtime/*.c))
+LIB_CU  := $(sort $(wildcard runtime/*.cu))
+LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CU:%.cu=$(BUILD)/%.cu.o)
+LIB_A   := $(BUILD)/libbaton.a
+LIB_SO  := $(BUILD)/libbaton.so.$(VERSION)
+SONAME  := libbaton.so.$(VERSION_MAJOR)
+
+TOOL_SRC := $(sort $(wildcard tools/baton-*.c))
+TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+TOOL_LIB_SRC := $(filter-out tools/baton-%,$(wildcard tools/*.c))
+TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(BUILD)/%.o)
+
+TEST_UTIL_SRC := $(sort $(wildcard tests/util_*.c))
+TEST_UTIL_OBJ := $(TEST_UTIL_SRC:%.c=$(BUILD)/%.o)
+CHECK_SRC := $(sort $(wildcard tests/check_*.c))
+CHECKS    := $(CHECK_SRC:tests/%.c=$(BUILD)/tests/%)
+GPU_SRC   := $(sort $(wildcard tests/gpu_*.c))
+GPU_TESTS := $(GPU_SRC:tests/%.c=$(BUILD)/tests/%)
+PRELOAD_SRC := $(sort $(wildcard tests/preload_*.c))
+PRELOADS  := $(PRELOAD_SRC:tests/%.c=$(BUILD)/tests/%.so)
+
+.PHONY: all lib tools tests check check-gpu check-sanitize gpu-bundle install clean
+all: lib tools
+
+lib: $(LIB_A) $(LIB_SO) $(BUILD)/baton.pc
+tools: $(TOOLS)
+tests: $(CHECKS) $(GPU_TESTS) $(PRELOADS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	ln -sf libbaton.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libbaton.so
+
+$(BUILD)/baton.pc: runtime/baton.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' $< > $@
+
+$(BUILD)/baton-%: $(BUILD)/tools/baton-%.o $(TOOL_LIB_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/preload_%.so: tests/preload_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+
+# The portable suites: run each, report every failure, fail if any failed.
+check: $(CHECKS) $(PRELOADS) $(TOOLS)
+	@BUILD=$(BUILD) tests/run-suites $(CHECKS)
+
+check-gpu: $(GPU_TESTS) $(PRELOADS) $(TOOLS)
+	@BUILD=$(BUILD) tests/run-suites $(GPU_TESTS)
+
+check-sanitize:
+	$(MAKE) SANITIZE=1 check
+
+GPU_DIR := gpu
+gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS)
+	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests
+	cp $(TOOLS) $(GPU_DIR)/
+	cp $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(GPU_DIR)/tests/
+	cp tests/run-suites tools/gpu-run.sh $(GPU_DIR)/
+	cp -L /usr/lib/x86_64-linux-gnu/libvulkan.so.1 $(GPU_DIR)/
+	cp tools/nvidia_icd_egl.json $(GPU_DIR)/
+	@if [ -f /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so ]; then \
+	  mkdir -p $(GPU_DIR)/layers && \
+	  cp /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so $(GPU_DIR)/layers/ && \
+	  sed 's|"library_path": *"[^"]*"|"library_path": "./libVkLayer_khronos_validation.so"|' \
+	    /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json > $(GPU_DIR)/layers/VkLayer_khronos_validation.json; \
+	else echo "note: vulkan-validationlayers not installed; gpu bundle has no validation layer"; fi
+	@du -sh $(GPU_DIR)
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/include/baton $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libbaton.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libbaton.so
+	install -m 644 $(BUILD)/baton.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build $(GPU_DIR)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

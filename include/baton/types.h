@@ -1,0 +1,33 @@
+/* baton/types.h - small plain types shared by several baton headers. */
+#ifndef BATON_TYPES_H
+#define BATON_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the two APIs hand frames to each other. */
+typedef enum baton_sync_mode {
+    BATON_SYNC_AUTO = 0,   /* timeline where the device supports it, else binary */
+    BATON_SYNC_TIMELINE,   /* two timeline semaphores carry the frame number */
+    BATON_SYNC_BINARY,     /* one binary semaphore per slot and direction */
+} baton_sync_mode;
+
+/* Which code does the compute stage (upload + conversion + user kernels). */
+typedef enum baton_compute_mode {
+    BATON_COMPUTE_AUTO = 0, /* CUDA if a CUDA device is usable, else CPU */
+    BATON_COMPUTE_CUDA,
+    BATON_COMPUTE_CPU,      /* no CUDA: CPU conversion, host-side semaphore ops */
+} baton_compute_mode;
+
+const char *baton_sync_mode_name(baton_sync_mode mode);
+const char *baton_compute_mode_name(baton_compute_mode mode);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
