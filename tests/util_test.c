@@ -35,3 +35,9 @@ int test_skip(const char *suite, const char *reason)
     fflush(stdout);
     return 77;
 }
+
+int test_vulkan_required(void)
+{
+    const char *v = getenv("BATON_REQUIRE_VULKAN");
+    return v && v[0] == '1';
+}

@@ -14,4 +14,9 @@ int test_run_suite(Suite *s);
 /* Print "SKIP <suite>: <reason>" and return the skip exit status (77). */
 int test_skip(const char *suite, const char *reason);
 
+
+
+/* 1 when the environment demands that Vulkan-backed suites run (CI sets
+ * BATON_REQUIRE_VULKAN=1 so a broken lavapipe cannot turn into a skip). */
+int test_vulkan_required(void);
 #endif

@@ -1,0 +1,68 @@
+/* baton/context.h - the CUDA device and matching Vulkan device baton runs on.
+ *
+ * A context owns a Vulkan instance, the physical device whose deviceUUID
+ * equals the CUDA device's UUID, a logical device with one queue, and (with
+ * the CUDA compute stage) the CUDA primary context of that device. It also
+ * counts every Vulkan and CUDA object baton creates, so tests can prove the
+ * per-frame path creates none.
+ *
+ * Thread-safety: create/destroy are not thread-safe with respect to other
+ * calls on the same context. Read-only accessors may be called from any
+ * thread. Objects made from a context (pools, pipelines) must be destroyed
+ * before it.
+ */
+#ifndef BATON_CONTEXT_H
+#define BATON_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "baton/caps.h"
+#include "baton/error.h"
+#include "baton/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct baton_context baton_context;
+
+typedef struct baton_context_config {
+    int cuda_device;            /* CUDA ordinal, default 0 */
+    baton_compute_mode compute; /* default AUTO */
+    baton_sync_mode sync;       /* default AUTO */
+    bool validation;            /* enable VK_LAYER_KHRONOS_validation */
+} baton_context_config;
+
+typedef struct baton_object_counters {
+    uint64_t vk_objects_created;   /* vkCreate*, vkAllocate* calls that succeeded */
+    uint64_t cuda_objects_created; /* cudaImport*, cudaMalloc*, streams, events */
+} baton_object_counters;
+
+void baton_context_config_default(baton_context_config *cfg);
+
+/* Probe, choose the compute stage, the Vulkan device (by UUID with CUDA)
+ * and the sync mode, and create the Vulkan device and queue. *out is set
+ * only on success; on failure nothing is left allocated or open.
+ * Errors: BATON_ERR_NO_CUDA_DEVICE (CUDA requested, none usable),
+ * BATON_ERR_NO_VULKAN (no instance or device; the message carries the
+ * headless NVIDIA ICD fix when it applies), BATON_ERR_NO_MATCHING_DEVICE,
+ * BATON_ERR_UNSUPPORTED (requested sync mode impossible), BATON_ERR_VULKAN
+ * or BATON_ERR_CUDA (a call failed, named in the message). */
+baton_status baton_context_create(const baton_context_config *cfg, baton_context **out,
+                                  baton_error *err);
+
+/* Waits for the device to go idle, then destroys everything. NULL is a no-op. */
+void baton_context_destroy(baton_context *ctx);
+
+const baton_caps *baton_context_caps(const baton_context *ctx);
+baton_compute_mode baton_context_compute(const baton_context *ctx);
+baton_sync_mode baton_context_sync(const baton_context *ctx);
+const char *baton_context_device_name(const baton_context *ctx);
+baton_object_counters baton_context_counters(const baton_context *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,127 @@
+/* baton/trace.h - a fixed-size record of what the runtime did, per frame.
+ *
+ * A trace holds two rings, both allocated once by baton_trace_create:
+ *   events: every semaphore wait/signal the runtime issued (the baton_op it
+ *           carried out plus a host timestamp), in issue order;
+ *   spans:  per-frame, per-stage timing (start and end on a common ns clock:
+ *           GPU timestamps from Vulkan queries or CUDA events, or host times
+ *           for the CPU stage, converted by the caller).
+ * When a ring is full the oldest entry is overwritten and counted as dropped.
+ * Recording is O(1) and never allocates, so it is safe in the per-frame path.
+ *
+ * baton_trace_check compares the retained events with the plan of
+ * baton/schedule.h; baton_trace_write_chrome exports a Chrome/Perfetto JSON
+ * trace; baton_trace_print_timeline prints a readable per-frame listing.
+ *
+ * Ownership: the caller owns the trace from create until destroy. Event and
+ * span pointers returned by the getters point into the ring and are valid
+ * until the next record, reset or destroy.
+ * Thread-safety: a trace is single-writer and not thread-safe; all calls on
+ * one trace (recording, reading, checking, exporting) must be serialised by
+ * the caller. Different traces are independent.
+ */
+#ifndef BATON_TRACE_H
+#define BATON_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "baton/error.h"
+#include "baton/schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct baton_trace baton_trace;
+
+/* One recorded semaphore operation. */
+typedef struct baton_trace_event {
+    baton_op op;      /* as issued: frame, stage, kind, sem, value, slot, role */
+    uint64_t host_ns; /* host clock when it was issued (CLOCK_MONOTONIC ns) */
+} baton_trace_event;
+
+/* One stage's work on one frame. */
+typedef struct baton_trace_span {
+    uint64_t frame;
+    uint64_t start_ns; /* common ns clock, see above */
+    uint64_t end_ns;
+    uint8_t stage;     /* baton_stage */
+} baton_trace_span;
+
+/* Allocate a trace with room for capacity_events events (>= 1) and
+ * capacity_frames spans (0 disables spans: each one is counted as dropped).
+ * BATON_ERR_INVALID_ARGUMENT for a NULL out or capacity_events 0,
+ * BATON_ERR_OUT_OF_MEMORY if an allocation fails. *out is NULL on error. */
+baton_status baton_trace_create(uint32_t capacity_events, uint32_t capacity_frames,
+                                baton_trace **out, baton_error *err);
+
+/* Free the trace; NULL is a no-op. */
+void baton_trace_destroy(baton_trace *t);
+
+/* Empty both rings and zero every counter; capacities are kept. */
+void baton_trace_reset(baton_trace *t);
+
+/* Record one issued op with its host time. O(1); a NULL t or op is ignored. */
+void baton_trace_record(baton_trace *t, const baton_op *op, uint64_t host_ns);
+
+/* Record one stage's span of a frame. O(1); a NULL t is ignored. */
+void baton_trace_record_span(baton_trace *t, uint64_t frame, baton_stage stage,
+                             uint64_t start_ns, uint64_t end_ns);
+
+/* Events: retained now, recorded since create/reset, overwritten. For a NULL
+ * t all are 0. Always total == count + dropped. */
+uint32_t baton_trace_count(const baton_trace *t);
+uint64_t baton_trace_total(const baton_trace *t);
+uint64_t baton_trace_dropped(const baton_trace *t);
+uint32_t baton_trace_capacity(const baton_trace *t);
+
+/* Retained event i, 0 = oldest; NULL if i >= count. */
+const baton_trace_event *baton_trace_event_at(const baton_trace *t, uint32_t i);
+
+/* The same four for spans. */
+uint32_t baton_trace_span_count(const baton_trace *t);
+uint64_t baton_trace_span_total(const baton_trace *t);
+uint64_t baton_trace_span_dropped(const baton_trace *t);
+uint32_t baton_trace_span_capacity(const baton_trace *t);
+const baton_trace_span *baton_trace_span_at(const baton_trace *t, uint32_t i);
+
+/* Compare the retained events, oldest first, with the plan of sch.
+ * Recording order must be plan order: the ops of frame n (compute, then
+ * Vulkan), then frame n + 1, ... The plan position of the first retained
+ * event is found from its frame and its place among that frame's ops; when
+ * nothing was dropped it must be its frame's first op. An empty trace
+ * passes. BATON_ERR_MISMATCH with a message naming the first differing
+ * event, e.g. "trace event 37 (retained 5, frame 9): expected \"...\", got
+ * \"...\"" (both in baton_op_describe form), or saying that the first event
+ * has no (or no unique) place in its frame's plan. Ending mid-frame is not
+ * an error: recording may stop anywhere. BATON_ERR_INVALID_ARGUMENT for a
+ * NULL t or an invalid schedule (with validate's message). */
+baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
+                               baton_error *err);
+
+/* Write the trace as Chrome/Perfetto JSON to path (created or truncated):
+ * {"traceEvents":[...]} with thread_name metadata for tid 0 "compute" and
+ * tid 1 "vulkan" (pid 1), one instant event ("ph":"i", tid = stage) per
+ * retained event with args {frame, sem, value, slot}, and one complete event
+ * ("ph":"X") per retained span. Timestamps are the recorded ns clocks
+ * written as microseconds with 3 decimals. BATON_ERR_OS naming fopen and the
+ * errno string if the file cannot be opened, BATON_ERR_IO naming the failing
+ * write or fclose; BATON_ERR_INVALID_ARGUMENT for a NULL t or path. */
+baton_status baton_trace_write_chrome(const baton_trace *t, const char *path,
+                                      baton_error *err);
+
+/* Print the retained events of frames first_frame..last_frame (inclusive) to
+ * f: a header line per frame, one line per op with its host time in
+ * microseconds relative to the first retained event, then that frame's
+ * retained spans with their durations. Frames are those that have retained
+ * events. BATON_ERR_INVALID_ARGUMENT for a NULL t or f, BATON_ERR_IO if a
+ * write fails. */
+baton_status baton_trace_print_timeline(const baton_trace *t, FILE *f, uint64_t first_frame,
+                                        uint64_t last_frame, baton_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,32 @@
+/* context_internal.h - the context's fields, shared by the runtime's rooms. */
+#ifndef BATON_CONTEXT_INTERNAL_H
+#define BATON_CONTEXT_INTERNAL_H
+
+#include <vulkan/vulkan.h>
+
+#include "baton/context.h"
+#include "baton_internal.h"
+
+struct baton_context {
+    baton_caps caps;
+    int vk_index;
+    baton_compute_mode compute;
+    baton_sync_mode sync;
+    bool cuda_set;
+    VkInstance instance;
+    VkPhysicalDevice physical;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkPhysicalDeviceMemoryProperties memory;
+    float timestamp_period_ns;
+    uint32_t timestamp_bits;
+    PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
+    PFN_vkGetMemoryFdKHR get_memory_fd;
+    baton_object_counters counters;
+};
+
+static inline void baton_count_vk(baton_context *ctx) { ctx->counters.vk_objects_created++; }
+static inline void baton_count_cuda(baton_context *ctx) { ctx->counters.cuda_objects_created++; }
+
+#endif

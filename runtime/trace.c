@@ -1,0 +1,353 @@
+/* trace.c - the fixed-size trace rings, the plan check and the exporters.
+ * See baton/trace.h. Only baton_trace_create allocates. */
+#include "baton/trace.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bookkeeping of one ring; the storage lives beside it in baton_trace. */
+typedef struct ring {
+    uint32_t cap, head, count; /* head: slot of the oldest entry */
+    uint64_t total, dropped;
+} ring;
+
+struct baton_trace {
+    ring ev, sp;
+    baton_trace_event *events;
+    baton_trace_span *spans;
+};
+
+#define RING_NONE UINT32_MAX
+
+/* Slot for a new entry (overwriting the oldest when full), or RING_NONE for
+ * a ring of capacity 0. Counts the entry. */
+static uint32_t ring_push(ring *r)
+{
+    r->total++;
+    if (r->cap == 0) {
+        r->dropped++;
+        return RING_NONE;
+    }
+    if (r->count < r->cap)
+        return (uint32_t)(((uint64_t)r->head + r->count++) % r->cap);
+    uint32_t slot = r->head;
+    r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
+    r->dropped++;
+    return slot;
+}
+
+/* Slot of entry i (0 = oldest), or RING_NONE. */
+static uint32_t ring_slot(const ring *r, uint32_t i)
+{
+    return i < r->count ? (uint32_t)(((uint64_t)r->head + i) % r->cap) : RING_NONE;
+}
+
+/* ---- lifetime and recording ---- */
+
+baton_status baton_trace_create(uint32_t capacity_events, uint32_t capacity_frames,
+                                baton_trace **out, baton_error *err)
+{
+    if (!out)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_trace_create: out is NULL");
+    *out = NULL;
+    if (capacity_events == 0)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "baton_trace_create: capacity_events must be at least 1");
+    baton_trace *t = calloc(1, sizeof *t);
+    if (t) {
+        t->events = calloc(capacity_events, sizeof *t->events);
+        t->spans = capacity_frames ? calloc(capacity_frames, sizeof *t->spans) : NULL;
+    }
+    if (!t || !t->events || (capacity_frames && !t->spans)) {
+        baton_trace_destroy(t);
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
+                               "calloc failed for a trace of %" PRIu32 " events and %" PRIu32
+                               " spans", capacity_events, capacity_frames);
+    }
+    t->ev.cap = capacity_events;
+    t->sp.cap = capacity_frames;
+    *out = t;
+    return BATON_OK;
+}
+
+void baton_trace_destroy(baton_trace *t)
+{
+    if (!t)
+        return;
+    free(t->events);
+    free(t->spans);
+    free(t);
+}
+
+static void ring_reset(ring *r)
+{
+    uint32_t cap = r->cap;
+    memset(r, 0, sizeof *r);
+    r->cap = cap;
+}
+
+void baton_trace_reset(baton_trace *t)
+{
+    if (!t)
+        return;
+    ring_reset(&t->ev);
+    ring_reset(&t->sp);
+}
+
+void baton_trace_record(baton_trace *t, const baton_op *op, uint64_t host_ns)
+{
+    if (!t || !op)
+        return;
+    uint32_t slot = ring_push(&t->ev);
+    t->events[slot].op = *op;
+    t->events[slot].host_ns = host_ns;
+}
+
+void baton_trace_record_span(baton_trace *t, uint64_t frame, baton_stage stage,
+                             uint64_t start_ns, uint64_t end_ns)
+{
+    if (!t)
+        return;
+    uint32_t slot = ring_push(&t->sp);
+    if (slot == RING_NONE)
+        return;
+    baton_trace_span s = {.frame = frame, .start_ns = start_ns, .end_ns = end_ns,
+                          .stage = (uint8_t)stage};
+    t->spans[slot] = s;
+}
+
+/* ---- accessors ---- */
+
+uint32_t baton_trace_count(const baton_trace *t) { return t ? t->ev.count : 0; }
+uint64_t baton_trace_total(const baton_trace *t) { return t ? t->ev.total : 0; }
+uint64_t baton_trace_dropped(const baton_trace *t) { return t ? t->ev.dropped : 0; }
+uint32_t baton_trace_capacity(const baton_trace *t) { return t ? t->ev.cap : 0; }
+uint32_t baton_trace_span_count(const baton_trace *t) { return t ? t->sp.count : 0; }
+uint64_t baton_trace_span_total(const baton_trace *t) { return t ? t->sp.total : 0; }
+uint64_t baton_trace_span_dropped(const baton_trace *t) { return t ? t->sp.dropped : 0; }
+uint32_t baton_trace_span_capacity(const baton_trace *t) { return t ? t->sp.cap : 0; }
+
+const baton_trace_event *baton_trace_event_at(const baton_trace *t, uint32_t i)
+{
+    uint32_t slot = t ? ring_slot(&t->ev, i) : RING_NONE;
+    return slot == RING_NONE ? NULL : &t->events[slot];
+}
+
+const baton_trace_span *baton_trace_span_at(const baton_trace *t, uint32_t i)
+{
+    uint32_t slot = t ? ring_slot(&t->sp, i) : RING_NONE;
+    return slot == RING_NONE ? NULL : &t->spans[slot];
+}
+
+/* ---- comparison with the plan ---- */
+
+#define DESC_LEN 128
+
+/* "trace event N (retained i, frame f): expected "...", got "..."". */
+static baton_status mismatch(const baton_trace *t, uint32_t i, uint64_t frame,
+                             const baton_op *want, const baton_op *got, baton_error *err)
+{
+    char w[DESC_LEN], g[DESC_LEN];
+    return baton_error_set(err, BATON_ERR_MISMATCH,
+                           "trace event %" PRIu64 " (retained %" PRIu32 ", frame %" PRIu64
+                           "): expected \"%s\", got \"%s\"",
+                           t->ev.dropped + i, i, frame, baton_op_describe(want, w, sizeof w),
+                           baton_op_describe(got, g, sizeof g));
+}
+
+/* Place of the first retained event among its frame's plan ops in *k. */
+static baton_status locate_first(const baton_trace *t, const baton_op *plan, size_t n,
+                                 size_t *k, baton_error *err)
+{
+    const baton_op *first = &baton_trace_event_at(t, 0)->op;
+    size_t hits = 0;
+    char g[DESC_LEN];
+    for (size_t j = 0; j < n; j++) {
+        if (baton_op_equal(&plan[j], first) && hits++ == 0)
+            *k = j;
+    }
+    if (hits != 1)
+        return baton_error_set(err, BATON_ERR_MISMATCH,
+                               "trace event %" PRIu64 " (retained 0, frame %" PRIu64
+                               "): got \"%s\", which has %s place in its frame's plan",
+                               t->ev.dropped, first->frame,
+                               baton_op_describe(first, g, sizeof g), hits ? "no unique" : "no");
+    if (t->ev.dropped == 0 && *k != 0) /* nothing lost, so it must open its frame */
+        return mismatch(t, 0, first->frame, &plan[0], first, err);
+    return BATON_OK;
+}
+
+baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
+                               baton_error *err)
+{
+    if (!t)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_trace_check: trace is NULL");
+    baton_status st = baton_schedule_validate(sch, err);
+    if (st != BATON_OK || t->ev.count == 0)
+        return st;
+    baton_op plan[BATON_SCHEDULE_MAX_OPS];
+    uint64_t frame = baton_trace_event_at(t, 0)->op.frame;
+    size_t n = baton_schedule_frame_ops(sch, frame, plan), k = 0;
+    st = locate_first(t, plan, n, &k, err);
+    for (uint32_t i = 0; st == BATON_OK && i < t->ev.count; i++, k++) {
+        const baton_op *got = &baton_trace_event_at(t, i)->op;
+        if (k == n) {
+            n = baton_schedule_frame_ops(sch, ++frame, plan);
+            k = 0;
+        }
+        if (n == 0)
+            return baton_error_set(err, BATON_ERR_MISMATCH,
+                                   "trace event %" PRIu64 ": frame %" PRIu64
+                                   " is past the end of the plan", t->ev.dropped + i, frame);
+        if (!baton_op_equal(&plan[k], got))
+            st = mismatch(t, i, frame, &plan[k], got, err);
+    }
+    return st;
+}
+
+/* ---- output helpers ---- */
+
+/* A stream and the errno of its first failed write (0: none yet). */
+typedef struct sink {
+    FILE *f;
+    int err;
+} sink;
+
+__attribute__((format(printf, 2, 3)))
+static void emit(sink *s, const char *fmt, ...)
+{
+    if (s->err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    errno = 0;
+    if (vfprintf(s->f, fmt, ap) < 0)
+        s->err = errno ? errno : EIO;
+    va_end(ap);
+}
+
+/* ns as microseconds with 3 decimals, exactly: "12345.678". */
+#define US_FMT "%" PRIu64 ".%03u"
+#define US_ARGS(ns) (uint64_t)((ns) / 1000u), (unsigned)((ns) % 1000u)
+
+static const char *kind_name(uint8_t kind)
+{
+    return kind == BATON_OP_WAIT ? "wait" : kind == BATON_OP_SIGNAL ? "signal" : "unknown";
+}
+
+/* ---- Chrome / Perfetto JSON ---- */
+
+static void chrome_event(sink *s, const baton_trace_event *e)
+{
+    const baton_op *o = &e->op;
+    emit(s, ",\n{\"name\":\"%s %s\",\"cat\":\"sync\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" US_FMT
+            ",\"pid\":1,\"tid\":%u,\"args\":{\"frame\":%" PRIu64 ",\"sem\":%" PRIu32
+            ",\"value\":%" PRIu64 ",\"slot\":%u}}",
+         kind_name(o->kind), baton_sem_role_name((baton_sem_role)o->role), US_ARGS(e->host_ns),
+         (unsigned)o->stage, o->frame, o->sem, o->value, (unsigned)o->slot);
+}
+
+static void chrome_span(sink *s, const baton_trace_span *sp)
+{
+    uint64_t dur = sp->end_ns >= sp->start_ns ? sp->end_ns - sp->start_ns : 0;
+    emit(s, ",\n{\"name\":\"frame %" PRIu64 "\",\"cat\":\"frame\",\"ph\":\"X\",\"ts\":" US_FMT
+            ",\"dur\":" US_FMT ",\"pid\":1,\"tid\":%u,\"args\":{\"frame\":%" PRIu64 "}}",
+         sp->frame, US_ARGS(sp->start_ns), US_ARGS(dur), (unsigned)sp->stage, sp->frame);
+}
+
+static void chrome_body(sink *s, const baton_trace *t)
+{
+    emit(s, "{\"traceEvents\":[\n");
+    for (unsigned tid = 0; tid < 2; tid++)
+        emit(s, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+                "\"args\":{\"name\":\"%s\"}}", tid ? ",\n" : "", tid,
+             baton_stage_name((baton_stage)tid));
+    for (uint32_t i = 0; i < t->ev.count; i++)
+        chrome_event(s, baton_trace_event_at(t, i));
+    for (uint32_t i = 0; i < t->sp.count; i++)
+        chrome_span(s, baton_trace_span_at(t, i));
+    emit(s, "\n],\"displayTimeUnit\":\"ns\"}\n");
+}
+
+baton_status baton_trace_write_chrome(const baton_trace *t, const char *path, baton_error *err)
+{
+    if (!t || !path)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "baton_trace_write_chrome: %s is NULL", t ? "path" : "trace");
+    sink s = {.f = fopen(path, "w")};
+    if (!s.f)
+        return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\") failed: %s", path,
+                               strerror(errno));
+    chrome_body(&s, t);
+    int write_err = s.err;
+    if (fclose(s.f) != 0 && !write_err)
+        return baton_error_set(err, BATON_ERR_IO, "fclose(\"%s\") failed: %s", path,
+                               strerror(errno));
+    if (write_err)
+        return baton_error_set(err, BATON_ERR_IO, "fprintf(\"%s\") failed: %s", path,
+                               strerror(write_err));
+    return BATON_OK;
+}
+
+/* ---- readable timeline ---- */
+
+/* "+12.345 us" or "-0.500 us": ns - base as signed microseconds. */
+static void emit_rel(sink *s, uint64_t ns, uint64_t base)
+{
+    uint64_t d = ns >= base ? ns - base : base - ns;
+    emit(s, "%c" US_FMT " us", ns >= base ? '+' : '-', US_ARGS(d));
+}
+
+static void timeline_spans(sink *s, const baton_trace *t, uint64_t frame, uint64_t base)
+{
+    for (uint32_t i = 0; i < t->sp.count; i++) {
+        const baton_trace_span *sp = baton_trace_span_at(t, i);
+        if (sp->frame != frame)
+            continue;
+        uint64_t dur = sp->end_ns >= sp->start_ns ? sp->end_ns - sp->start_ns : 0;
+        emit(s, "  %-7s span  start ", baton_stage_name((baton_stage)sp->stage));
+        emit_rel(s, sp->start_ns, base);
+        emit(s, "  duration " US_FMT " us\n", US_ARGS(dur));
+    }
+}
+
+static void timeline_body(sink *s, const baton_trace *t, uint64_t first, uint64_t last)
+{
+    uint64_t base = t->ev.count ? baton_trace_event_at(t, 0)->host_ns : 0;
+    char d[DESC_LEN];
+    for (uint32_t i = 0; i < t->ev.count; i++) {
+        const baton_trace_event *e = baton_trace_event_at(t, i);
+        uint64_t f = e->op.frame;
+        int in = f >= first && f <= last;
+        int opens = i == 0 || baton_trace_event_at(t, i - 1)->op.frame != f;
+        int closes = i + 1 == t->ev.count || baton_trace_event_at(t, i + 1)->op.frame != f;
+        if (in && opens)
+            emit(s, "frame %" PRIu64 " (slot %u)\n", f, (unsigned)e->op.slot);
+        if (in) {
+            emit(s, "  ");
+            emit_rel(s, e->host_ns, base);
+            emit(s, "  %s\n", baton_op_describe(&e->op, d, sizeof d));
+        }
+        if (in && closes)
+            timeline_spans(s, t, f, base);
+    }
+}
+
+baton_status baton_trace_print_timeline(const baton_trace *t, FILE *f, uint64_t first_frame,
+                                        uint64_t last_frame, baton_error *err)
+{
+    if (!t || !f)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "baton_trace_print_timeline: %s is NULL", t ? "stream" : "trace");
+    sink s = {.f = f};
+    timeline_body(&s, t, first_frame, last_frame);
+    if (!s.err && fflush(f) != 0)
+        s.err = errno ? errno : EIO;
+    if (s.err)
+        return baton_error_set(err, BATON_ERR_IO, "fprintf to the timeline stream failed: %s",
+                               strerror(s.err));
+    return BATON_OK;
+}
