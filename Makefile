@@ -111,7 +111,7 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/tests/preload_%.so: tests/preload_%.c
+$(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 

@@ -32,6 +32,7 @@ static baton_status pick_physical(baton_context *ctx, baton_error *err)
         if (memcmp(id.deviceUUID, want, BATON_UUID_SIZE) == 0) {
             ctx->physical = pds[i];
             ctx->timestamp_period_ns = p.properties.limits.timestampPeriod;
+            ctx->cpu_device = p.properties.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
             return BATON_OK;
         }
     }

@@ -21,6 +21,7 @@ struct baton_context {
     VkPhysicalDeviceMemoryProperties memory;
     float timestamp_period_ns;
     uint32_t timestamp_bits;
+    bool cpu_device;          /* a CPU implementation (lavapipe) */
     PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
     PFN_vkGetMemoryFdKHR get_memory_fd;
     baton_object_counters counters;

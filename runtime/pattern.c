@@ -3,6 +3,7 @@
 #include "baton/pattern.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define CODE_BITS 64u
 
@@ -22,26 +23,72 @@ static code_layout layout_for(uint32_t width)
     return l;
 }
 
-/* -1 if pixel (x, y) lies outside the frame code, else its bit (0 or 1). */
-static int code_bit(const code_layout *l, uint64_t frame, uint32_t x, uint32_t y)
+/* The gradient is written row by row from small periodic tables (ramps,
+ * below), CHUNK pixels at a time, so no per-pixel division and no table
+ * that grows with the width; the code blocks are stamped over the top-left
+ * corner afterwards. */
+#define CHUNK 512u
+
+/* A ramp: the sequence v(c) = base + step * ((c mod 2^32) % period) of a
+ * uint32 counter c, mod 256, tabulated for k = 0 .. period + CHUNK - 1 so
+ * that any run of up to CHUNK consecutive counters that does not pass 2^32
+ * is one slice of the table. */
+typedef struct ramp {
+    uint32_t period; /* at most 256 */
+    uint8_t tab[256u + CHUNK];
+} ramp;
+
+/* A place in a ramp: the counter and its remainder mod the period. */
+typedef struct ramp_pos {
+    uint32_t c, phase;
+} ramp_pos;
+
+static void ramp_init(ramp *r, uint32_t base, uint32_t step, uint32_t period)
 {
-    uint32_t bx = x / l->side, by = y / l->side;
-    if (bx >= l->per_row || by >= CODE_BITS)
-        return -1;
-    uint32_t k = by * l->per_row + bx;
-    if (k >= CODE_BITS)
-        return -1;
-    return (int)((frame >> (CODE_BITS - 1u - k)) & 1u);
+    r->period = period;
+    uint32_t v = 0;
+    for (uint32_t k = 0; k < period + CHUNK; k++) {
+        r->tab[k] = (uint8_t)(base + step * v);
+        if (++v == period)
+            v = 0;
+    }
 }
 
-static uint8_t luma(uint32_t x, uint32_t y, uint32_t f)
+static ramp_pos ramp_at(const ramp *r, uint32_t c)
 {
-    return (uint8_t)(16u + (x + y + f) % 220u);
+    ramp_pos p = {c, c % r->period};
+    return p;
 }
 
-static uint8_t chroma_u(uint32_t cx, uint32_t f)
+/* The n (<= CHUNK) values from *p on, advancing *p by n: a slice of the
+ * table, or a copy in scratch (CHUNK bytes) when the counter wraps past
+ * 2^32 inside the run, where the remainder restarts at 0. */
+static const uint8_t *ramp_take(const ramp *r, ramp_pos *p, uint32_t n, uint8_t *scratch)
 {
-    return (uint8_t)(16u + (cx + 3u * f) % 224u);
+    const uint8_t *run = r->tab + p->phase;
+    uint32_t to_wrap = 0u - p->c; /* counters left before 2^32 (0: c is 0) */
+    if (to_wrap != 0u && to_wrap < n) {
+        memcpy(scratch, run, to_wrap);
+        memcpy(scratch + to_wrap, r->tab, n - to_wrap);
+        run = scratch;
+    }
+    p->c += n;
+    if (p->c < n) { /* wrapped, or reached 2^32 exactly */
+        p->phase = p->c % r->period;
+    } else {
+        p->phase += n;
+        while (p->phase >= r->period)
+            p->phase -= r->period;
+    }
+    return run;
+}
+
+/* The YUV gradient (baton/pattern.h): Y = 16 + (x + y + f) % 220,
+ * U = 16 + (cx + 3f) % 224, V = 16 + (2 cy + 5f) % 224, in uint32. */
+static void yuv_ramps(ramp *luma, ramp *chroma)
+{
+    ramp_init(luma, 16u, 1u, 220u);
+    ramp_init(chroma, 16u, 1u, 224u);
 }
 
 static uint8_t chroma_v(uint32_t cy, uint32_t f)
@@ -49,95 +96,201 @@ static uint8_t chroma_v(uint32_t cy, uint32_t f)
     return (uint8_t)(16u + (2u * cy + 5u * f) % 224u);
 }
 
-/* Luma of pixel (x, y): the code's black/white, else the gradient. */
-static uint8_t pattern_y(const code_layout *l, uint64_t frame, uint32_t x, uint32_t y)
+/* n / 2 pixel pairs of 4:2:2 from the luma of n pixels (ys) and the U of
+ * the same pixels (us, read at the even ones, which hold the samples).
+ * Inlined, so that a constant n gives the compiler a loop to vectorize. */
+static inline void put_422(uint8_t *restrict o, const uint8_t *restrict ys,
+                           const uint8_t *restrict us, uint8_t v, size_t n, int y_first)
 {
-    int b = code_bit(l, frame, x, y);
-    if (b >= 0)
-        return b ? 235u : 16u;
-    return luma(x, y, (uint32_t)frame);
-}
-
-/* Chroma of the sample held by pixel (cx, cy): neutral inside the code. */
-static void pattern_uv(const code_layout *l, uint64_t frame, uint32_t cx, uint32_t cy,
-                       uint8_t *u, uint8_t *v)
-{
-    if (code_bit(l, frame, cx, cy) >= 0) {
-        *u = 128u;
-        *v = 128u;
+    if (y_first) {
+        for (size_t i = 0; i < n; i += 2u) {
+            o[2u * i] = ys[i];
+            o[2u * i + 1u] = us[i];
+            o[2u * i + 2u] = ys[i + 1u];
+            o[2u * i + 3u] = v;
+        }
     } else {
-        *u = chroma_u(cx, (uint32_t)frame);
-        *v = chroma_v(cy, (uint32_t)frame);
+        for (size_t i = 0; i < n; i += 2u) {
+            o[2u * i] = us[i];
+            o[2u * i + 1u] = ys[i];
+            o[2u * i + 2u] = v;
+            o[2u * i + 3u] = ys[i + 1u];
+        }
     }
 }
 
 /* YUYV (y_first = 1: Y0 U Y1 V) or UYVY (y_first = 0: U Y0 V Y1). */
-static void fill_422(uint8_t *dst, uint32_t width, uint32_t height, uint64_t frame,
-                     int y_first, const code_layout *l)
+static void fill_422(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f, int y_first)
 {
+    ramp luma, chroma;
+    uint8_t ybuf[CHUNK], ubuf[CHUNK];
+    yuv_ramps(&luma, &chroma);
+    const ramp_pos u_start = ramp_at(&chroma, 3u * f);
     for (uint32_t y = 0; y < height; y++) {
-        uint8_t *row = dst + (size_t)y * width * 2u;
-        for (uint32_t x = 0; x < width; x += 2u) {
-            uint8_t *p = row + (size_t)x * 2u;
-            uint8_t u, v;
-            pattern_uv(l, frame, x, y, &u, &v);
-            uint8_t y0 = pattern_y(l, frame, x, y), y1 = pattern_y(l, frame, x + 1u, y);
-            if (y_first) {
-                p[0] = y0; p[1] = u; p[2] = y1; p[3] = v;
-            } else {
-                p[0] = u; p[1] = y0; p[2] = v; p[3] = y1;
-            }
+        uint8_t *o = dst + (size_t)y * width * 2u;
+        ramp_pos yp = ramp_at(&luma, y + f), up = u_start;
+        uint8_t v = chroma_v(y, f);
+        for (uint32_t left = width, n; left > 0; left -= n, o += 2u * n) {
+            n = left < CHUNK ? left : CHUNK;
+            const uint8_t *ys = ramp_take(&luma, &yp, n, ybuf);
+            const uint8_t *us = ramp_take(&chroma, &up, n, ubuf);
+            if (n == CHUNK)
+                put_422(o, ys, us, v, CHUNK, y_first);
+            else
+                put_422(o, ys, us, v, n, y_first);
         }
     }
 }
 
-static void fill_nv12(uint8_t *dst, uint32_t width, uint32_t height, uint64_t frame,
-                      const code_layout *l)
+/* n / 2 NV12 chroma pairs: U of n pixels (read at the even ones), then V. */
+static inline void put_uv(uint8_t *restrict o, const uint8_t *restrict us, uint8_t v, size_t n)
 {
+    for (size_t i = 0; i < n; i += 2u) {
+        o[i] = us[i];
+        o[i + 1u] = v;
+    }
+}
+
+static void fill_nv12(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f)
+{
+    ramp luma, chroma;
+    uint8_t buf[CHUNK];
+    yuv_ramps(&luma, &chroma);
     for (uint32_t y = 0; y < height; y++) {
-        uint8_t *row = dst + (size_t)y * width;
-        for (uint32_t x = 0; x < width; x++)
-            row[x] = pattern_y(l, frame, x, y);
+        uint8_t *o = dst + (size_t)y * width;
+        ramp_pos yp = ramp_at(&luma, y + f);
+        for (uint32_t left = width, n; left > 0; left -= n, o += n) {
+            n = left < CHUNK ? left : CHUNK;
+            memcpy(o, ramp_take(&luma, &yp, n, buf), n);
+        }
     }
     uint8_t *uv = dst + (size_t)width * height;
+    const ramp_pos u_start = ramp_at(&chroma, 3u * f);
     for (uint32_t cy = 0; cy < height / 2u; cy++) {
-        uint8_t *row = uv + (size_t)cy * width;
-        for (uint32_t x = 0; x < width; x += 2u)
-            pattern_uv(l, frame, x, cy * 2u, &row[x], &row[x + 1u]);
-    }
-}
-
-static void fill_grey8(uint8_t *dst, uint32_t width, uint32_t height, uint64_t frame,
-                       const code_layout *l)
-{
-    for (uint32_t y = 0; y < height; y++) {
-        uint8_t *row = dst + (size_t)y * width;
-        for (uint32_t x = 0; x < width; x++) {
-            int b = code_bit(l, frame, x, y);
-            row[x] = b >= 0 ? (b ? 235u : 16u) : (uint8_t)(x + y + (uint32_t)frame);
+        uint8_t *o = uv + (size_t)cy * width;
+        ramp_pos up = u_start;
+        uint8_t v = chroma_v(cy * 2u, f);
+        for (uint32_t left = width, n; left > 0; left -= n, o += n) {
+            n = left < CHUNK ? left : CHUNK;
+            const uint8_t *us = ramp_take(&chroma, &up, n, buf);
+            if (n == CHUNK)
+                put_uv(o, us, v, CHUNK);
+            else
+                put_uv(o, us, v, n);
         }
     }
 }
 
-/* RGB24 (bpp 3) or RGBA8 (bpp 4, A = 255). */
-static void fill_rgb(uint8_t *dst, uint32_t width, uint32_t height, uint64_t frame,
-                     unsigned bpp, const code_layout *l)
+/* GREY8: Y = x + y + f (mod 256). */
+static void fill_grey8(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f)
 {
-    uint32_t f = (uint32_t)frame;
+    ramp grey;
+    uint8_t buf[CHUNK];
+    ramp_init(&grey, 0u, 1u, 256u);
     for (uint32_t y = 0; y < height; y++) {
-        for (uint32_t x = 0; x < width; x++) {
-            uint8_t *p = dst + ((size_t)y * width + x) * bpp;
-            int b = code_bit(l, frame, x, y);
-            if (b >= 0) {
-                p[0] = p[1] = p[2] = b ? 255u : 0u;
-            } else {
-                p[0] = (uint8_t)(x + y + f);
-                p[1] = (uint8_t)(2u * x + 3u * f);
-                p[2] = (uint8_t)(2u * y + 5u * f);
-            }
-            if (bpp == 4u)
-                p[3] = 255u;
+        uint8_t *o = dst + (size_t)y * width;
+        ramp_pos p = ramp_at(&grey, y + f);
+        for (uint32_t left = width, n; left > 0; left -= n, o += n) {
+            n = left < CHUNK ? left : CHUNK;
+            memcpy(o, ramp_take(&grey, &p, n, buf), n);
         }
+    }
+}
+
+/* n RGB24 (bpp 3) or RGBA8 (bpp 4, A = 255) pixels from their R and G. */
+static inline void put_rgb(uint8_t *restrict o, const uint8_t *restrict rs,
+                           const uint8_t *restrict gs, uint8_t b, size_t n, unsigned bpp)
+{
+    if (bpp == 4u) {
+        for (size_t i = 0; i < n; i++) {
+            o[4u * i] = rs[i];
+            o[4u * i + 1u] = gs[i];
+            o[4u * i + 2u] = b;
+            o[4u * i + 3u] = 255u;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            o[3u * i] = rs[i];
+            o[3u * i + 1u] = gs[i];
+            o[3u * i + 2u] = b;
+        }
+    }
+}
+
+/* RGB24 (bpp 3) or RGBA8 (bpp 4): R = x + y + f, G = 2x + 3f, B = 2y + 5f
+ * (mod 256). */
+static void fill_rgb(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f, unsigned bpp)
+{
+    ramp red, green;
+    uint8_t rbuf[CHUNK], gbuf[CHUNK];
+    ramp_init(&red, 0u, 1u, 256u);
+    ramp_init(&green, 3u * f, 2u, 128u);
+    for (uint32_t y = 0; y < height; y++) {
+        uint8_t *o = dst + (size_t)y * width * bpp;
+        ramp_pos rp = ramp_at(&red, y + f), gp = ramp_at(&green, 0u);
+        uint8_t b = (uint8_t)(2u * y + 5u * f);
+        for (uint32_t left = width, n; left > 0; left -= n, o += (size_t)n * bpp) {
+            n = left < CHUNK ? left : CHUNK;
+            const uint8_t *rs = ramp_take(&red, &rp, n, rbuf);
+            const uint8_t *gs = ramp_take(&green, &gp, n, gbuf);
+            if (n == CHUNK)
+                put_rgb(o, rs, gs, b, CHUNK, bpp);
+            else
+                put_rgb(o, rs, gs, b, n, bpp);
+        }
+    }
+}
+
+/* Pixels x0 .. x0 + side - 1 of row y as a code block of the given bit:
+ * Y = 235 or 16 with U = V = 128 (YUV), Y = 235 or 16 (GREY8),
+ * R = G = B = 255 or 0 (RGB; A stays 255). */
+static void stamp_span(baton_format fmt, uint8_t *dst, uint32_t width, uint32_t height,
+                       uint32_t x0, uint32_t y, uint32_t side, int bit)
+{
+    uint8_t luma = bit ? 235u : 16u, rgb = bit ? 255u : 0u;
+    switch (fmt) {
+    case BATON_FORMAT_YUYV:
+    case BATON_FORMAT_UYVY: {
+        uint8_t *p = dst + ((size_t)y * width + x0) * 2u;
+        int y_first = fmt == BATON_FORMAT_YUYV;
+        for (uint32_t i = 0; i < side * 2u; i++)
+            p[i] = (i % 2u == 0u) == y_first ? luma : 128u;
+        break;
+    }
+    case BATON_FORMAT_NV12:
+        memset(dst + (size_t)y * width + x0, luma, side);
+        if (y % 2u == 0u)
+            memset(dst + (size_t)width * height + (size_t)(y / 2u) * width + x0, 128, side);
+        break;
+    case BATON_FORMAT_GREY8:
+        memset(dst + (size_t)y * width + x0, luma, side);
+        break;
+    case BATON_FORMAT_RGB24:
+        memset(dst + ((size_t)y * width + x0) * 3u, rgb, (size_t)side * 3u);
+        break;
+    case BATON_FORMAT_RGBA8:
+        for (uint32_t i = 0; i < side; i++)
+            memset(dst + ((size_t)y * width + x0 + i) * 4u, rgb, 3u);
+        break;
+    default: break;
+    }
+}
+
+/* The frame code over the top-left corner, clipped to the frame's height
+ * (blocks are never wider than the frame: per_row * side <= width). */
+static void stamp_code(baton_format fmt, uint8_t *dst, uint32_t width, uint32_t height,
+                       uint64_t frame, const code_layout *l)
+{
+    if (l->per_row == 0u)
+        return;
+    for (uint32_t k = 0; k < CODE_BITS; k++) {
+        uint32_t x0 = (k % l->per_row) * l->side, y0 = (k / l->per_row) * l->side;
+        if (y0 >= height)
+            break;
+        uint32_t y1 = height - y0 < l->side ? height : y0 + l->side;
+        int bit = (int)((frame >> (CODE_BITS - 1u - k)) & 1u);
+        for (uint32_t y = y0; y < y1; y++)
+            stamp_span(fmt, dst, width, height, x0, y, l->side, bit);
     }
 }
 
@@ -146,16 +299,18 @@ void baton_pattern_fill(baton_format fmt, uint32_t width, uint32_t height, uint6
 {
     if (!dst || baton_format_frame_size(fmt, width, height) == 0)
         return;
-    code_layout l = layout_for(width);
+    uint32_t f = (uint32_t)frame;
     switch (fmt) {
-    case BATON_FORMAT_YUYV: fill_422(dst, width, height, frame, 1, &l); break;
-    case BATON_FORMAT_UYVY: fill_422(dst, width, height, frame, 0, &l); break;
-    case BATON_FORMAT_NV12: fill_nv12(dst, width, height, frame, &l); break;
-    case BATON_FORMAT_GREY8: fill_grey8(dst, width, height, frame, &l); break;
-    case BATON_FORMAT_RGB24: fill_rgb(dst, width, height, frame, 3u, &l); break;
-    case BATON_FORMAT_RGBA8: fill_rgb(dst, width, height, frame, 4u, &l); break;
-    default: break;
+    case BATON_FORMAT_YUYV: fill_422(dst, width, height, f, 1); break;
+    case BATON_FORMAT_UYVY: fill_422(dst, width, height, f, 0); break;
+    case BATON_FORMAT_NV12: fill_nv12(dst, width, height, f); break;
+    case BATON_FORMAT_GREY8: fill_grey8(dst, width, height, f); break;
+    case BATON_FORMAT_RGB24: fill_rgb(dst, width, height, f, 3u); break;
+    case BATON_FORMAT_RGBA8: fill_rgb(dst, width, height, f, 4u); break;
+    default: return;
     }
+    code_layout l = layout_for(width);
+    stamp_code(fmt, dst, width, height, frame, &l);
 }
 
 baton_status baton_pattern_decode_frame(const uint8_t *rgba, uint32_t width, uint32_t height,

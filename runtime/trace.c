@@ -1,6 +1,7 @@
 /* trace.c - the fixed-size trace rings, the plan check and the exporters.
  * See baton/trace.h. Only baton_trace_create allocates. */
 #include "baton/trace.h"
+#include "trace_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -117,6 +118,17 @@ void baton_trace_record_span(baton_trace *t, uint64_t frame, baton_stage stage,
     baton_trace_span s = {.frame = frame, .start_ns = start_ns, .end_ns = end_ns,
                           .stage = (uint8_t)stage};
     t->spans[slot] = s;
+}
+
+void baton_trace_restore_dropped(baton_trace *t, uint64_t events_dropped,
+                                 uint64_t spans_dropped)
+{
+    if (!t)
+        return;
+    t->ev.dropped = events_dropped;
+    t->ev.total = t->ev.count + events_dropped;
+    t->sp.dropped = spans_dropped;
+    t->sp.total = t->sp.count + spans_dropped;
 }
 
 /* ---- accessors ---- */

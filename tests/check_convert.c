@@ -7,70 +7,11 @@
 
 #include "baton/convert.h"
 #include "baton/format.h"
+#include "util_reference.h"
 #include "util_test.h"
 
 #define PAD 12u          /* bytes of padding after each destination row */
 #define SENTINEL 0xA5u
-
-/* ---- independent reference -------------------------------------------- */
-
-static uint8_t ref_clamp(double v)
-{
-    double r = floor(v + 0.5);
-    if (r < 0.0)
-        return 0;
-    if (r > 255.0)
-        return 255;
-    return (uint8_t)r;
-}
-
-/* BT.601 limited range, the textbook floating-point definition. */
-static void ref_yuv(int y, int u, int v, uint8_t out[4])
-{
-    double yy = 1.164 * (y - 16), d = u - 128, e = v - 128;
-    out[0] = ref_clamp(yy + 1.596 * e);
-    out[1] = ref_clamp(yy - 0.391 * d - 0.813 * e);
-    out[2] = ref_clamp(yy + 2.018 * d);
-    out[3] = 255;
-}
-
-/* Pixel (x, y) of a packed frame, indexed from the format definitions:
- * 4:2:2 as macropixels of 4 bytes, NV12 as a half-size interleaved plane. */
-static void ref_pixel(baton_format fmt, const uint8_t *src, uint32_t w, uint32_t h, uint32_t x,
-                      uint32_t y, uint8_t out[4])
-{
-    size_t i = (size_t)y * w + x;
-    switch (fmt) {
-    case BATON_FORMAT_YUYV: {
-        const uint8_t *m = src + 4u * ((size_t)y * (w / 2u) + x / 2u);
-        ref_yuv(x % 2u ? m[2] : m[0], m[1], m[3], out);
-        break;
-    }
-    case BATON_FORMAT_UYVY: {
-        const uint8_t *m = src + 4u * ((size_t)y * (w / 2u) + x / 2u);
-        ref_yuv(x % 2u ? m[3] : m[1], m[0], m[2], out);
-        break;
-    }
-    case BATON_FORMAT_NV12: {
-        const uint8_t *c = src + (size_t)w * h + 2u * ((size_t)(y / 2u) * (w / 2u) + x / 2u);
-        ref_yuv(src[i], c[0], c[1], out);
-        break;
-    }
-    case BATON_FORMAT_GREY8:
-        out[0] = out[1] = out[2] = src[i];
-        out[3] = 255;
-        break;
-    case BATON_FORMAT_RGB24:
-        memcpy(out, src + 3u * i, 3);
-        out[3] = 255;
-        break;
-    case BATON_FORMAT_RGBA8:
-        memcpy(out, src + 4u * i, 4);
-        break;
-    default:
-        ck_abort_msg("bad format %d", (int)fmt);
-    }
-}
 
 /* Set pixel (x, y) of a YUV frame to Y, and its chroma sample to U, V. */
 static void put_yuv(baton_format fmt, uint8_t *src, uint32_t w, uint32_t h, uint32_t x,

@@ -120,6 +120,62 @@ baton_status baton_trace_write_chrome(const baton_trace *t, const char *path,
 baton_status baton_trace_print_timeline(const baton_trace *t, FILE *f, uint64_t first_frame,
                                         uint64_t last_frame, baton_error *err);
 
+/* ---- trace files (runtime/trace_file.c) ----
+ *
+ * A trace file keeps a recorded trace and the plan it must match, so a run
+ * can save it and a later process (baton-trace) can check or export it.
+ * Every field is fixed-width little-endian, written field by field (never a
+ * struct dump), so files move between machines. Version 1 layout:
+ *
+ *   offset  size  field
+ *        0     8  magic "BATONTRC"
+ *        8     4  version (1)
+ *       12     4  header size in bytes (72)
+ *       16     4  event record size (32)
+ *       20     4  span record size (32)
+ *       24     4  schedule slots (2..4)
+ *       28     4  schedule sync mode (1 timeline, 2 binary)
+ *       32     8  events recorded (total)
+ *       40     8  events overwritten (dropped)
+ *       48     8  spans recorded (total)
+ *       56     8  spans overwritten or not kept (dropped)
+ *       64     4  E, events retained (total == E + dropped)
+ *       68     4  P, spans retained (total == P + dropped)
+ *       72  32*E  events, oldest first: frame u64, value u64, host_ns u64,
+ *                 sem u32, slot u8, stage u8, kind u8, role u8
+ *          32*P  spans, oldest first: frame u64, start_ns u64, end_ns u64,
+ *                 stage u8, 7 zero bytes
+ * The file ends after the last span. There is no checksum: a file whose op
+ * fields were altered loads, and baton_trace_check then names the frame. */
+
+/* Write t (its retained events and spans and its counters) and the plan sch
+ * to path (created or truncated). BATON_ERR_INVALID_ARGUMENT for a NULL t,
+ * sch or path, or an invalid schedule (with validate's message);
+ * BATON_ERR_OS naming fopen and the errno string if path cannot be opened;
+ * BATON_ERR_IO naming the failing write or fclose (the file may then be
+ * partial: loading it reports the truncation). The trace is not changed. */
+baton_status baton_trace_save(const baton_trace *t, const baton_schedule *sch,
+                              const char *path, baton_error *err);
+
+/* Read a trace file written by baton_trace_save. On success *out is a new
+ * trace (the caller destroys it) whose event capacity is the file's
+ * retained event count (at least 1) and whose span capacity is its retained
+ * span count, holding the same events and spans in the same order with the
+ * same total and dropped counters, so baton_trace_check of a trace saved
+ * after its ring wrapped still works; *sch (if sch is non-NULL) is the plan
+ * stored in the file. BATON_ERR_PARSE for a malformed file, with a message
+ * that names the file and the byte offset: a wrong magic, an unsupported
+ * version, header or record sizes other than version 1's, an invalid
+ * schedule, counters that disagree (total != retained + dropped), counts
+ * larger than the file, a file that ends early ("truncated at offset N"),
+ * non-zero reserved bytes, or data after the last span.
+ * BATON_ERR_INVALID_ARGUMENT for a NULL path or out; BATON_ERR_OS naming
+ * fopen if the file cannot be opened; BATON_ERR_IO if a read fails;
+ * BATON_ERR_OUT_OF_MEMORY if the trace cannot be allocated. On error *out
+ * is NULL, *sch is unchanged, and no file stays open. */
+baton_status baton_trace_load(const char *path, baton_trace **out, baton_schedule *sch,
+                              baton_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,307 @@
+/* pipeline.c - create the pipeline's pieces once, then drive frames through
+ * them in the order of the plan (baton/schedule.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvtx_ranges.h"
+#include "pipeline_internal.h"
+#include "vk_util.h"
+
+void baton_pipeline_config_default(baton_pipeline_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->width = 1280;
+    cfg->height = 720;
+    cfg->format = BATON_FORMAT_YUYV;
+    cfg->slots = 2;
+    cfg->timeout_ms = 1000;
+    cfg->policy = BATON_POLICY_BACKPRESSURE;
+    cfg->source = "pattern";
+    cfg->sink = "headless";
+    cfg->trace_events = 65536;
+    cfg->stats_frames = 65536;
+}
+
+void pipeline_trace(baton_pipeline *p, const baton_op *op)
+{
+    baton_trace_record(p->trace, op, baton_now_ns());
+}
+
+static bool uses_cuda(const baton_pipeline *p) { return p->ctx->compute == BATON_COMPUTE_CUDA; }
+
+static baton_status check_config(const baton_pipeline_config *c, baton_error *err)
+{
+    if (c->slots < BATON_SLOTS_MIN || c->slots > BATON_SLOTS_MAX)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "slots = %u: must be %u..%u",
+                               c->slots, BATON_SLOTS_MIN, BATON_SLOTS_MAX);
+    if (c->timeout_ms == 0)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "timeout_ms must be > 0");
+    if (!c->source || !c->sink)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "source and sink must be named");
+    if (c->format == BATON_FORMAT_RGBA8 || (unsigned)c->format >= BATON_FORMAT_COUNT)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "source format must be YUYV, UYVY, NV12, GREY or RGB24");
+    if (c->dump_count && (!c->readback || !c->dump_dir))
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "frame dumps need readback and a dump directory");
+    if (c->trace_events == 0 || c->stats_frames == 0)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "trace_events and stats_frames must be > 0");
+    return baton_format_check_size(c->format, c->width, c->height, err);
+}
+
+/* The plan's semaphores, taken from a pool made for this pipeline. */
+static baton_status take_semaphores(baton_pipeline *p, baton_error *err)
+{
+    bool timeline = p->plan.mode == BATON_SYNC_TIMELINE;
+    uint32_t n = baton_schedule_sem_count(&p->plan);
+    baton_sem_pool_config pc = {timeline ? 0 : n, timeline ? n : 0};
+    baton_status st = baton_sem_pool_create(p->ctx, &pc, &p->pool, err);
+    for (uint32_t i = 0; i < n && st == BATON_OK; i++)
+        st = baton_sem_pool_acquire(p->pool, timeline ? BATON_SEM_TIMELINE : BATON_SEM_BINARY,
+                                    &p->sem[i], err);
+    return st;
+}
+
+static baton_status create_parts(baton_pipeline *p, baton_error *err)
+{
+    const baton_pipeline_config *c = &p->cfg;
+    baton_status st = source_open(&p->src, c->source, c->format, c->width, c->height, err);
+    if (st == BATON_OK)
+        st = take_semaphores(p, err);
+    if (st == BATON_OK)
+        st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
+    if (st == BATON_OK && !(p->latency = calloc(c->stats_frames, sizeof *p->latency)))
+        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(latency ring) failed");
+    for (uint32_t s = 0; s < c->slots && st == BATON_OK; s++)
+        st = frame_memory_create(p->ctx, (VkDeviceSize)p->pitch * c->height, uses_cuda(p),
+                                 &p->slots[s].shared, err);
+    if (st == BATON_OK)
+        st = uses_cuda(p) ? stage_cuda_create(p, err) : stage_cpu_create(p, err);
+    if (st == BATON_OK)
+        st = sink_headless_create(p, err);
+    if (st == BATON_OK)
+        st = stage_vulkan_create(p, err);
+    return st;
+}
+
+baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_config *cfg,
+                                   baton_pipeline **out, baton_error *err)
+{
+    if (!ctx || !cfg || !out)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_create: NULL argument");
+    baton_status st = check_config(cfg, err);
+    if (st != BATON_OK)
+        return st;
+    baton_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_pipeline) failed");
+    p->ctx = ctx;
+    p->cfg = *cfg;
+    p->plan.slots = cfg->slots;
+    p->plan.mode = ctx->sync;
+    p->pitch = (size_t)cfg->width * 4;
+    p->src_bytes = baton_format_frame_size(cfg->format, cfg->width, cfg->height);
+    p->stall_from = UINT64_MAX;
+    p->stats.sync = ctx->sync;
+    p->stats.compute = ctx->compute;
+    p->stats.slots = cfg->slots;
+    st = create_parts(p, err);
+    if (st != BATON_OK) {
+        baton_pipeline_destroy(p);
+        return st;
+    }
+    *out = p;
+    baton_error_clear(err);
+    return BATON_OK;
+}
+
+/* The Vulkan stage of the slot's frame is done: account for it and show it. */
+static baton_status retire(baton_pipeline *p, slot *sl, baton_error *err)
+{
+    baton_nvtx_push("retire", sl->frame);
+    baton_status st = stage_vulkan_wait(p, sl, err);
+    if (st == BATON_OK) {
+        uint32_t s = (uint32_t)(sl - p->slots);
+        uint64_t vk_ns = stage_vulkan_gpu_ns(p, s);
+        if (uses_cuda(p)) {
+            uint64_t cu_ns = stage_cuda_gpu_ns(p, s);
+            baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_COMPUTE, sl->ready_ns,
+                                    sl->ready_ns + cu_ns);
+        }
+        baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_VULKAN, sl->submit_ns,
+                                sl->submit_ns + vk_ns);
+        p->latency[p->latency_head] = sl->done_ns - sl->ready_ns;
+        p->latency_head = (p->latency_head + 1) % p->cfg.stats_frames;
+        if (p->latency_count < p->cfg.stats_frames)
+            p->latency_count++;
+        st = sink_headless_present(p, sl, err);
+    }
+    if (st == BATON_OK) {
+        sl->in_flight = false;
+        p->stats.frames_done++;
+        if (p->cfg.on_done) {
+            baton_frame_info info = {
+                .frame = sl->frame, .source_frame = sl->source_frame,
+                .slot = (uint32_t)(sl - p->slots), .source_ready_ns = sl->ready_ns,
+                .done_ns = sl->done_ns, .rgba = sl->readback_host, .pitch = p->pitch,
+                .width = p->cfg.width, .height = p->cfg.height,
+            };
+            p->cfg.on_done(p->cfg.done_user, &info);
+        }
+    }
+    baton_nvtx_pop();
+    return st;
+}
+
+/* Note completion times of frames already done, without waiting. */
+static void poll_done(baton_pipeline *p)
+{
+    for (uint32_t s = 0; s < p->cfg.slots; s++) {
+        slot *sl = &p->slots[s];
+        if (sl->in_flight && !sl->done_ns && vkGetFenceStatus(p->ctx->device, sl->fence) == VK_SUCCESS)
+            sl->done_ns = baton_now_ns();
+    }
+}
+
+static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
+{
+    slot *sl = &p->slots[n % p->cfg.slots];
+    baton_status st = BATON_OK;
+    if (sl->in_flight)
+        st = retire(p, sl, err);
+    if (st != BATON_OK)
+        return st;
+    baton_nvtx_push("source", n);
+    st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
+                     &p->stats.dropped, err);
+    baton_nvtx_pop();
+    if (st != BATON_OK)
+        return st;
+    sl->frame = n;
+    sl->ready_ns = baton_now_ns();
+    sl->done_ns = 0;
+    baton_nvtx_push(uses_cuda(p) ? "compute (CUDA)" : "compute (CPU)", n);
+    st = uses_cuda(p) ? stage_cuda_run(p, n, err) : stage_cpu_run(p, n, err);
+    baton_nvtx_pop();
+    if (st != BATON_OK)
+        return st;
+    baton_nvtx_push("vulkan", n);
+    st = stage_vulkan_submit(p, n, err);
+    baton_nvtx_pop();
+    if (st != BATON_OK)
+        return st;
+    sl->in_flight = true;
+    p->stats.frames_submitted++;
+    poll_done(p);
+    return BATON_OK;
+}
+
+baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error *err)
+{
+    if (!p)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_run: NULL pipeline");
+    if (p->failed != BATON_OK)
+        return baton_error_set(err, BATON_ERR_STATE,
+                               "pipeline stopped after an earlier error (%s); destroy it",
+                               baton_strerror(p->failed));
+    for (uint64_t i = 0; i < frames; i++) {
+        baton_status st = run_frame(p, p->next_frame, err);
+        if (st != BATON_OK) {
+            p->failed = st;
+            return st;
+        }
+        p->next_frame++;
+    }
+    return BATON_OK;
+}
+
+baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
+{
+    if (!p)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_drain: NULL pipeline");
+    if (p->failed != BATON_OK)
+        return baton_error_set(err, BATON_ERR_STATE,
+                               "pipeline stopped after an earlier error (%s); destroy it",
+                               baton_strerror(p->failed));
+    uint64_t first = p->next_frame > p->cfg.slots ? p->next_frame - p->cfg.slots : 0;
+    for (uint64_t n = first; n < p->next_frame; n++) {
+        slot *sl = &p->slots[n % p->cfg.slots];
+        if (!sl->in_flight)
+            continue;
+        baton_status st = retire(p, sl, err);
+        if (st != BATON_OK) {
+            p->failed = st;
+            return st;
+        }
+    }
+    return BATON_OK;
+}
+
+/* After an error, release whatever a stalled stage left waiting, so the GPU
+ * can finish and everything can be freed. Returns true when the device is
+ * idle (so it is safe to destroy objects). */
+static bool unblock_and_wait(baton_pipeline *p)
+{
+    VkDevice dev = p->ctx->device;
+    if (!dev)
+        return true;
+    if (p->pool && p->plan.mode == BATON_SYNC_TIMELINE && p->compute_signalled < p->max_wait_compute) {
+        /* the compute stage stopped signalling: give the Vulkan waits what
+         * they need; nothing else can signal these values any more */
+        VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+                                    .semaphore = baton_sem_pool_vk(p->pool, p->sem[0]),
+                                    .value = p->max_wait_compute};
+        vkSignalSemaphore(dev, &si);
+    }
+    bool idle = true;
+    uint64_t timeout = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    for (uint32_t s = 0; s < p->cfg.slots; s++)
+        if (p->slots[s].in_flight &&
+            vkWaitForFences(dev, 1, &p->slots[s].fence, VK_TRUE, timeout) != VK_SUCCESS)
+            idle = false;
+    if (p->stream) {
+        uint64_t end = baton_now_ns() + timeout;
+        while (cudaStreamQuery(p->stream) == cudaErrorNotReady && baton_now_ns() < end)
+            ;
+        if (cudaStreamQuery(p->stream) == cudaErrorNotReady)
+            idle = false;
+    }
+    return idle && vkQueueWaitIdle(p->ctx->queue) == VK_SUCCESS;
+}
+
+void baton_pipeline_destroy(baton_pipeline *p)
+{
+    if (!p)
+        return;
+    if (!unblock_and_wait(p))
+        return; /* the GPU still uses these objects: leaking beats a crash */
+    stage_vulkan_destroy(p);
+    sink_headless_destroy(p);
+    if (uses_cuda(p))
+        stage_cuda_destroy(p);
+    else
+        stage_cpu_destroy(p);
+    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
+        frame_memory_destroy(p->ctx, &p->slots[s].shared);
+    baton_sem_pool_destroy(p->pool);
+    baton_trace_destroy(p->trace);
+    free(p->latency);
+    free(p);
+}
+
+baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p) { return p->stats; }
+
+size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t capacity)
+{
+    size_t n = p->latency_count < capacity ? p->latency_count : capacity;
+    size_t ring = p->cfg.stats_frames;
+    size_t first = (p->latency_head + ring - n) % ring; /* the oldest of the newest n */
+    for (size_t i = 0; i < n; i++)
+        out[i] = p->latency[(first + i) % ring];
+    return n;
+}
+
+const baton_trace *baton_pipeline_trace(const baton_pipeline *p) { return p->trace; }
+baton_schedule baton_pipeline_schedule(const baton_pipeline *p) { return p->plan; }
+void baton_pipeline_inject_stall(baton_pipeline *p, uint64_t frame) { p->stall_from = frame; }

@@ -1,0 +1,128 @@
+/* pipeline_internal.h - the pipeline's pieces and the slots they share. */
+#ifndef BATON_PIPELINE_INTERNAL_H
+#define BATON_PIPELINE_INTERNAL_H
+
+#include <cuda_runtime_api.h>
+#include <vulkan/vulkan.h>
+
+#include "baton/interop.h"
+#include "baton/pipeline.h"
+#include "baton/sem_pool.h"
+#include "context_internal.h"
+
+/* One slot's memory that both APIs see: a Vulkan buffer of RGBA8 rows. */
+typedef struct frame_memory {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    VkDeviceSize size;       /* allocation size (what CUDA imports) */
+    VkDeviceSize bytes;      /* pitch * height */
+    bool dedicated;
+    void *host;              /* mapped pointer (CPU stage), else NULL */
+    cudaExternalMemory_t ext;/* CUDA stage: the imported allocation */
+    void *device;            /* CUDA stage: mapped device pointer */
+} frame_memory;
+
+/* Create one slot's memory: exported and imported into CUDA (shared) or
+ * host-visible and mapped (CPU stage). Unwinds fully on error. */
+baton_status frame_memory_create(baton_context *ctx, VkDeviceSize bytes, bool shared,
+                                 frame_memory *m, baton_error *err);
+void frame_memory_destroy(baton_context *ctx, frame_memory *m);
+
+/* A host-visible buffer for reading displayed frames back. */
+baton_status host_buffer_create(baton_context *ctx, VkDeviceSize bytes, VkBufferUsageFlags usage,
+                                VkBuffer *buffer, VkDeviceMemory *memory, void **mapped,
+                                baton_error *err);
+int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want);
+
+/* The source: fills a slot's staging memory with the next frame. */
+typedef struct source {
+    const char *name;
+    baton_format format;
+    uint32_t width, height;
+    double fps;              /* 0: unpaced */
+    uint64_t stop_after;     /* 0: never; else no frame after this many (a stopped camera) */
+    uint64_t next_index;     /* next source frame number */
+    uint64_t start_ns;
+} source;
+
+baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
+                         uint32_t height, baton_error *err);
+/* Fill dst with the next frame under policy; *frame = its source number,
+ * *dropped += frames skipped. BATON_ERR_TIMEOUT if none comes in time. */
+baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
+                         uint64_t *frame, uint64_t *dropped, baton_error *err);
+
+/* Per-slot state. */
+typedef struct slot {
+    frame_memory shared;      /* RGBA8 frame both stages see */
+    uint8_t *staging;         /* source frame (pinned host memory with CUDA) */
+    void *staging_device;     /* CUDA: device view of staging (zero copy) or upload buffer */
+    bool staging_pinned;
+    VkCommandBuffer cmd;      /* recorded once */
+    VkFence fence;            /* Vulkan stage of this slot's last frame done */
+    VkFence host_fence;       /* CPU stage, binary mode: host-side wait on vk_done */
+    VkBuffer readback;
+    VkDeviceMemory readback_memory;
+    void *readback_host;
+    cudaEvent_t ev_start, ev_end;
+    bool in_flight;           /* a frame was submitted and not yet retired */
+    uint64_t frame;           /* the frame in flight */
+    uint64_t source_frame;
+    uint64_t ready_ns, done_ns, submit_ns, compute_end_ns;
+} slot;
+
+struct baton_pipeline {
+    baton_context *ctx;
+    baton_pipeline_config cfg;
+    baton_schedule plan;
+    baton_sem_pool *pool;
+    uint32_t sem[2 * BATON_SLOTS_MAX]; /* plan semaphore i -> pool index */
+    slot slots[BATON_SLOTS_MAX];
+    source src;
+    size_t src_bytes;
+    size_t pitch;
+    VkImage target;           /* the headless sink's display image */
+    VkDeviceMemory target_memory;
+    VkCommandPool cmd_pool;
+    VkQueryPool queries;      /* 2 timestamps per slot; VK_NULL_HANDLE if unsupported */
+    cudaStream_t stream;
+    baton_trace *trace;
+    uint64_t *latency;        /* ring of stats_frames latencies */
+    size_t latency_head, latency_count;
+    uint64_t next_frame;
+    baton_pipeline_stats stats;
+    uint64_t stall_from;      /* inject: compute skips signals from this frame on */
+    uint64_t max_wait_compute;/* highest compute_done value a submitted Vulkan wait needs */
+    uint64_t compute_signalled;
+    baton_status failed;      /* sticky error */
+};
+
+/* Record an op in the trace (and nothing else). */
+void pipeline_trace(baton_pipeline *p, const baton_op *op);
+
+/* Stages. Each returns a baton_status naming stage and frame on error. */
+baton_status stage_vulkan_create(baton_pipeline *p, baton_error *err);
+void stage_vulkan_destroy(baton_pipeline *p);
+baton_status stage_vulkan_submit(baton_pipeline *p, uint64_t n, baton_error *err);
+/* Host wait (bounded) for the slot's last Vulkan frame; fills done_ns. */
+baton_status stage_vulkan_wait(baton_pipeline *p, slot *sl, baton_error *err);
+/* GPU time of the slot's last Vulkan frame, ns (0 when no timestamps). */
+uint64_t stage_vulkan_gpu_ns(baton_pipeline *p, uint32_t s);
+
+baton_status stage_cpu_create(baton_pipeline *p, baton_error *err);
+void stage_cpu_destroy(baton_pipeline *p);
+baton_status stage_cpu_run(baton_pipeline *p, uint64_t n, baton_error *err);
+
+baton_status stage_cuda_create(baton_pipeline *p, baton_error *err);
+void stage_cuda_destroy(baton_pipeline *p);
+baton_status stage_cuda_run(baton_pipeline *p, uint64_t n, baton_error *err);
+uint64_t stage_cuda_gpu_ns(baton_pipeline *p, uint32_t s);
+
+/* The headless sink: target image, readback buffers, commands it records. */
+baton_status sink_headless_create(baton_pipeline *p, baton_error *err);
+void sink_headless_destroy(baton_pipeline *p);
+void sink_headless_record(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd);
+/* After slot s's frame is done: dumps, slow-display simulation. */
+baton_status sink_headless_present(baton_pipeline *p, slot *sl, baton_error *err);
+
+#endif

@@ -1,0 +1,258 @@
+/* check_pipeline.c - the whole pipeline on this machine's Vulkan (lavapipe
+ * in CI) with the CPU compute stage: every format, both sync modes, S = 2..4;
+ * pixels against the independent reference; the trace against the plan;
+ * bounded waits (a stalled stage, a stopped camera) and clean destruction;
+ * the newest-frame and back-pressure policies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "baton/pattern.h"
+#include "baton/png.h"
+#include "util_pipeline.h"
+#include "util_test.h"
+
+static const baton_format formats[] = {BATON_FORMAT_YUYV, BATON_FORMAT_UYVY, BATON_FORMAT_NV12,
+                                       BATON_FORMAT_GREY8, BATON_FORMAT_RGB24};
+
+/* _i enumerates format x sync x slots. */
+START_TEST(test_matrix)
+{
+    int before = test_open_fd_count();
+    pipe_case c = {
+        .compute = BATON_COMPUTE_CPU,
+        .format = formats[_i % 5],
+        .sync = (_i / 5) % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE,
+        .slots = 2 + (uint32_t)(_i / 10),
+        .width = 160, .height = 96, .frames = 60, .reference_every = 1,
+    };
+    baton_error err;
+    ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);
+    pipe_case_print(&c);
+    ck_assert_int_eq(c.sync_used, c.sync);
+    ck_assert_msg(pipe_case_ok(&c), "checks failed (see line above)");
+    ck_assert_uint_eq(c.reference_checked, 60);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_long_run)
+{
+    pipe_case c = {
+        .compute = BATON_COMPUTE_CPU, .format = BATON_FORMAT_NV12,
+        .sync = _i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE, .slots = _i ? 3 : 2,
+        .width = 64, .height = 16, .frames = 10000, .reference_every = 97, .readback = true,
+    };
+    baton_error err;
+    ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);
+    pipe_case_print(&c);
+    ck_assert_msg(pipe_case_ok(&c), "checks failed (see line above)");
+}
+END_TEST
+
+static baton_context *cpu_context(baton_sync_mode sync)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    cc.sync = sync;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    return ctx;
+}
+
+static baton_pipeline_config small_config(void)
+{
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 128;
+    pc.height = 32;
+    pc.timeout_ms = 200;
+    return pc;
+}
+
+START_TEST(test_stalled_stage_times_out_and_destroys_cleanly)
+{
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_inject_stall(p, 5);
+    ck_assert_int_eq(baton_pipeline_run(p, 50, &err), BATON_ERR_TIMEOUT);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "vulkan stage: frame 5 "), "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 1, &err), BATON_ERR_STATE);
+    ck_assert_int_eq(baton_pipeline_drain(p, &err), BATON_ERR_STATE);
+    /* the checker sees the missing signal too */
+    baton_schedule plan = baton_pipeline_schedule(p);
+    ck_assert_int_eq(baton_trace_check(baton_pipeline_trace(p), &plan, &err), BATON_ERR_MISMATCH);
+    ck_assert_msg(strstr(err.message, "frame 5"), "%s", err.message);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_stopped_camera_times_out)
+{
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context(_i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    pc.source = "pattern@500:stop=10";
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 30, &err), BATON_ERR_TIMEOUT);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "camera stopped"), "%s", err.message);
+    ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_submitted, 10);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+typedef struct seen {
+    uint64_t n, gaps, last, mismatched;
+} seen;
+
+static void record_seen(void *user, const baton_frame_info *info)
+{
+    seen *s = user;
+    uint64_t decoded = UINT64_MAX;
+    baton_pattern_decode_frame(info->rgba, info->width, info->height, info->pitch, &decoded, NULL);
+    if (decoded != info->source_frame)
+        s->mismatched++;
+    if (s->n && info->source_frame != s->last + 1)
+        s->gaps++;
+    ck_assert_msg(!s->n || info->source_frame > s->last, "source frames went backwards");
+    s->last = info->source_frame;
+    s->n++;
+}
+
+/* The sink (3 ms a frame) is slower than the source (1000 fps). */
+START_TEST(test_policies)
+{
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    for (int newest = 0; newest < 2; newest++) {
+        baton_pipeline_config pc = small_config();
+        pc.source = "pattern@1000";
+        pc.sink_delay_us = 3000;
+        pc.readback = true;
+        pc.policy = newest ? BATON_POLICY_NEWEST : BATON_POLICY_BACKPRESSURE;
+        seen s = {0};
+        pc.on_done = record_seen;
+        pc.done_user = &s;
+        baton_pipeline *p = NULL;
+        baton_error err;
+        ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+        ck_assert_msg(baton_pipeline_run(p, 40, &err) == BATON_OK, "%s", err.message);
+        ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+        baton_pipeline_stats st = baton_pipeline_get_stats(p);
+        printf("policy %s: %llu frames shown, %llu dropped, last source frame %llu\n",
+               newest ? "newest" : "back-pressure", (unsigned long long)s.n,
+               (unsigned long long)st.dropped, (unsigned long long)s.last);
+        ck_assert_uint_eq(s.n, 40);
+        ck_assert_uint_eq(s.mismatched, 0);
+        if (newest) {
+            ck_assert_uint_gt(st.dropped, 0);
+            ck_assert_uint_gt(s.gaps, 0);
+            ck_assert_uint_eq(s.last, 39 + st.dropped); /* every skipped frame counted */
+        } else {
+            ck_assert_uint_eq(st.dropped, 0);
+            ck_assert_uint_eq(s.gaps, 0);
+            ck_assert_uint_eq(s.last, 39);
+        }
+        baton_pipeline_destroy(p);
+    }
+    baton_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(test_bad_configs)
+{
+    baton_context *ctx = cpu_context(BATON_SYNC_AUTO);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    baton_pipeline_config pc = small_config();
+    pc.slots = 5;
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "slots = 5"), "%s", err.message);
+    pc = small_config();
+    pc.format = BATON_FORMAT_NV12;
+    pc.width = 127;
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    pc = small_config();
+    pc.source = "v4l2:/dev/nonexistent";
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "unknown source"), "%s", err.message);
+    pc = small_config();
+    pc.sink = "x11";
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    pc = small_config();
+    pc.dump_count = 1;
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(p);
+    baton_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(test_dump_png)
+{
+    char dir[] = "/tmp/baton-dump-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    static const uint64_t frames[] = {3, 7};
+    pc.readback = true;
+    pc.dump_dir = dir;
+    pc.dump_frames = frames;
+    pc.dump_count = 2;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_run(p, 10, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_uint_eq(baton_pipeline_get_stats(p).dumps_written, 2);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+    char path[256];
+    static uint8_t rgba[128 * 32 * 4];
+    uint32_t w, h;
+    snprintf(path, sizeof path, "%s/frame-000007.png", dir);
+    ck_assert_msg(baton_png_read_rgba(path, rgba, sizeof rgba, &w, &h, &err) == BATON_OK, "%s", err.message);
+    uint64_t decoded;
+    ck_assert_int_eq(baton_pattern_decode_frame(rgba, w, h, (size_t)w * 4, &decoded, NULL), BATON_OK);
+    ck_assert_uint_eq(decoded, 7);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/frame-000003.png", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+int main(void)
+{
+    baton_caps caps;
+    baton_probe(0, BATON_COMPUTE_CPU, &caps, NULL);
+    if (!caps.vk_present || caps.vk_device_count == 0) {
+        fprintf(stderr, "Vulkan unavailable: %s\n", caps.vk_error);
+        return test_vulkan_required() ? 1 : test_skip("pipeline", "no Vulkan device");
+    }
+    Suite *s = suite_create("pipeline");
+    TCase *tc = tcase_create("cpu stage");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_matrix, 0, 30);
+    tcase_add_loop_test(tc, test_long_run, 0, 2);
+    tcase_add_test(tc, test_stalled_stage_times_out_and_destroys_cleanly);
+    tcase_add_loop_test(tc, test_stopped_camera_times_out, 0, 2);
+    tcase_add_test(tc, test_policies);
+    tcase_add_test(tc, test_bad_configs);
+    tcase_add_test(tc, test_dump_png);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}

@@ -1,0 +1,86 @@
+/* check_pipeline_alloc.c - after warm-up, 1,000 frames through the pipeline
+ * (CPU stage, this machine's Vulkan) allocate nothing, open nothing and
+ * create no Vulkan object: counted by an LD_PRELOAD interposer on the
+ * driving thread and by the context's own object counters. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util_steady.h"
+#include "util_test.h"
+
+START_TEST(test_steady_state_allocates_nothing)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    cc.sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 320;
+    pc.height = 180;
+    pc.slots = 2 + (uint32_t)(_i / 2);
+    pc.readback = true;
+    steady_result r;
+    ck_assert_msg(steady_run(ctx, &pc, 50, 1000, &r, &err) == BATON_OK, "%s", err.message);
+    char label[64];
+    snprintf(label, sizeof label, "CPU stage, %s, S=%u", baton_sync_mode_name(cc.sync), pc.slots);
+    steady_print(label, &r);
+    baton_context_destroy(ctx);
+    ck_assert_msg(steady_all_zero(&r), "the per-frame path allocated (see above)");
+}
+END_TEST
+
+/* The counter must see an allocation made inside the window: the proof can fail. */
+static baton_status allocating_work(void *user, uint8_t *rgba, size_t pitch, uint32_t w,
+                                    uint32_t h, uint64_t frame, baton_error *err)
+{
+    (void)user; (void)rgba; (void)pitch; (void)w; (void)h; (void)err;
+    static void *keep;
+    free(keep);
+    keep = malloc(16 + frame % 7);
+    return BATON_OK;
+}
+
+START_TEST(test_counter_sees_an_allocating_callback)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 64;
+    pc.height = 16;
+    pc.cpu_work = allocating_work;
+    steady_result r;
+    ck_assert_msg(steady_run(ctx, &pc, 5, 20, &r, &err) == BATON_OK, "%s", err.message);
+    baton_context_destroy(ctx);
+    ck_assert(!steady_all_zero(&r));
+    ck_assert_uint_eq(r.calls.malloc, 20);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    int r = alloc_count_reexec(argc, argv);
+    if (r == ALLOC_COUNT_SKIP)
+        return test_skip("pipeline_alloc", "a sanitizer replaces malloc; the plain build covers this");
+    if (r != ALLOC_COUNT_READY)
+        return 1;
+    baton_caps caps;
+    baton_probe(0, BATON_COMPUTE_CPU, &caps, NULL);
+    if (!caps.vk_present || caps.vk_device_count == 0)
+        return test_vulkan_required() ? 1 : test_skip("pipeline_alloc", "no Vulkan device");
+    Suite *s = suite_create("pipeline_alloc");
+    TCase *tc = tcase_create("steady state");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_steady_state_allocates_nothing, 0, 4);
+    tcase_add_test(tc, test_counter_sees_an_allocating_callback);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
