@@ -57,8 +57,10 @@ SONAME  := libbaton.so.$(VERSION_MAJOR)
 
 TOOL_SRC := $(sort $(wildcard tools/baton-*.c))
 TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
-TOOL_LIB_SRC := $(filter-out tools/baton-%,$(wildcard tools/*.c))
+TOOL_LIB_SRC := tools/json_writer.c
 TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(BUILD)/%.o)
+BENCH_LIB_SRC := $(sort $(wildcard tools/bench_*.c))
+BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BUILD)/%.o)
 
 TEST_UTIL_SRC := $(sort $(wildcard tests/util_*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL_SRC:%.c=$(BUILD)/%.o)
@@ -75,7 +77,7 @@ all: lib tools
 
 # The main job on defaults that need no hardware (see README).
 run: all
-	$(BUILD)/baton-probe; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
+	$(BUILD)/baton-run
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/baton.pc
 tools: $(TOOLS)
@@ -103,7 +105,9 @@ $(BUILD)/baton.pc: runtime/baton.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' $< > $@
 
 $(BUILD)/baton-%: $(BUILD)/tools/baton-%.o $(TOOL_LIB_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
+
+$(BUILD)/baton-bench: $(BENCH_LIB_OBJ)
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -162,6 +166,8 @@ install: lib tools
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libbaton.so
 	install -m 644 $(BUILD)/baton.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/baton/boards
+	install -m 644 boards/*.board $(DESTDIR)$(PREFIX)/share/baton/boards/
 
 clean:
 	rm -rf build $(GPU_DIR)

@@ -96,61 +96,56 @@ static uint8_t chroma_v(uint32_t cy, uint32_t f)
     return (uint8_t)(16u + (2u * cy + 5u * f) % 224u);
 }
 
-/* n / 2 pixel pairs of 4:2:2 from the luma of n pixels (ys) and the U of
- * the same pixels (us, read at the even ones, which hold the samples).
- * Inlined, so that a constant n gives the compiler a loop to vectorize. */
-static inline void put_422(uint8_t *restrict o, const uint8_t *restrict ys,
-                           const uint8_t *restrict us, uint8_t v, size_t n, int y_first)
+/* Store V in the chroma ramp's slots that odd pixels read (the U ramp's
+ * values there are no part of the pattern): a run taken from it for pixels
+ * x0 .. x0 + n - 1, x0 even, is then that span's chroma as NV12 and 4:2:2
+ * interleave it, U V U V ..., U at the even pixels. u_phase is the phase
+ * of any even pixel's counter, (3f) % 224 for cx = 0; every even pixel's
+ * phase has its parity, also past the 2^32 wrap (224 and 2^32 are even). */
+static void chroma_put_v(ramp *chroma, uint32_t u_phase, uint8_t v)
 {
-    if (y_first) {
-        for (size_t i = 0; i < n; i += 2u) {
-            o[2u * i] = ys[i];
-            o[2u * i + 1u] = us[i];
-            o[2u * i + 2u] = ys[i + 1u];
-            o[2u * i + 3u] = v;
-        }
-    } else {
-        for (size_t i = 0; i < n; i += 2u) {
-            o[2u * i] = us[i];
-            o[2u * i + 1u] = ys[i];
-            o[2u * i + 2u] = v;
-            o[2u * i + 3u] = ys[i + 1u];
-        }
+    for (uint32_t k = (u_phase + 1u) % 2u; k < chroma->period + CHUNK; k += 2u)
+        chroma->tab[k] = v;
+}
+
+/* o[2i] = even[i], o[2i + 1] = odd[i] for i < n. Inlined, so that a
+ * constant n gives the compiler a fixed-count loop to vectorize. */
+static inline void interleave(uint8_t *restrict o, const uint8_t *restrict even,
+                              const uint8_t *restrict odd, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        o[2u * i] = even[i];
+        o[2u * i + 1u] = odd[i];
     }
 }
 
-/* YUYV (y_first = 1: Y0 U Y1 V) or UYVY (y_first = 0: U Y0 V Y1). */
+/* YUYV (y_first = 1: Y0 U Y1 V) or UYVY (y_first = 0: U Y0 V Y1): each
+ * row interleaves the luma with the chroma run U V U V ... */
 static void fill_422(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f, int y_first)
 {
     ramp luma, chroma;
-    uint8_t ybuf[CHUNK], ubuf[CHUNK];
+    uint8_t ybuf[CHUNK], cbuf[CHUNK];
     yuv_ramps(&luma, &chroma);
     const ramp_pos u_start = ramp_at(&chroma, 3u * f);
     for (uint32_t y = 0; y < height; y++) {
         uint8_t *o = dst + (size_t)y * width * 2u;
-        ramp_pos yp = ramp_at(&luma, y + f), up = u_start;
-        uint8_t v = chroma_v(y, f);
+        ramp_pos yp = ramp_at(&luma, y + f), cp = u_start;
+        chroma_put_v(&chroma, u_start.phase, chroma_v(y, f));
         for (uint32_t left = width, n; left > 0; left -= n, o += 2u * n) {
             n = left < CHUNK ? left : CHUNK;
             const uint8_t *ys = ramp_take(&luma, &yp, n, ybuf);
-            const uint8_t *us = ramp_take(&chroma, &up, n, ubuf);
+            const uint8_t *cs = ramp_take(&chroma, &cp, n, cbuf);
+            const uint8_t *even = y_first ? ys : cs, *odd = y_first ? cs : ys;
             if (n == CHUNK)
-                put_422(o, ys, us, v, CHUNK, y_first);
+                interleave(o, even, odd, CHUNK);
             else
-                put_422(o, ys, us, v, n, y_first);
+                interleave(o, even, odd, n);
         }
     }
 }
 
-/* n / 2 NV12 chroma pairs: U of n pixels (read at the even ones), then V. */
-static inline void put_uv(uint8_t *restrict o, const uint8_t *restrict us, uint8_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i += 2u) {
-        o[i] = us[i];
-        o[i + 1u] = v;
-    }
-}
-
+/* NV12: the luma plane, then per chroma row cy the run U V U V ... of the
+ * pixels in row 2 cy. */
 static void fill_nv12(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f)
 {
     ramp luma, chroma;
@@ -168,15 +163,11 @@ static void fill_nv12(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f)
     const ramp_pos u_start = ramp_at(&chroma, 3u * f);
     for (uint32_t cy = 0; cy < height / 2u; cy++) {
         uint8_t *o = uv + (size_t)cy * width;
-        ramp_pos up = u_start;
-        uint8_t v = chroma_v(cy * 2u, f);
+        ramp_pos cp = u_start;
+        chroma_put_v(&chroma, u_start.phase, chroma_v(cy * 2u, f));
         for (uint32_t left = width, n; left > 0; left -= n, o += n) {
             n = left < CHUNK ? left : CHUNK;
-            const uint8_t *us = ramp_take(&chroma, &up, n, buf);
-            if (n == CHUNK)
-                put_uv(o, us, v, CHUNK);
-            else
-                put_uv(o, us, v, n);
+            memcpy(o, ramp_take(&chroma, &cp, n, buf), n);
         }
     }
 }
@@ -218,15 +209,18 @@ static inline void put_rgb(uint8_t *restrict o, const uint8_t *restrict rs,
 }
 
 /* RGB24 (bpp 3) or RGBA8 (bpp 4): R = x + y + f, G = 2x + 3f, B = 2y + 5f
- * (mod 256). */
+ * (mod 256). Row y + 256 equals row y, so only the first 256 rows are
+ * computed and the rest copied from them. */
 static void fill_rgb(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f, unsigned bpp)
 {
     ramp red, green;
     uint8_t rbuf[CHUNK], gbuf[CHUNK];
     ramp_init(&red, 0u, 1u, 256u);
     ramp_init(&green, 3u * f, 2u, 128u);
-    for (uint32_t y = 0; y < height; y++) {
-        uint8_t *o = dst + (size_t)y * width * bpp;
+    const uint32_t period = 256u, rows = height < period ? height : period;
+    const size_t row_bytes = (size_t)width * bpp;
+    for (uint32_t y = 0; y < rows; y++) {
+        uint8_t *o = dst + (size_t)y * row_bytes;
         ramp_pos rp = ramp_at(&red, y + f), gp = ramp_at(&green, 0u);
         uint8_t b = (uint8_t)(2u * y + 5u * f);
         for (uint32_t left = width, n; left > 0; left -= n, o += (size_t)n * bpp) {
@@ -238,6 +232,10 @@ static void fill_rgb(uint8_t *dst, uint32_t width, uint32_t height, uint32_t f, 
             else
                 put_rgb(o, rs, gs, b, n, bpp);
         }
+    }
+    for (uint32_t y = rows; y < height; y += rows) {
+        uint32_t copy = height - y < rows ? height - y : rows;
+        memcpy(dst + (size_t)y * row_bytes, dst, (size_t)copy * row_bytes);
     }
 }
 

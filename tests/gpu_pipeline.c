@@ -140,6 +140,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "gpu_pipeline: %s\n", why);
         return getenv("BATON_REQUIRE_GPU") ? 1 : test_skip("gpu_pipeline", why);
     }
+    /* The NVIDIA driver opens its device files on first use and keeps them
+     * for the life of the process; one warm-up pipeline takes them out of
+     * the per-case fd counts, which then catch any fd a pipeline leaks. */
+    pipe_case warm = {.compute = BATON_COMPUTE_CUDA, .sync = BATON_SYNC_TIMELINE,
+                      .format = BATON_FORMAT_YUYV, .width = 640, .height = 360, .slots = 2,
+                      .frames = 10};
+    baton_error werr;
+    if (pipe_case_run(&warm, &werr) != BATON_OK) {
+        fprintf(stderr, "gpu_pipeline: warm-up failed: %s\n", werr.message);
+        return 1;
+    }
     Suite *s = suite_create("gpu_pipeline");
     TCase *tc = tcase_create("cuda stage");
     tcase_set_timeout(tc, 1800);
