@@ -208,7 +208,8 @@ baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error 
     for (uint64_t i = 0; i < frames; i++) {
         baton_status st = run_frame(p, p->next_frame, err);
         if (st != BATON_OK) {
-            p->failed = st;
+            if (st != BATON_ERR_END_OF_STREAM) /* the frames in flight can still drain */
+                p->failed = st;
             return st;
         }
         p->next_frame++;
