@@ -66,9 +66,7 @@ static baton_status take_semaphores(baton_pipeline *p, baton_error *err)
 static baton_status create_parts(baton_pipeline *p, baton_error *err)
 {
     const baton_pipeline_config *c = &p->cfg;
-    baton_status st = source_open(&p->src, c->source, c->format, c->width, c->height, err);
-    if (st == BATON_OK)
-        st = take_semaphores(p, err);
+    baton_status st = take_semaphores(p, err);
     if (st == BATON_OK)
         st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
     if (st == BATON_OK && !(p->latency = calloc(c->stats_frames, sizeof *p->latency)))
@@ -100,13 +98,21 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     p->cfg = *cfg;
     p->plan.slots = cfg->slots;
     p->plan.mode = ctx->sync;
-    p->pitch = (size_t)cfg->width * 4;
-    p->src_bytes = baton_format_frame_size(cfg->format, cfg->width, cfg->height);
     p->stall_from = UINT64_MAX;
     p->stats.sync = ctx->sync;
     p->stats.compute = ctx->compute;
     p->stats.slots = cfg->slots;
-    st = create_parts(p, err);
+    /* the source may deliver another format or size than asked (a file's
+     * header, a camera's negotiation): size everything from what it gives */
+    st = source_open(&p->src, cfg->source, cfg->format, cfg->width, cfg->height, err);
+    if (st == BATON_OK) {
+        p->cfg.format = p->src.format;
+        p->cfg.width = p->src.width;
+        p->cfg.height = p->src.height;
+        p->pitch = (size_t)p->cfg.width * 4;
+        p->src_bytes = p->src.frame_bytes;
+        st = create_parts(p, err);
+    }
     if (st != BATON_OK) {
         baton_pipeline_destroy(p);
         return st;
@@ -173,8 +179,9 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
     if (st != BATON_OK)
         return st;
     baton_nvtx_push("source", n);
+    uint64_t captured_ns = 0;
     st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
-                     &p->stats.dropped, err);
+                     &p->stats.dropped, &captured_ns, err);
     baton_nvtx_pop();
     if (st != BATON_OK)
         return st;
@@ -286,6 +293,7 @@ void baton_pipeline_destroy(baton_pipeline *p)
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
         frame_memory_destroy(p->ctx, &p->slots[s].shared);
     baton_sem_pool_destroy(p->pool);
+    source_close(&p->src);
     baton_trace_destroy(p->trace);
     free(p->latency);
     free(p);

@@ -9,6 +9,7 @@
 #include "baton/pipeline.h"
 #include "baton/sem_pool.h"
 #include "context_internal.h"
+#include "source.h"
 
 /* One slot's memory that both APIs see: a Vulkan buffer of RGBA8 rows. */
 typedef struct frame_memory {
@@ -33,24 +34,6 @@ baton_status host_buffer_create(baton_context *ctx, VkDeviceSize bytes, VkBuffer
                                 VkBuffer *buffer, VkDeviceMemory *memory, void **mapped,
                                 baton_error *err);
 int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want);
-
-/* The source: fills a slot's staging memory with the next frame. */
-typedef struct source {
-    const char *name;
-    baton_format format;
-    uint32_t width, height;
-    double fps;              /* 0: unpaced */
-    uint64_t stop_after;     /* 0: never; else no frame after this many (a stopped camera) */
-    uint64_t next_index;     /* next source frame number */
-    uint64_t start_ns;
-} source;
-
-baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
-                         uint32_t height, baton_error *err);
-/* Fill dst with the next frame under policy; *frame = its source number,
- * *dropped += frames skipped. BATON_ERR_TIMEOUT if none comes in time. */
-baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
-                         uint64_t *frame, uint64_t *dropped, baton_error *err);
 
 /* Per-slot state. */
 typedef struct slot {

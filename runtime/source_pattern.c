@@ -9,15 +9,19 @@
 #include <time.h>
 
 #include "baton/pattern.h"
-#include "pipeline_internal.h"
+#include "baton_internal.h"
+#include "source.h"
 
-static baton_status parse_spec(source *src, const char *spec, baton_error *err)
+typedef struct pattern_state {
+    double fps;          /* 0: unpaced */
+    uint64_t stop_after; /* 0: never; else no frame after this many (a stopped camera) */
+    uint64_t next_index; /* next source frame number */
+    uint64_t start_ns;
+} pattern_state;
+
+static baton_status parse_spec(pattern_state *src, const char *spec, const char *p,
+                               baton_error *err)
 {
-    if (strncmp(spec, "pattern", 7) != 0)
-        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
-                               "unknown source '%s' (this build has: pattern, pattern@FPS, "
-                               "pattern@FPS:stop=N)", spec);
-    const char *p = spec + 7;
     char *end;
     if (*p == '@') {
         src->fps = strtod(p + 1, &end);
@@ -39,23 +43,27 @@ static baton_status parse_spec(source *src, const char *spec, baton_error *err)
     return BATON_OK;
 }
 
-baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
-                         uint32_t height, baton_error *err)
+static baton_status pattern_open(source *src, const char *arg, baton_error *err)
 {
-    memset(src, 0, sizeof *src);
-    src->name = spec;
-    src->format = format;
-    src->width = width;
-    src->height = height;
-    baton_status st = parse_spec(src, spec, err);
+    pattern_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(pattern source) failed");
+    src->state = ps;
+    baton_status st = parse_spec(ps, src->spec, arg, err);
     if (st != BATON_OK)
         return st;
-    if (width < BATON_PATTERN_MIN_WIDTH || height < BATON_PATTERN_MIN_HEIGHT)
+    if (src->width < BATON_PATTERN_MIN_WIDTH || src->height < BATON_PATTERN_MIN_HEIGHT)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "pattern source needs at least %ux%u, got %ux%u",
-                               BATON_PATTERN_MIN_WIDTH, BATON_PATTERN_MIN_HEIGHT, width, height);
-    src->start_ns = baton_now_ns();
+                               BATON_PATTERN_MIN_WIDTH, BATON_PATTERN_MIN_HEIGHT, src->width,
+                               src->height);
+    ps->start_ns = baton_now_ns();
     return BATON_OK;
+}
+
+static void pattern_close(source *src)
+{
+    free(src->state);
 }
 
 static void sleep_until(uint64_t t_ns)
@@ -67,14 +75,16 @@ static void sleep_until(uint64_t t_ns)
 }
 
 /* When paced frame i becomes available. */
-static uint64_t frame_time(const source *src, uint64_t i)
+static uint64_t frame_time(const pattern_state *src, uint64_t i)
 {
     return src->start_ns + (uint64_t)((double)i * 1e9 / src->fps);
 }
 
-baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
-                         uint64_t *frame, uint64_t *dropped, baton_error *err)
+static baton_status pattern_next(source *s, baton_drop_policy policy, uint8_t *dst,
+                                 uint32_t timeout_ms, uint64_t *frame, uint64_t *dropped,
+                                 uint64_t *timestamp_ns, baton_error *err)
 {
+    pattern_state *src = s->state;
     uint64_t i = src->next_index;
     uint64_t now = baton_now_ns();
     if (src->fps > 0 && policy == BATON_POLICY_NEWEST && frame_time(src, i) <= now) {
@@ -92,19 +102,28 @@ baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, ui
         sleep_until(now + (uint64_t)timeout_ms * 1000000u);
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "source %s: no frame within %u ms after frame %llu (camera stopped?)",
-                               src->name, timeout_ms, (unsigned long long)(i ? i - 1 : 0));
+                               s->spec, timeout_ms, (unsigned long long)(i ? i - 1 : 0));
     }
     if (src->fps > 0) {
         uint64_t t = frame_time(src, i);
         if (t > now + (uint64_t)timeout_ms * 1000000u)
             return baton_error_set(err, BATON_ERR_TIMEOUT,
                                    "source %s: frame %llu is due after the %u ms timeout",
-                                   src->name, (unsigned long long)i, timeout_ms);
+                                   s->spec, (unsigned long long)i, timeout_ms);
         if (t > now)
             sleep_until(t);
     }
-    baton_pattern_fill(src->format, src->width, src->height, i, dst);
+    baton_pattern_fill(s->format, s->width, s->height, i, dst);
     *frame = i;
+    *timestamp_ns = src->fps > 0 ? frame_time(src, i) : 0;
     src->next_index = i + 1;
     return BATON_OK;
 }
+
+const source_ops source_pattern_ops = {
+    .scheme = "pattern",
+    .usage = "pattern[@FPS][:stop=N]",
+    .open = pattern_open,
+    .next = pattern_next,
+    .close = pattern_close,
+};

@@ -1,0 +1,55 @@
+/* source.h - where frames come from, behind one small interface.
+ *
+ * A source is chosen by name: "pattern[@FPS][:stop=N]", "y4m:FILE",
+ * "pipe:FORMAT:WxH" (stdin or a fifo/fd), "v4l2:/dev/videoN". open() gets
+ * the format and size the configuration asks for and may replace them with
+ * what the source really delivers (a Y4M header, a V4L2 negotiation); the
+ * pipeline sizes everything from the values open() leaves. next() writes
+ * one tightly packed frame into dst (frame_bytes long) and must not
+ * allocate; every wait in it is bounded by timeout_ms. */
+#ifndef BATON_SOURCE_H
+#define BATON_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "baton/format.h"
+#include "baton/pipeline.h"
+
+typedef struct source source;
+
+typedef struct source_ops {
+    const char *scheme; /* the name before the first ':' or '@' */
+    const char *usage;  /* one line for error messages and --help */
+    baton_status (*open)(source *src, const char *arg, baton_error *err);
+    /* *frame: the source's own frame number; *dropped += frames skipped;
+     * *timestamp_ns: capture time (CLOCK_MONOTONIC) or 0 if unknown.
+     * BATON_ERR_END_OF_STREAM at the end, BATON_ERR_TIMEOUT when nothing
+     * arrives in time, BATON_ERR_IO / BATON_ERR_PARSE for broken input. */
+    baton_status (*next)(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
+                         uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
+                         baton_error *err);
+    void (*close)(source *src); /* frees state; safe after a failed open */
+} source_ops;
+
+struct source {
+    const source_ops *ops;
+    const char *spec;     /* the full name given */
+    baton_format format;  /* requested before open, delivered after */
+    uint32_t width, height;
+    size_t frame_bytes;   /* set by source_open from format and size */
+    void *state;          /* the implementation's, owned by it */
+};
+
+/* Pick the implementation by scheme and open it. Unknown schemes give
+ * BATON_ERR_INVALID_ARGUMENT listing the known ones. */
+baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
+                         uint32_t height, baton_error *err);
+baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
+                         uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
+                         baton_error *err);
+void source_close(source *src);
+
+extern const source_ops source_pattern_ops;
+
+#endif
