@@ -76,8 +76,11 @@ static baton_status create_parts(baton_pipeline *p, baton_error *err)
                                  &p->slots[s].shared, err);
     if (st == BATON_OK)
         st = uses_cuda(p) ? stage_cuda_create(p, err) : stage_cpu_create(p, err);
+    const char *sink_arg = "";
     if (st == BATON_OK)
-        st = sink_headless_create(p, err);
+        st = sink_find(c->sink, &p->sink, &sink_arg, err);
+    if (st == BATON_OK)
+        st = p->sink->create(p, sink_arg, err);
     if (st == BATON_OK)
         st = stage_vulkan_create(p, err);
     return st;
@@ -141,7 +144,7 @@ static baton_status retire(baton_pipeline *p, slot *sl, baton_error *err)
         p->latency_head = (p->latency_head + 1) % p->cfg.stats_frames;
         if (p->latency_count < p->cfg.stats_frames)
             p->latency_count++;
-        st = sink_headless_present(p, sl, err);
+        st = p->sink->done ? p->sink->done(p, sl, err) : BATON_OK;
     }
     if (st == BATON_OK) {
         sl->in_flight = false;
@@ -285,7 +288,8 @@ void baton_pipeline_destroy(baton_pipeline *p)
     if (!unblock_and_wait(p))
         return; /* the GPU still uses these objects: leaking beats a crash */
     stage_vulkan_destroy(p);
-    sink_headless_destroy(p);
+    if (p->sink)
+        p->sink->destroy(p);
     if (uses_cuda(p))
         stage_cuda_destroy(p);
     else

@@ -9,6 +9,7 @@
 #include "baton/pipeline.h"
 #include "baton/sem_pool.h"
 #include "context_internal.h"
+#include "sink.h"
 #include "source.h"
 
 /* One slot's memory that both APIs see: a Vulkan buffer of RGBA8 rows. */
@@ -36,12 +37,12 @@ baton_status host_buffer_create(baton_context *ctx, VkDeviceSize bytes, VkBuffer
 int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want);
 
 /* Per-slot state. */
-typedef struct slot {
+typedef struct slot {  /* also "struct slot" in sink.h */
     frame_memory shared;      /* RGBA8 frame both stages see */
     uint8_t *staging;         /* source frame (pinned host memory with CUDA) */
     void *staging_device;     /* CUDA: device view of staging (zero copy) or upload buffer */
     bool staging_pinned;
-    VkCommandBuffer cmd;      /* recorded once */
+    VkCommandBuffer cmds[SINK_MAX_TARGETS]; /* recorded once, one per sink target */
     VkFence fence;            /* Vulkan stage of this slot's last frame done */
     VkFence host_fence;       /* CPU stage, binary mode: host-side wait on vk_done */
     VkBuffer readback;
@@ -64,8 +65,8 @@ struct baton_pipeline {
     source src;
     size_t src_bytes;
     size_t pitch;
-    VkImage target;           /* the headless sink's display image */
-    VkDeviceMemory target_memory;
+    const sink_ops *sink;
+    void *sink_state;         /* the sink's, owned by it */
     VkCommandPool cmd_pool;
     VkQueryPool queries;      /* 2 timestamps per slot; VK_NULL_HANDLE if unsupported */
     cudaStream_t stream;
@@ -100,12 +101,5 @@ baton_status stage_cuda_create(baton_pipeline *p, baton_error *err);
 void stage_cuda_destroy(baton_pipeline *p);
 baton_status stage_cuda_run(baton_pipeline *p, uint64_t n, baton_error *err);
 uint64_t stage_cuda_gpu_ns(baton_pipeline *p, uint32_t s);
-
-/* The headless sink: target image, readback buffers, commands it records. */
-baton_status sink_headless_create(baton_pipeline *p, baton_error *err);
-void sink_headless_destroy(baton_pipeline *p);
-void sink_headless_record(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd);
-/* After slot s's frame is done: dumps, slow-display simulation. */
-baton_status sink_headless_present(baton_pipeline *p, slot *sl, baton_error *err);
 
 #endif

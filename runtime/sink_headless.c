@@ -4,16 +4,27 @@
 #include <string.h>
 #include <time.h>
 
+#include <stdlib.h>
+
 #include "baton/png.h"
 #include "pipeline_internal.h"
 #include "vk_util.h"
 
-baton_status sink_headless_create(baton_pipeline *p, baton_error *err)
+typedef struct headless {
+    VkImage target;
+    VkDeviceMemory memory;
+} headless;
+
+static baton_status headless_create(baton_pipeline *p, const char *arg, baton_error *err)
 {
     baton_context *ctx = p->ctx;
-    if (strcmp(p->cfg.sink, "headless") != 0)
+    if (*arg)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
-                               "unknown sink '%s' (this build has: headless)", p->cfg.sink);
+                               "sink 'headless' takes no argument, got '%s'", arg);
+    headless *h = calloc(1, sizeof *h);
+    if (!h)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(headless sink) failed");
+    p->sink_state = h;
     VkImageCreateInfo ii = {
         .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
         .imageType = VK_IMAGE_TYPE_2D,
@@ -27,21 +38,21 @@ baton_status sink_headless_create(baton_pipeline *p, baton_error *err)
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
         .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
     };
-    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &p->target);
+    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &h->target);
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateImage(headless target)", r);
     baton_count_vk(ctx);
     VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(ctx->device, p->target, &req);
+    vkGetImageMemoryRequirements(ctx->device, h->target, &req);
     int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
     if (type < 0)
         type = find_memory_type(ctx, req.memoryTypeBits, 0);
     VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
-    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &p->target_memory)) != VK_SUCCESS)
+    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &h->memory)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkAllocateMemory(headless target)", r);
     baton_count_vk(ctx);
-    if ((r = vkBindImageMemory(ctx->device, p->target, p->target_memory, 0)) != VK_SUCCESS)
+    if ((r = vkBindImageMemory(ctx->device, h->target, h->memory, 0)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkBindImageMemory", r);
     for (uint32_t s = 0; s < p->cfg.slots && p->cfg.readback; s++) {
         slot *sl = &p->slots[s];
@@ -54,9 +65,10 @@ baton_status sink_headless_create(baton_pipeline *p, baton_error *err)
     return BATON_OK;
 }
 
-void sink_headless_destroy(baton_pipeline *p)
+static void headless_destroy(baton_pipeline *p)
 {
     VkDevice dev = p->ctx->device;
+    headless *h = p->sink_state;
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
         slot *sl = &p->slots[s];
         if (sl->readback)
@@ -67,12 +79,18 @@ void sink_headless_destroy(baton_pipeline *p)
         sl->readback_memory = VK_NULL_HANDLE;
         sl->readback_host = NULL;
     }
-    if (p->target)
-        vkDestroyImage(dev, p->target, NULL);
-    if (p->target_memory)
-        vkFreeMemory(dev, p->target_memory, NULL);
-    p->target = VK_NULL_HANDLE;
-    p->target_memory = VK_NULL_HANDLE;
+    if (h && h->target)
+        vkDestroyImage(dev, h->target, NULL);
+    if (h && h->memory)
+        vkFreeMemory(dev, h->memory, NULL);
+    free(h);
+    p->sink_state = NULL;
+}
+
+static uint32_t headless_targets(const baton_pipeline *p)
+{
+    (void)p;
+    return 1;
 }
 
 static void image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
@@ -93,12 +111,14 @@ static void image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, 
                          NULL, 0, NULL, 1, &b);
 }
 
-void sink_headless_record(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd)
+static void headless_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
+    (void)t;
     slot *sl = &p->slots[s];
+    headless *h = p->sink_state;
     /* The previous frame's copies (any slot) finish before this one writes:
      * the barrier's first scope is everything earlier on the queue. */
-    image_barrier(cmd, p->target, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+    image_barrier(cmd, h->target, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                   VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
                   VK_ACCESS_TRANSFER_WRITE_BIT);
     VkBufferImageCopy region = {
@@ -108,14 +128,14 @@ void sink_headless_record(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd)
         .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
         .imageExtent = {p->cfg.width, p->cfg.height, 1},
     };
-    vkCmdCopyBufferToImage(cmd, sl->shared.buffer, p->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+    vkCmdCopyBufferToImage(cmd, sl->shared.buffer, h->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                            1, &region);
     if (!p->cfg.readback)
         return;
-    image_barrier(cmd, p->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+    image_barrier(cmd, h->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
                   VK_ACCESS_TRANSFER_READ_BIT);
-    vkCmdCopyImageToBuffer(cmd, p->target, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
+    vkCmdCopyImageToBuffer(cmd, h->target, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
                            &region);
     VkBufferMemoryBarrier hb = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
@@ -139,7 +159,7 @@ static bool wants_dump(const baton_pipeline *p, uint64_t frame)
     return false;
 }
 
-baton_status sink_headless_present(baton_pipeline *p, slot *sl, baton_error *err)
+static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)
 {
     if (p->cfg.sink_delay_us) {
         struct timespec ts = {.tv_sec = p->cfg.sink_delay_us / 1000000u,
@@ -158,3 +178,13 @@ baton_status sink_headless_present(baton_pipeline *p, slot *sl, baton_error *err
     }
     return BATON_OK;
 }
+
+const sink_ops sink_headless_ops = {
+    .scheme = "headless",
+    .usage = "headless",
+    .create = headless_create,
+    .destroy = headless_destroy,
+    .target_count = headless_targets,
+    .record = headless_record,
+    .done = headless_done,
+};

@@ -27,9 +27,9 @@ static void shared_ownership(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd,
                          0, 0, NULL, 1, &b, 0, NULL);
 }
 
-static baton_status record_slot(baton_pipeline *p, uint32_t s, baton_error *err)
+static baton_status record_slot(baton_pipeline *p, uint32_t s, uint32_t t, baton_error *err)
 {
-    VkCommandBuffer cmd = p->slots[s].cmd;
+    VkCommandBuffer cmd = p->slots[s].cmds[t];
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VkResult r = vkBeginCommandBuffer(cmd, &bi);
     if (r != VK_SUCCESS)
@@ -39,7 +39,7 @@ static baton_status record_slot(baton_pipeline *p, uint32_t s, baton_error *err)
         vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, p->queries, 2 * s);
     }
     shared_ownership(p, s, cmd, true);
-    sink_headless_record(p, s, cmd);
+    p->sink->record(p, s, t, cmd);
     shared_ownership(p, s, cmd, false);
     if (p->queries)
         vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, p->queries, 2 * s + 1);
@@ -79,19 +79,21 @@ baton_status stage_vulkan_create(baton_pipeline *p, baton_error *err)
             return baton_vk_fail(err, "vkCreateQueryPool", r);
         baton_count_vk(ctx);
     }
-    VkCommandBuffer cmds[BATON_SLOTS_MAX];
+    uint32_t targets = p->sink->target_count(p);
+    if (targets == 0 || targets > SINK_MAX_TARGETS)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED, "sink %s has %u images (1..%u supported)",
+                               p->sink->scheme, targets, SINK_MAX_TARGETS);
     VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                       .commandPool = p->cmd_pool,
                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                      .commandBufferCount = p->cfg.slots};
-    if ((r = vkAllocateCommandBuffers(ctx->device, &ai, cmds)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkAllocateCommandBuffers", r);
-    baton_count_vk(ctx);
+                                      .commandBufferCount = targets};
     for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        p->slots[s].cmd = cmds[s];
+        if ((r = vkAllocateCommandBuffers(ctx->device, &ai, p->slots[s].cmds)) != VK_SUCCESS)
+            return baton_vk_fail(err, "vkAllocateCommandBuffers", r);
+        baton_count_vk(ctx);
         baton_status st = create_fence(ctx, &p->slots[s].fence, err);
-        if (st == BATON_OK)
-            st = record_slot(p, s, err);
+        for (uint32_t t = 0; t < targets && st == BATON_OK; t++)
+            st = record_slot(p, s, t, err);
         if (st != BATON_OK)
             return st;
     }
@@ -105,7 +107,7 @@ void stage_vulkan_destroy(baton_pipeline *p)
         if (p->slots[s].fence)
             vkDestroyFence(dev, p->slots[s].fence, NULL);
         p->slots[s].fence = VK_NULL_HANDLE;
-        p->slots[s].cmd = VK_NULL_HANDLE;
+        memset(p->slots[s].cmds, 0, sizeof p->slots[s].cmds);
     }
     if (p->queries)
         vkDestroyQueryPool(dev, p->queries, NULL);
@@ -123,20 +125,30 @@ baton_status stage_vulkan_submit(baton_pipeline *p, uint64_t n, baton_error *err
     for (size_t i = 0; i < k; i++)
         *(ops[i].kind == BATON_OP_WAIT ? &wait : &signal) = &ops[i];
     slot *sl = &p->slots[n % p->cfg.slots];
-    VkSemaphore wsem = baton_sem_pool_vk(p->pool, p->sem[wait->sem]);
-    VkSemaphore ssem = baton_sem_pool_vk(p->pool, p->sem[signal->sem]);
-    VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT;
+    /* the plan's wait and signal first; a swapchain sink may add its own */
+    uint32_t target = 0;
+    VkSemaphore wsem[2] = {baton_sem_pool_vk(p->pool, p->sem[wait->sem]), VK_NULL_HANDLE};
+    VkSemaphore ssem[2] = {baton_sem_pool_vk(p->pool, p->sem[signal->sem]), VK_NULL_HANDLE};
+    if (p->sink->acquire) {
+        baton_status st = p->sink->acquire(p, sl, &target, &wsem[1], &ssem[1], err);
+        if (st != BATON_OK)
+            return st;
+    }
+    uint32_t nw = wsem[1] ? 2 : 1, ns = ssem[1] ? 2 : 1;
+    VkPipelineStageFlags stage[2] = {VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                                     VK_PIPELINE_STAGE_TRANSFER_BIT};
+    uint64_t wval[2] = {wait->value, 0}, sval[2] = {signal->value, 0};
     VkTimelineSemaphoreSubmitInfo tl = {
         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-        .waitSemaphoreValueCount = 1, .pWaitSemaphoreValues = &wait->value,
-        .signalSemaphoreValueCount = 1, .pSignalSemaphoreValues = &signal->value,
+        .waitSemaphoreValueCount = nw, .pWaitSemaphoreValues = wval,
+        .signalSemaphoreValueCount = ns, .pSignalSemaphoreValues = sval,
     };
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .pNext = p->plan.mode == BATON_SYNC_TIMELINE ? &tl : NULL,
-        .waitSemaphoreCount = 1, .pWaitSemaphores = &wsem, .pWaitDstStageMask = &stage,
-        .commandBufferCount = 1, .pCommandBuffers = &sl->cmd,
-        .signalSemaphoreCount = 1, .pSignalSemaphores = &ssem,
+        .waitSemaphoreCount = nw, .pWaitSemaphores = wsem, .pWaitDstStageMask = stage,
+        .commandBufferCount = 1, .pCommandBuffers = &sl->cmds[target],
+        .signalSemaphoreCount = ns, .pSignalSemaphores = ssem,
     };
     VkResult r = vkResetFences(p->ctx->device, 1, &sl->fence);
     if (r == VK_SUCCESS)
@@ -149,7 +161,7 @@ baton_status stage_vulkan_submit(baton_pipeline *p, uint64_t n, baton_error *err
     pipeline_trace(p, signal);
     if (wait->value > p->max_wait_compute)
         p->max_wait_compute = wait->value;
-    return BATON_OK;
+    return p->sink->submitted ? p->sink->submitted(p, sl, target, err) : BATON_OK;
 }
 
 baton_status stage_vulkan_wait(baton_pipeline *p, slot *sl, baton_error *err)
