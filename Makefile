@@ -164,7 +164,8 @@ install: lib tools
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libbaton.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libbaton.so
-	install -m 644 $(BUILD)/baton.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' \
+	    runtime/baton.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/baton.pc
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/baton/boards
 	install -m 644 boards/*.board $(DESTDIR)$(PREFIX)/share/baton/boards/
