@@ -4,11 +4,11 @@
 # NVIDIA driver but no Vulkan loader. Results go under $OUT (default
 # /tmp/baton-gpu-out): summary.txt, probe.json, logs.tgz and the benchmark
 # files. Usage, from the repository root:
-#   bash gpu/gpu-run.sh [check|tools|all]
-#     check  probe, make check-gpu's suites (full length), the portable suites
-#     tools  compute-sanitizer (memcheck, synccheck) and the Vulkan validation
-#            layer with synchronization validation over short GPU runs,
-#            baton-run, baton-bench
+#   bash gpu/gpu-run.sh [check|sanitize|bench|all]
+#     check     probe, make check-gpu's suites (full length), the portable suites
+#     sanitize  compute-sanitizer (memcheck, synccheck) and the Vulkan validation
+#               layer with synchronization validation over short GPU runs
+#     bench     baton-run and baton-bench
 set -u
 PHASE=${1:-all}
 BUNDLE=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +48,7 @@ if [ "$PHASE" = check ] || [ "$PHASE" = all ]; then
     STEP_TIMEOUT=560 step check-gpu "$BUNDLE/run-suites" "$BUNDLE"/tests/gpu_*
     step check-portable "$BUNDLE/run-suites" "$BUNDLE"/tests/check_*
 fi
-if [ "$PHASE" = tools ] || [ "$PHASE" = all ]; then
+if [ "$PHASE" = sanitize ] || [ "$PHASE" = all ]; then
     export BATON_GPU_QUICK=1
     if command -v compute-sanitizer >/dev/null; then
         for t in "$BUNDLE"/tests/gpu_*; do
@@ -68,10 +68,13 @@ if [ "$PHASE" = tools ] || [ "$PHASE" = all ]; then
         done
     fi
     unset BATON_GPU_QUICK
+fi
+if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
     [ -x "$BUNDLE/baton-run" ] && step baton-run "$BUNDLE/baton-run" --frames 2000 --size 1920x1080 --format YUYV \
         --trace "$OUT/run.trace" && tail -n 20 "$LOGS/baton-run.log" | tee -a "$SUMMARY"
-    [ -x "$BUNDLE/baton-bench" ] && STEP_TIMEOUT=400 step baton-bench "$BUNDLE/baton-bench" \
-        --json "$OUT/bench.json" --svg "$OUT/bench.svg" && cat "$LOGS/baton-bench.log" | tee -a "$SUMMARY"
+    [ -x "$BUNDLE/baton-bench" ] && STEP_TIMEOUT=${BENCH_TIMEOUT:-420} step baton-bench "$BUNDLE/baton-bench" \
+        --json "$OUT/bench.json" --svg "$OUT/bench.svg" ${BENCH_ARGS:-}
+    cat "$LOGS/baton-bench.log" >> "$SUMMARY"
 fi
 tar czf "$OUT/logs.tgz" -C "$LOGS" . && rm -rf "$LOGS"
 echo "== overall ($PHASE): $([ $status -eq 0 ] && echo PASS || echo FAIL)" | tee -a "$SUMMARY"
