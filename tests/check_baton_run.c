@@ -623,15 +623,19 @@ START_TEST(test_interrupt)
         if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(99);
         execl(tool, "baton-run", "--frames", "1000000", "--size", "320x180", "--source",
-              "pattern@1000", (char *)NULL);
+              "pattern@1000", "--progress", (char *)NULL);
         _exit(98);
     }
-    /* the tool installs its handler once the pipeline exists: wait for it
-     * (bounded), let some frames run, then interrupt */
-    for (int i = 0; i < 600 && !catches(pid, SIGINT); i++)
+    /* the tool installs its handler once the pipeline exists; libraries
+     * (the GPU driver) may install their own earlier, so wait until the run
+     * reports progress (bounded), then interrupt */
+    bool running = false;
+    for (int i = 0; i < 600 && !running; i++) {
         usleep(100000);
-    ck_assert_msg(catches(pid, SIGINT), "baton-run never installed its SIGINT handler");
-    usleep(300000);
+        read_text(s.err, r.err, sizeof r.err);
+        running = strstr(r.err, " frames, ") != NULL;
+    }
+    ck_assert_msg(running && catches(pid, SIGINT), "baton-run never reported progress:\n%s", r.err);
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);

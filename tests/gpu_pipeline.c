@@ -41,7 +41,7 @@ START_TEST(test_ten_thousand_frames)
     pipe_case c = {
         .compute = BATON_COMPUTE_CUDA, .sync = g->sync, .format = g->format,
         .width = g->width, .height = g->height, .slots = g->slots,
-        .frames = quick ? 100 : 10000, .reference_every = quick ? 50 : 1000, .readback = true,
+        .frames = quick ? 30 : 10000, .reference_every = quick ? 10 : 1000, .readback = true,
     };
     baton_error err;
     ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);
@@ -60,7 +60,7 @@ START_TEST(test_other_formats)
                                      BATON_FORMAT_NV12, BATON_FORMAT_YUYV};
     pipe_case c = {
         .compute = BATON_COMPUTE_CUDA, .sync = BATON_SYNC_TIMELINE, .format = f[_i],
-        .width = 640, .height = 360, .slots = 4, .frames = 200, .reference_every = 1,
+        .width = 640, .height = 360, .slots = 4, .frames = quick ? 30 : 200, .reference_every = 1,
     };
     baton_error err;
     ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);

@@ -54,7 +54,7 @@ static void usage(FILE *f)
             "                 [--compute auto|cuda|cpu] [--size WxH] [--format F]\n"
             "                 [--policy newest|backpressure] [--timeout-ms T]\n"
             "                 [--dump DIR [--dump-frames LIST]] [--trace FILE]\n"
-            "                 [--json FILE] [--quiet]\n"
+            "                 [--json FILE] [--progress] [--quiet]\n"
             "\n"
             "Run the frame pipeline (source -> compute stage -> Vulkan -> sink) for N\n"
             "frames, then print a table: frames, frames per second, latency from source\n"
@@ -105,6 +105,8 @@ static void usage(FILE *f)
             "                    with `baton-trace perfetto FILE OUT.json`); keeps up to\n"
             "                    %u events (otherwise %u are kept for the check)\n"
             "  --json FILE       also write the results as one JSON object to FILE\n"
+            "  --progress        show progress even when stderr is not a terminal: one\n"
+            "                    line a second, for logs\n"
             "  -q, --quiet       no progress line and no notes on stderr (errors and\n"
             "                    the results table still print)\n"
             "  -h, --help        this text\n"
@@ -151,7 +153,7 @@ typedef struct options {
     baton_compute_mode compute;
     baton_format format;
     baton_drop_policy policy;
-    bool has_slots, has_sync, has_size, has_format, has_timeout, quiet;
+    bool has_slots, has_sync, has_size, has_format, has_timeout, quiet, progress;
 } options;
 
 __attribute__((format(printf, 1, 2)))
@@ -217,6 +219,7 @@ static const struct option long_opts[] = {
     {"trace", required_argument, 0, 'T'},
     {"json", required_argument, 0, 'j'},
     {"quiet", no_argument, 0, 'q'},
+    {"progress", no_argument, 0, 'P'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -343,6 +346,7 @@ static int parse_args(int argc, char **argv, options *o)
             o->json_path = optarg;
             break;
         case 'q': o->quiet = true; break;
+        case 'P': o->progress = true; break;
         case 'h': usage(stdout); return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
         case ':':
             return usage_error("%s needs a value (try --help)", bad_option_text(argv, opt, sizeof opt));
@@ -512,14 +516,20 @@ static void latency_figures(baton_pipeline *p, uint64_t *buf, size_t cap, result
 }
 
 /* The progress line, rewritten in place; clear_line erases it. */
+static bool g_tty; /* stderr is a terminal: progress updates one line in place */
+
 static void progress(uint64_t done, uint64_t total, uint64_t t0, bool clear_line)
 {
     double s = (double)(now_ns() - t0) / 1e9;
-    if (clear_line)
-        fputs("\r\033[K", stderr);
-    else
-        fprintf(stderr, "\rbaton-run: %llu/%llu frames, %.1f fps\033[K", (unsigned long long)done,
-                (unsigned long long)total, s > 0 ? (double)done / s : 0.0);
+    if (clear_line) {
+        if (g_tty)
+            fputs("\r\033[K", stderr);
+    } else {
+        fprintf(stderr, g_tty ? "\rbaton-run: %llu/%llu frames, %.1f fps\033[K"
+                              : "baton-run: %llu/%llu frames, %.1f fps\n",
+                (unsigned long long)done, (unsigned long long)total,
+                s > 0 ? (double)done / s : 0.0);
+    }
     fflush(stderr);
 }
 
@@ -602,7 +612,9 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     if (st != BATON_OK)
         goto out;
 
-    bool show = !o->quiet && isatty(STDERR_FILENO);
+    g_tty = isatty(STDERR_FILENO);
+    bool show = !o->quiet && (g_tty || o->progress);
+    uint64_t every = g_tty ? PROGRESS_NS : 10 * PROGRESS_NS;
     install_signals();
     uint64_t cpu0 = cpu_ns(), t0 = now_ns(), last = 0;
     for (uint64_t n = 0; n < o->frames && st == BATON_OK; n++) {
@@ -611,7 +623,7 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
             break;
         }
         st = baton_pipeline_run(p, 1, err);
-        if (show && now_ns() - last >= PROGRESS_NS) {
+        if (show && now_ns() - last >= every) {
             last = now_ns();
             progress(baton_pipeline_get_stats(p).frames_done, o->frames, t0, false);
         }
