@@ -59,15 +59,66 @@ static baton_status pick_queue_family(baton_context *ctx, baton_error *err)
                            ctx->caps.vk_devices[ctx->vk_index].name);
 }
 
+/* The instance, with the window-system extensions the sinks use when the
+ * loader offers them (x11: surface + xcb_surface; drm: surface + display,
+ * direct_mode_display, acquire_drm_display). If such an instance cannot be
+ * made, a plain one is, so the errors are those of the plain case. */
+static baton_status create_instance(baton_context *ctx, bool validation, baton_error *err)
+{
+    const char *ext[5];
+    uint32_t n = 0;
+    bool surface = baton_vk_instance_offers(VK_KHR_SURFACE_EXTENSION_NAME);
+    bool xcb = surface && baton_vk_instance_offers("VK_KHR_xcb_surface");
+    bool display = surface && baton_vk_instance_offers(VK_KHR_DISPLAY_EXTENSION_NAME);
+    bool direct = display && baton_vk_instance_offers(VK_EXT_DIRECT_MODE_DISPLAY_EXTENSION_NAME);
+    bool acquire = direct && baton_vk_instance_offers(VK_EXT_ACQUIRE_DRM_DISPLAY_EXTENSION_NAME);
+    if (xcb || display)
+        ext[n++] = VK_KHR_SURFACE_EXTENSION_NAME;
+    if (xcb)
+        ext[n++] = "VK_KHR_xcb_surface";
+    if (display)
+        ext[n++] = VK_KHR_DISPLAY_EXTENSION_NAME;
+    if (direct)
+        ext[n++] = VK_EXT_DIRECT_MODE_DISPLAY_EXTENSION_NAME;
+    if (acquire)
+        ext[n++] = VK_EXT_ACQUIRE_DRM_DISPLAY_EXTENSION_NAME;
+    if (n > 0 && baton_vk_instance_create(validation, ext, n, &ctx->instance, NULL) == BATON_OK) {
+        ctx->wsi_xcb = xcb;
+        ctx->wsi_display = display;
+        return BATON_OK;
+    }
+    ctx->instance = VK_NULL_HANDLE;
+    return baton_vk_instance_create(validation, NULL, 0, &ctx->instance, err);
+}
+
+static bool device_offers(VkPhysicalDevice pd, const char *name)
+{
+    VkExtensionProperties ext[512];
+    uint32_t n = BATON_ARRAY_LEN(ext);
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) < 0)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(ext[i].extensionName, name) == 0)
+            return true;
+    return false;
+}
+
 static baton_status create_device(baton_context *ctx, baton_error *err)
 {
     const baton_vk_device_info *d = &ctx->caps.vk_devices[ctx->vk_index];
-    const char *ext[2];
+    const char *ext[4];
     uint32_t next = 0;
     if (baton_caps_needs_export(ctx->compute)) {
         ext[next++] = VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME;
         if (d->ext_memory_fd)
             ext[next++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
+    }
+    if ((ctx->wsi_xcb || ctx->wsi_display) &&
+        device_offers(ctx->physical, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
+        ext[next++] = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
+        ctx->swapchain = true;
+        if (ctx->wsi_display && device_offers(ctx->physical, VK_GOOGLE_DISPLAY_TIMING_EXTENSION_NAME))
+            ext[next++] = VK_GOOGLE_DISPLAY_TIMING_EXTENSION_NAME; /* exact present times */
     }
     VkPhysicalDeviceVulkan12Features f12 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
@@ -95,7 +146,7 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
     baton_count_vk(ctx);
     vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memory);
-    if (next > 0) {
+    if (baton_caps_needs_export(ctx->compute)) {
         ctx->get_semaphore_fd =
             (PFN_vkGetSemaphoreFdKHR)vkGetDeviceProcAddr(ctx->device, "vkGetSemaphoreFdKHR");
         ctx->get_memory_fd =
@@ -150,7 +201,7 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     if (st == BATON_OK && ctx->compute == BATON_COMPUTE_CUDA)
         st = init_cuda(ctx, cfg->cuda_device, err);
     if (st == BATON_OK)
-        st = baton_vk_instance_create(cfg->validation, &ctx->instance, err);
+        st = create_instance(ctx, cfg->validation, err);
     if (st == BATON_OK)
         st = pick_physical(ctx, err);
     if (st == BATON_OK)

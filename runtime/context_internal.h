@@ -22,6 +22,9 @@ struct baton_context {
     float timestamp_period_ns;
     uint32_t timestamp_bits;
     bool cpu_device;          /* a CPU implementation (lavapipe) */
+    bool wsi_xcb;             /* instance: VK_KHR_surface + VK_KHR_xcb_surface enabled */
+    bool wsi_display;         /* instance: VK_KHR_surface + VK_KHR_display enabled */
+    bool swapchain;           /* device: VK_KHR_swapchain enabled */
     PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
     PFN_vkGetMemoryFdKHR get_memory_fd;
     baton_object_counters counters;

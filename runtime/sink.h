@@ -40,5 +40,7 @@ typedef struct sink_ops {
 baton_status sink_find(const char *spec, const sink_ops **ops, const char **arg, baton_error *err);
 
 extern const sink_ops sink_headless_ops;
+extern const sink_ops sink_drm_ops;
+extern const sink_ops sink_x11_ops;
 
 #endif

@@ -7,6 +7,9 @@
 /* Every source baton knows; add new ones here. */
 static const source_ops *const sources[] = {
     &source_pattern_ops,
+    &source_y4m_ops,
+    &source_pipe_ops,
+    &source_v4l2_ops,
 };
 
 static const source_ops *find(const char *spec)

@@ -51,5 +51,8 @@ baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, ui
 void source_close(source *src);
 
 extern const source_ops source_pattern_ops;
+extern const source_ops source_y4m_ops;
+extern const source_ops source_pipe_ops;
+extern const source_ops source_v4l2_ops;
 
 #endif

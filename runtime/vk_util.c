@@ -81,7 +81,20 @@ static bool layer_present(const char *name)
     return false;
 }
 
-baton_status baton_vk_instance_create(bool validation, VkInstance *out, baton_error *err)
+bool baton_vk_instance_offers(const char *name)
+{
+    VkExtensionProperties ext[256];
+    uint32_t n = 256;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, ext) < 0)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(ext[i].extensionName, name) == 0)
+            return true;
+    return false;
+}
+
+baton_status baton_vk_instance_create(bool validation, const char *const *ext, uint32_t next,
+                                      VkInstance *out, baton_error *err)
 {
     const char *env = getenv("BATON_VALIDATION");
     if (env && env[0] == '1')
@@ -107,6 +120,8 @@ baton_status baton_vk_instance_create(bool validation, VkInstance *out, baton_er
         .pApplicationInfo = &app,
         .enabledLayerCount = validation ? 1u : 0u,
         .ppEnabledLayerNames = validation ? &layer : NULL,
+        .enabledExtensionCount = next,
+        .ppEnabledExtensionNames = ext,
     };
     VkResult r = vkCreateInstance(&ci, NULL, out);
     if (r != VK_SUCCESS) {

@@ -16,10 +16,15 @@ const char *baton_vk_result_name(VkResult r);
 baton_status baton_vk_fail(baton_error *err, const char *call, VkResult r);
 
 /* Create the instance baton uses (Vulkan 1.2+, optional validation layer
- * when BATON_VALIDATION=1 or validation is true). On failure err explains,
- * and when the NVIDIA ICD manifest names libGLX_nvidia.so.0 it says how to
- * use the EGL library instead (headless machines). */
-baton_status baton_vk_instance_create(bool validation, VkInstance *out, baton_error *err);
+ * when BATON_VALIDATION=1 or validation is true, and the next instance
+ * extensions in ext). On failure err explains, and when the NVIDIA ICD
+ * manifest names libGLX_nvidia.so.0 it says how to use the EGL library
+ * instead (headless machines). */
+baton_status baton_vk_instance_create(bool validation, const char *const *ext, uint32_t next,
+                                      VkInstance *out, baton_error *err);
+
+/* Whether the loader offers instance extension name. */
+bool baton_vk_instance_offers(const char *name);
 
 /* A sentence describing the headless NVIDIA ICD fix when it applies to this
  * machine, else "" (never NULL). buf holds the text. */

@@ -187,12 +187,18 @@ START_TEST(test_bad_configs)
     pc.width = 127;
     ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
     pc = small_config();
-    pc.source = "v4l2:/dev/nonexistent";
+    pc.source = "nosuch:/dev/x";
     ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
     ck_assert_msg(strstr(err.message, "unknown source"), "%s", err.message);
     pc = small_config();
-    pc.sink = "x11";
+    pc.sink = "wayland";
     ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "unknown sink") && strstr(err.message, "x11[:WxH]"), "%s",
+                  err.message);
+    pc = small_config();
+    pc.sink = "x11:0x32"; /* rejected before any X connection */
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "x11:WxH"), "%s", err.message);
     pc = small_config();
     pc.dump_count = 1;
     ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);

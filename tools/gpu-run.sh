@@ -16,7 +16,7 @@ cd "$BUNDLE/.."
 OUT=${OUT:-/tmp/baton-gpu-out}
 mkdir -p "$OUT"
 LOGS=$(mktemp -d)   # every log, packed into $OUT/logs.tgz at the end
-export LD_LIBRARY_PATH="$BUNDLE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$BUNDLE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$BUNDLE/fallback"
 export PATH="$PATH:/usr/local/cuda/bin"
 SUMMARY="$OUT/summary.txt"
 touch "$SUMMARY"

@@ -1,0 +1,1189 @@
+/* sink_drm.c - a display with no compositor: "drm[:CONNECTOR][@WxH[@HZ]]"
+ * (drm_modes.h has the grammar and the selection rules).
+ *
+ * Creation, once:
+ *   1. parse the spec; check that the context's instance has VK_KHR_surface
+ *      + VK_KHR_display and its device VK_KHR_swapchain (vkGet*ProcAddr
+ *      returning NULL means the extension is not enabled: BATON_ERR_UNSUPPORTED
+ *      naming it). VK_EXT_direct_mode_display + VK_EXT_acquire_drm_display and
+ *      VK_GOOGLE_display_timing are used when enabled.
+ *   2. open the DRM device: $BATON_DRM_DEVICE, else the primary node of the
+ *      Vulkan device (VK_EXT_physical_device_drm: major/minor; else
+ *      VK_EXT_pci_bus_info matched with drmGetDevices2), else /dev/dri/card0.
+ *   3. describe the card from libdrm and choose connector, mode and CRTC
+ *      (drm_modes_choose; the soft size is the frame size).
+ *   4. the VkDisplayKHR: vkGetDrmDisplayEXT(fd, connector id), exact, and
+ *      vkAcquireDrmDisplayEXT(fd) when VK_EXT_acquire_drm_display is enabled
+ *      (needs DRM master on fd, which the first opener of a card gets). If
+ *      the acquisition is refused (Mesa refuses when its own fd is master
+ *      already) the display is used unacquired and a later failure quotes
+ *      the refusal. Without the extension: the display of
+ *      vkGetPhysicalDeviceDisplayPropertiesKHR that drm_modes_match_display
+ *      picks (name / resolution). Unless acquired, DRM master is dropped so
+ *      the driver can modeset through its own fd.
+ *   5. the display mode of that size and refresh (vkGetDisplayModeProperties,
+ *      else vkCreateDisplayModeKHR), a plane that can show the display, a
+ *      display-plane surface, a FIFO swapchain of TRANSFER_DST images.
+ *   The command buffer of (slot s, image t) copies slot s's buffer into
+ *   image t (R8G8B8A8 swapchains) or into one RGBA8 staging image then blits
+ *   that into image t (B8G8R8A8 and others: the blit swaps the channels). A
+ *   frame of another size than the mode is centred (cropped or black-bordered),
+ *   not scaled.
+ *
+ * Per frame: acquire() = vkAcquireNextImageKHR (bounded by timeout_ms)
+ * signalling acquired[slot]; the Vulkan stage waits for it and signals
+ * rendered[image]; submitted() = vkQueuePresentKHR waiting for rendered[image]
+ * (FIFO: paced to vblank), then asks for a DRM vblank event on the CRTC;
+ * done() reads that event (poll, bounded by three refresh periods) into a
+ * ring of the last DRM_VBLANK_KEEP records (sink_drm_vblanks). With
+ * VK_GOOGLE_display_timing the records are its actual present times instead.
+ * No allocation, no libdrm call that allocates.
+ *
+ * Display loss: VK_ERROR_OUT_OF_DATE_KHR or VK_ERROR_SURFACE_LOST_KHR from
+ * acquire or present, or the connector reported disconnected / gone (checked
+ * in done() at most every 250 ms with one GETCONNECTOR ioctl that neither
+ * probes nor allocates) stop the pipeline with BATON_ERR_IO "drm sink:
+ * display HDMI-A-1 lost (...)". The swapchain is not recreated: its images
+ * are baked into the command buffers the Vulkan stage recorded once. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "baton/png.h"
+#include "drm_modes.h"
+#include "pipeline_internal.h"
+#include "vk_util.h"
+
+#define CHECK_PERIOD_NS 250000000ull /* connector state check in done() */
+#define MAX_DISPLAYS 16u
+#define MAX_VK_MODES 128u
+#define MAX_PLANES 32u
+
+/* Entry points, all looked up at creation (NULL: extension not enabled). */
+typedef struct drm_vk {
+    /* instance, VK_KHR_surface */
+    PFN_vkDestroySurfaceKHR destroy_surface;
+    PFN_vkGetPhysicalDeviceSurfaceSupportKHR surface_support;
+    PFN_vkGetPhysicalDeviceSurfaceCapabilitiesKHR surface_caps;
+    PFN_vkGetPhysicalDeviceSurfaceFormatsKHR surface_formats;
+    /* instance, VK_KHR_display */
+    PFN_vkGetPhysicalDeviceDisplayPropertiesKHR display_props;
+    PFN_vkGetPhysicalDeviceDisplayPlanePropertiesKHR plane_props;
+    PFN_vkGetDisplayPlaneSupportedDisplaysKHR plane_displays;
+    PFN_vkGetDisplayModePropertiesKHR mode_props;
+    PFN_vkCreateDisplayModeKHR create_mode;
+    PFN_vkGetDisplayPlaneCapabilitiesKHR plane_caps;
+    PFN_vkCreateDisplayPlaneSurfaceKHR create_surface;
+    /* instance, VK_EXT_direct_mode_display + VK_EXT_acquire_drm_display */
+    PFN_vkReleaseDisplayEXT release_display;
+    PFN_vkAcquireDrmDisplayEXT acquire_drm;
+    PFN_vkGetDrmDisplayEXT get_drm_display;
+    /* device, VK_KHR_swapchain */
+    PFN_vkCreateSwapchainKHR create_swapchain;
+    PFN_vkDestroySwapchainKHR destroy_swapchain;
+    PFN_vkGetSwapchainImagesKHR swapchain_images;
+    PFN_vkAcquireNextImageKHR acquire_image;
+    PFN_vkQueuePresentKHR queue_present;
+    /* device, VK_GOOGLE_display_timing */
+    PFN_vkGetPastPresentationTimingGOOGLE past_timing;
+} drm_vk;
+
+typedef enum vblank_api {
+    VBLANK_NONE = 0,
+    VBLANK_SEQUENCE,   /* drmCrtcQueueSequence (Linux 4.16+) */
+    VBLANK_WAIT_EVENT, /* drmWaitVBlank(DRM_VBLANK_EVENT) */
+} vblank_api;
+
+typedef struct drm_sink {
+    int fd;
+    char path[256];
+    char name[DRM_MODES_NAME_MAX]; /* the connector, for messages */
+    drm_spec spec;
+    drm_card_desc card;
+    drm_choice choice;
+    drm_mode_desc mode;
+    uint32_t connector_id, crtc_id, crtc_index;
+    drm_vk vk;
+    VkDisplayKHR display;
+    bool acquired;            /* vkAcquireDrmDisplayEXT succeeded: release it */
+    char acquire_note[200];   /* why it did not, for later errors */
+    VkDisplayModeKHR display_mode;
+    VkSurfaceKHR surface;
+    VkSwapchainKHR swapchain;
+    VkFormat format;
+    VkExtent2D extent;
+    uint32_t image_count;
+    VkImage images[SINK_MAX_TARGETS];
+    VkSemaphore rendered[SINK_MAX_TARGETS];  /* per image: copy done, present may go */
+    VkSemaphore acquired_sem[BATON_SLOTS_MAX]; /* per slot: the image is ours */
+    bool blit;                /* swapchain not RGBA8 in memory: via staging + blit */
+    VkImage staging;
+    VkDeviceMemory staging_memory;
+    drm_fit fit;
+    /* vblank records */
+    bool display_timing;      /* VK_GOOGLE_display_timing in use */
+    vblank_api vblank;
+    bool sequence_worked;
+    bool pending[BATON_SLOTS_MAX];
+    uint64_t pending_frame[BATON_SLOTS_MAX];
+    uint64_t period_ns;
+    drm_vblank_ring ring;
+    uint64_t vblank_missed;
+    uint64_t next_check_ns;
+} drm_sink;
+
+/* ---- Vulkan entry points ------------------------------------------------------ */
+
+static const char *const needed_instance_ext =
+    "VK_KHR_surface, VK_KHR_display (+ VK_EXT_direct_mode_display, VK_EXT_acquire_drm_display "
+    "where offered)";
+
+typedef struct lookup {
+    VkInstance instance;
+    VkDevice device;
+    char missing[160]; /* "VK_KHR_display (instance), ..." */
+    char first[96];    /* the first call that returned NULL */
+} lookup;
+
+/* One entry point; a NULL result notes its extension as missing when
+ * required (ext != NULL). */
+static PFN_vkVoidFunction proc(lookup *l, bool device, const char *name, const char *ext)
+{
+    PFN_vkVoidFunction f = device ? vkGetDeviceProcAddr(l->device, name)
+                                  : vkGetInstanceProcAddr(l->instance, name);
+    if (f || !ext)
+        return f;
+    if (!strstr(l->missing, ext)) {
+        size_t used = strlen(l->missing);
+        snprintf(l->missing + used, sizeof l->missing - used, "%s%s", used ? ", " : "", ext);
+    }
+    if (!l->first[0])
+        snprintf(l->first, sizeof l->first, "%s(%s)",
+                 device ? "vkGetDeviceProcAddr" : "vkGetInstanceProcAddr", name);
+    return NULL;
+}
+
+#define SURFACE "VK_KHR_surface (instance)"
+#define DISPLAY "VK_KHR_display (instance)"
+#define SWAPCHAIN "VK_KHR_swapchain (device)"
+#define INST(field, name, ext) (vk->field = (PFN_##name)proc(&l, false, #name, ext))
+#define DEV(field, name, ext) (vk->field = (PFN_##name)proc(&l, true, #name, ext))
+
+static baton_status resolve(const baton_context *ctx, drm_vk *vk, baton_error *err)
+{
+    memset(vk, 0, sizeof *vk);
+    lookup l = {.instance = ctx->instance, .device = ctx->device};
+    INST(destroy_surface, vkDestroySurfaceKHR, SURFACE);
+    INST(surface_support, vkGetPhysicalDeviceSurfaceSupportKHR, SURFACE);
+    INST(surface_caps, vkGetPhysicalDeviceSurfaceCapabilitiesKHR, SURFACE);
+    INST(surface_formats, vkGetPhysicalDeviceSurfaceFormatsKHR, SURFACE);
+    INST(display_props, vkGetPhysicalDeviceDisplayPropertiesKHR, DISPLAY);
+    INST(plane_props, vkGetPhysicalDeviceDisplayPlanePropertiesKHR, DISPLAY);
+    INST(plane_displays, vkGetDisplayPlaneSupportedDisplaysKHR, DISPLAY);
+    INST(mode_props, vkGetDisplayModePropertiesKHR, DISPLAY);
+    INST(create_mode, vkCreateDisplayModeKHR, DISPLAY);
+    INST(plane_caps, vkGetDisplayPlaneCapabilitiesKHR, DISPLAY);
+    INST(create_surface, vkCreateDisplayPlaneSurfaceKHR, DISPLAY);
+    if (ctx->device) {
+        DEV(create_swapchain, vkCreateSwapchainKHR, SWAPCHAIN);
+        DEV(destroy_swapchain, vkDestroySwapchainKHR, SWAPCHAIN);
+        DEV(swapchain_images, vkGetSwapchainImagesKHR, SWAPCHAIN);
+        DEV(acquire_image, vkAcquireNextImageKHR, SWAPCHAIN);
+        DEV(queue_present, vkQueuePresentKHR, SWAPCHAIN);
+    } else {
+        snprintf(l.missing, sizeof l.missing, "a device");
+    }
+    if (l.missing[0])
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: the Vulkan context on %s lacks %s: %s returned NULL; "
+                               "the context must enable the instance extensions %s and the "
+                               "device extension VK_KHR_swapchain",
+                               baton_context_device_name(ctx), l.missing,
+                               l.first[0] ? l.first : "-", needed_instance_ext);
+    /* optional: the exact display of a connector, with DRM master hand-over */
+    INST(release_display, vkReleaseDisplayEXT, NULL);
+    INST(acquire_drm, vkAcquireDrmDisplayEXT, NULL);
+    INST(get_drm_display, vkGetDrmDisplayEXT, NULL);
+    if (!vk->release_display || !vk->acquire_drm || !vk->get_drm_display) {
+        vk->acquire_drm = NULL;
+        vk->get_drm_display = NULL;
+    }
+    DEV(past_timing, vkGetPastPresentationTimingGOOGLE, NULL);
+    return BATON_OK;
+}
+
+#undef INST
+#undef DEV
+
+baton_status sink_drm_check_vulkan(const struct baton_context *ctx, baton_error *err)
+{
+    if (!ctx)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "sink_drm_check_vulkan: NULL");
+    drm_vk vk;
+    return resolve(ctx, &vk, err);
+}
+
+/* ---- the DRM device ------------------------------------------------------------ */
+
+static bool device_offers(VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0)
+        return false;
+    VkExtensionProperties *ext = calloc(n, sizeof *ext);
+    if (!ext)
+        return false;
+    bool found = false;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) >= 0)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = strcmp(ext[i].extensionName, name) == 0;
+    free(ext);
+    return found;
+}
+
+/* /dev/dri/cardN whose device number is want. */
+static bool card_by_devnum(dev_t want, char *path, size_t len)
+{
+    DIR *dir = opendir("/dev/dri");
+    if (!dir)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(dir)) != NULL) {
+        if (strncmp(e->d_name, "card", 4) != 0)
+            continue;
+        snprintf(path, len, "/dev/dri/%s", e->d_name);
+        struct stat st;
+        found = stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want;
+    }
+    closedir(dir);
+    return found;
+}
+
+static bool card_by_pci(const VkPhysicalDevicePCIBusInfoPropertiesEXT *pci, char *path,
+                        size_t len)
+{
+    drmDevicePtr devs[32];
+    int n = drmGetDevices2(0, devs, (int)BATON_ARRAY_LEN(devs));
+    if (n <= 0)
+        return false;
+    bool found = false;
+    for (int i = 0; i < n && !found; i++) {
+        const drmDevicePtr d = devs[i];
+        if (d->bustype != DRM_BUS_PCI || !(d->available_nodes & (1 << DRM_NODE_PRIMARY)))
+            continue;
+        const drmPciBusInfo *b = d->businfo.pci;
+        if (b->domain == pci->pciDomain && b->bus == pci->pciBus && b->dev == pci->pciDevice &&
+            b->func == pci->pciFunction) {
+            snprintf(path, len, "%s", d->nodes[DRM_NODE_PRIMARY]);
+            found = true;
+        }
+    }
+    drmFreeDevices(devs, n);
+    return found;
+}
+
+/* Which device node, and why (for messages). */
+static baton_status device_path(const baton_context *ctx, char *path, size_t len, char *why,
+                                size_t why_len, baton_error *err)
+{
+    const char *env = getenv("BATON_DRM_DEVICE");
+    if (env && env[0]) {
+        snprintf(path, len, "%s", env);
+        snprintf(why, why_len, "$BATON_DRM_DEVICE");
+        return BATON_OK;
+    }
+    if (ctx->physical && device_offers(ctx->physical, VK_EXT_PHYSICAL_DEVICE_DRM_EXTENSION_NAME)) {
+        VkPhysicalDeviceDrmPropertiesEXT drm = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRM_PROPERTIES_EXT};
+        VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                          .pNext = &drm};
+        vkGetPhysicalDeviceProperties2(ctx->physical, &p2);
+        if (!drm.hasPrimary)
+            return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                                   "drm sink: the Vulkan device %s has no display engine (no "
+                                   "primary DRM node per VK_EXT_physical_device_drm); set "
+                                   "BATON_DRM_DEVICE to the card driving the display",
+                                   baton_context_device_name(ctx));
+        dev_t want = makedev((unsigned)drm.primaryMajor, (unsigned)drm.primaryMinor);
+        if (!card_by_devnum(want, path, len))
+            snprintf(path, len, "/dev/dri/card%lld", (long long)drm.primaryMinor);
+        snprintf(why, why_len, "the primary node %lld:%lld of %s (VK_EXT_physical_device_drm)",
+                 (long long)drm.primaryMajor, (long long)drm.primaryMinor,
+                 baton_context_device_name(ctx));
+        return BATON_OK;
+    }
+    if (ctx->physical && device_offers(ctx->physical, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME)) {
+        VkPhysicalDevicePCIBusInfoPropertiesEXT pci = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT};
+        VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                          .pNext = &pci};
+        vkGetPhysicalDeviceProperties2(ctx->physical, &p2);
+        if (card_by_pci(&pci, path, len)) {
+            snprintf(why, why_len, "the card at PCI %04x:%02x:%02x.%x (VK_EXT_pci_bus_info)",
+                     pci.pciDomain, pci.pciBus, pci.pciDevice, pci.pciFunction);
+            return BATON_OK;
+        }
+    }
+    snprintf(path, len, "/dev/dri/card0");
+    snprintf(why, why_len, "the default: %s offers neither VK_EXT_physical_device_drm nor a "
+             "PCI match", baton_context_device_name(ctx));
+    return BATON_OK;
+}
+
+baton_status sink_drm_open_device(const struct baton_context *ctx, int *fd, char *path,
+                                  size_t path_len, baton_error *err)
+{
+    if (!ctx || !fd || !path || !path_len)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "sink_drm_open_device: NULL");
+    *fd = -1;
+    char why[256];
+    baton_status st = device_path(ctx, path, path_len, why, sizeof why, err);
+    if (st != BATON_OK)
+        return st;
+    int f = open(path, O_RDWR | O_CLOEXEC);
+    if (f < 0) {
+        int e = errno;
+        const char *hint = "";
+        if (e == ENOENT && access("/dev/dri", F_OK) != 0)
+            hint = "; this machine has no /dev/dri (no DRM driver loaded, or a container "
+                   "without the device)";
+        else if (e == EACCES || e == EPERM)
+            hint = "; add the user to the 'video' group";
+        bool from_env = strcmp(why, "$BATON_DRM_DEVICE") == 0;
+        return baton_error_set(err, BATON_ERR_OS,
+                               "drm sink: no DRM device: open(%s) failed: %s (chosen by %s%s%s)",
+                               path, strerror(e), why, hint,
+                               from_env ? "" : "; set BATON_DRM_DEVICE to override");
+    }
+    errno = 0;
+    drmModeRes *res = drmModeGetResources(f);
+    if (!res) {
+        int e = errno ? errno : ENODEV;
+        close(f);
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: %s is not a KMS display device (drmModeGetResources "
+                               "failed: %s; chosen by %s)",
+                               path, strerror(e), why);
+    }
+    drmModeFreeResources(res);
+    *fd = f;
+    return BATON_OK;
+}
+
+/* ---- the display ----------------------------------------------------------------- */
+
+static baton_status display_lost(const drm_sink *d, const char *what, uint64_t frame,
+                                 baton_error *err)
+{
+    return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s at frame %llu)",
+                           d->name, what, (unsigned long long)frame);
+}
+
+static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    if (d->vk.get_drm_display) {
+        VkResult r = d->vk.get_drm_display(ctx->physical, d->fd, d->connector_id, &d->display);
+        if (r != VK_SUCCESS)
+            return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                                   "drm sink: vkGetDrmDisplayEXT(%s, connector %u) failed: %s "
+                                   "(is %s the card of %s? set BATON_DRM_DEVICE)",
+                                   d->name, d->connector_id, baton_vk_result_name(r), d->path,
+                                   baton_context_device_name(ctx));
+        r = d->vk.acquire_drm(ctx->physical, d->fd, d->display);
+        if (r == VK_SUCCESS) {
+            d->acquired = true;
+            return BATON_OK;
+        }
+        /* Mesa refuses when the driver's own DRM fd is master already: the
+         * display is then usable without acquiring it. If it is not, the
+         * step that fails later says why, with this note. */
+        snprintf(d->acquire_note, sizeof d->acquire_note,
+                 "vkAcquireDrmDisplayEXT(%s) had failed: %s%s", d->name, baton_vk_result_name(r),
+                 drmIsMaster(d->fd) ? ""
+                                    : "; another process (an X server or compositor) may be DRM "
+                                      "master on the card: stop it, or use the x11 sink");
+        return BATON_OK;
+    }
+    VkDisplayPropertiesKHR props[MAX_DISPLAYS];
+    uint32_t n = MAX_DISPLAYS;
+    VkResult r = d->vk.display_props(ctx->physical, &n, props);
+    if (r < 0)
+        return baton_vk_fail(err, "vkGetPhysicalDeviceDisplayPropertiesKHR", r);
+    drm_vk_display list[MAX_DISPLAYS];
+    char names[256] = "";
+    for (uint32_t i = 0; i < n; i++) {
+        list[i] = (drm_vk_display){props[i].displayName, props[i].physicalResolution.width,
+                                   props[i].physicalResolution.height};
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s'%s' %ux%u", i ? ", " : "",
+                 props[i].displayName ? props[i].displayName : "?", list[i].width,
+                 list[i].height);
+    }
+    int k = drm_modes_match_display(list, n, &d->card, d->choice.connector);
+    if (k < 0)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: no Vulkan display is connector %s (%s%s); without "
+                               "VK_EXT_acquire_drm_display the match is by name or resolution",
+                               d->name, n ? "Vulkan displays: " : "the driver lists no display: "
+                               "an X server or compositor may own them", names);
+    d->display = props[k].display;
+    return BATON_OK;
+}
+
+static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    VkDisplayModePropertiesKHR mp[MAX_VK_MODES];
+    uint32_t n = MAX_VK_MODES;
+    VkResult r = d->vk.mode_props(ctx->physical, d->display, &n, mp);
+    if (r < 0)
+        return baton_vk_fail(err, "vkGetDisplayModePropertiesKHR", r);
+    drm_vk_mode list[MAX_VK_MODES];
+    for (uint32_t i = 0; i < n; i++)
+        list[i] = (drm_vk_mode){mp[i].parameters.visibleRegion.width,
+                                mp[i].parameters.visibleRegion.height,
+                                mp[i].parameters.refreshRate};
+    int k = drm_modes_match_vk_mode(list, n, d->mode.width, d->mode.height, d->mode.refresh_mhz,
+                                    10);
+    if (k >= 0) {
+        d->display_mode = mp[k].displayMode;
+        return BATON_OK;
+    }
+    VkDisplayModeCreateInfoKHR ci = {
+        .sType = VK_STRUCTURE_TYPE_DISPLAY_MODE_CREATE_INFO_KHR,
+        .parameters = {{d->mode.width, d->mode.height}, d->mode.refresh_mhz},
+    };
+    r = d->vk.create_mode(ctx->physical, d->display, &ci, NULL, &d->display_mode);
+    if (r == VK_SUCCESS) {
+        baton_count_vk(ctx);
+        return BATON_OK;
+    }
+    /* no refresh asked for: the driver's own timing of that size will do
+     * (its refresh may be computed a little differently from the kernel's) */
+    if (!d->spec.refresh_mhz &&
+        (k = drm_modes_match_vk_mode(list, n, d->mode.width, d->mode.height, d->mode.refresh_mhz,
+                                     500)) >= 0) {
+        d->display_mode = mp[k].displayMode;
+        return BATON_OK;
+    }
+    char modes[320] = "", hz[24];
+    for (uint32_t i = 0; i < n; i++) {
+        size_t used = strlen(modes);
+        snprintf(modes + used, sizeof modes - used, "%s%ux%u@%s", i ? ", " : "", list[i].width,
+                 list[i].height, drm_modes_format_refresh(list[i].refresh_mhz, hz, sizeof hz));
+    }
+    return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                           "drm sink: %s: the Vulkan display has no mode %ux%u@%s and "
+                           "vkCreateDisplayModeKHR failed: %s (Vulkan modes: %s)",
+                           d->name, d->mode.width, d->mode.height,
+                           drm_modes_format_refresh(d->mode.refresh_mhz, hz, sizeof hz),
+                           baton_vk_result_name(r), modes[0] ? modes : "none");
+}
+
+static baton_status create_surface(baton_pipeline *p, drm_sink *d, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    VkDisplayPlanePropertiesKHR pp[MAX_PLANES];
+    uint32_t n = MAX_PLANES;
+    VkResult r = d->vk.plane_props(ctx->physical, &n, pp);
+    if (r < 0)
+        return baton_vk_fail(err, "vkGetPhysicalDeviceDisplayPlanePropertiesKHR", r);
+    int plane = -1;
+    for (uint32_t i = 0; i < n && plane < 0; i++) {
+        if (pp[i].currentDisplay != VK_NULL_HANDLE && pp[i].currentDisplay != d->display)
+            continue;
+        VkDisplayKHR ds[MAX_DISPLAYS];
+        uint32_t m = MAX_DISPLAYS;
+        if (d->vk.plane_displays(ctx->physical, i, &m, ds) < 0)
+            continue;
+        for (uint32_t k = 0; k < m && plane < 0; k++)
+            if (ds[k] == d->display)
+                plane = (int)i;
+    }
+    if (plane < 0)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: none of the %u display planes can show %s", n, d->name);
+    VkDisplayPlaneCapabilitiesKHR caps;
+    r = d->vk.plane_caps(ctx->physical, d->display_mode, (uint32_t)plane, &caps);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkGetDisplayPlaneCapabilitiesKHR", r);
+    static const VkDisplayPlaneAlphaFlagBitsKHR alphas[] = {
+        VK_DISPLAY_PLANE_ALPHA_OPAQUE_BIT_KHR, VK_DISPLAY_PLANE_ALPHA_GLOBAL_BIT_KHR,
+        VK_DISPLAY_PLANE_ALPHA_PER_PIXEL_BIT_KHR,
+        VK_DISPLAY_PLANE_ALPHA_PER_PIXEL_PREMULTIPLIED_BIT_KHR};
+    VkDisplayPlaneAlphaFlagBitsKHR alpha = alphas[0];
+    for (size_t i = BATON_ARRAY_LEN(alphas); i-- > 0;)
+        if (caps.supportedAlpha & alphas[i])
+            alpha = alphas[i]; /* the first supported, opaque preferred */
+    VkDisplaySurfaceCreateInfoKHR si = {
+        .sType = VK_STRUCTURE_TYPE_DISPLAY_SURFACE_CREATE_INFO_KHR,
+        .displayMode = d->display_mode,
+        .planeIndex = (uint32_t)plane,
+        .planeStackIndex = pp[plane].currentStackIndex,
+        .transform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR,
+        .globalAlpha = 1.0f,
+        .alphaMode = alpha,
+        .imageExtent = {d->mode.width, d->mode.height},
+    };
+    r = d->vk.create_surface(ctx->instance, &si, NULL, &d->surface);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateDisplayPlaneSurfaceKHR", r);
+    baton_count_vk(ctx);
+    VkBool32 ok = VK_FALSE;
+    r = d->vk.surface_support(ctx->physical, ctx->queue_family, d->surface, &ok);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceSupportKHR", r);
+    if (!ok)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: queue family %u of %s cannot present to %s",
+                               ctx->queue_family, baton_context_device_name(ctx), d->name);
+    return BATON_OK;
+}
+
+/* Formats whose bytes are R, G, B, A in memory: a plain copy suffices. */
+static bool copy_compatible(VkFormat f)
+{
+    return f == VK_FORMAT_R8G8B8A8_UNORM || f == VK_FORMAT_R8G8B8A8_SRGB ||
+           f == VK_FORMAT_A8B8G8R8_UNORM_PACK32 || f == VK_FORMAT_A8B8G8R8_SRGB_PACK32;
+}
+
+static bool is_srgb(VkFormat f)
+{
+    return f == VK_FORMAT_R8G8B8A8_SRGB || f == VK_FORMAT_B8G8R8A8_SRGB ||
+           f == VK_FORMAT_A8B8G8R8_SRGB_PACK32;
+}
+
+static baton_status choose_format(baton_context *ctx, drm_sink *d, VkColorSpaceKHR *space,
+                                  baton_error *err)
+{
+    VkSurfaceFormatKHR f[64];
+    uint32_t n = BATON_ARRAY_LEN(f);
+    VkResult r = d->vk.surface_formats(ctx->physical, d->surface, &n, f);
+    if (r < 0)
+        return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceFormatsKHR", r);
+    if (n == 0)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED, "drm sink: %s offers no formats",
+                               d->name);
+    if (n == 1 && f[0].format == VK_FORMAT_UNDEFINED) {
+        d->format = VK_FORMAT_R8G8B8A8_UNORM;
+        *space = f[0].colorSpace;
+    } else {
+        static const VkFormat order[] = {
+            VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_A8B8G8R8_UNORM_PACK32,
+            VK_FORMAT_R8G8B8A8_SRGB,  VK_FORMAT_B8G8R8A8_SRGB,  VK_FORMAT_A8B8G8R8_SRGB_PACK32};
+        int pick = -1;
+        for (size_t o = 0; o < BATON_ARRAY_LEN(order) && pick < 0; o++)
+            for (uint32_t i = 0; i < n && pick < 0; i++)
+                if (f[i].format == order[o] && f[i].colorSpace == VK_COLOR_SPACE_SRGB_NONLINEAR_KHR)
+                    pick = (int)i;
+        if (pick < 0)
+            pick = 0; /* anything else (10-bit, ...): the blit converts */
+        d->format = f[pick].format;
+        *space = f[pick].colorSpace;
+    }
+    d->blit = !copy_compatible(d->format);
+    if (!d->blit)
+        return BATON_OK;
+    VkFormat src = is_srgb(d->format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM;
+    VkFormatProperties dp, sp;
+    vkGetPhysicalDeviceFormatProperties(ctx->physical, d->format, &dp);
+    vkGetPhysicalDeviceFormatProperties(ctx->physical, src, &sp);
+    if (!(dp.optimalTilingFeatures & VK_FORMAT_FEATURE_BLIT_DST_BIT) ||
+        !(sp.optimalTilingFeatures & VK_FORMAT_FEATURE_BLIT_SRC_BIT))
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: %s's swapchain format (VkFormat %d) is not RGBA8 and "
+                               "the device cannot blit RGBA8 into it",
+                               d->name, (int)d->format);
+    return BATON_OK;
+}
+
+static baton_status create_swapchain(baton_pipeline *p, drm_sink *d, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    VkColorSpaceKHR space = VK_COLOR_SPACE_SRGB_NONLINEAR_KHR;
+    baton_status st = choose_format(ctx, d, &space, err);
+    if (st != BATON_OK)
+        return st;
+    VkSurfaceCapabilitiesKHR caps;
+    VkResult r = d->vk.surface_caps(ctx->physical, d->surface, &caps);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceCapabilitiesKHR", r);
+    if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: swapchain images on %s cannot be transfer destinations",
+                               d->name);
+    d->extent = caps.currentExtent;
+    if (d->extent.width == UINT32_MAX)
+        d->extent = (VkExtent2D){d->mode.width, d->mode.height};
+    if (caps.minImageCount > SINK_MAX_TARGETS)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: %s needs at least %u swapchain images (%u supported)",
+                               d->name, caps.minImageCount, SINK_MAX_TARGETS);
+    uint32_t count = caps.minImageCount + 1;
+    if (count < 2)
+        count = 2;
+    if (caps.maxImageCount && count > caps.maxImageCount)
+        count = caps.maxImageCount;
+    if (count > SINK_MAX_TARGETS)
+        count = SINK_MAX_TARGETS;
+    static const VkCompositeAlphaFlagBitsKHR alphas[] = {
+        VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR, VK_COMPOSITE_ALPHA_INHERIT_BIT_KHR,
+        VK_COMPOSITE_ALPHA_PRE_MULTIPLIED_BIT_KHR, VK_COMPOSITE_ALPHA_POST_MULTIPLIED_BIT_KHR};
+    VkCompositeAlphaFlagBitsKHR alpha = alphas[0];
+    for (size_t i = BATON_ARRAY_LEN(alphas); i-- > 0;)
+        if (caps.supportedCompositeAlpha & alphas[i])
+            alpha = alphas[i];
+    VkSwapchainCreateInfoKHR ci = {
+        .sType = VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR,
+        .surface = d->surface,
+        .minImageCount = count,
+        .imageFormat = d->format,
+        .imageColorSpace = space,
+        .imageExtent = d->extent,
+        .imageArrayLayers = 1,
+        .imageUsage = VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+        .imageSharingMode = VK_SHARING_MODE_EXCLUSIVE,
+        .preTransform = (caps.supportedTransforms & VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR)
+                            ? VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR
+                            : caps.currentTransform,
+        .compositeAlpha = alpha,
+        .presentMode = VK_PRESENT_MODE_FIFO_KHR, /* always supported; paces to vblank */
+        .clipped = VK_TRUE,
+    };
+    if ((r = d->vk.create_swapchain(ctx->device, &ci, NULL, &d->swapchain)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateSwapchainKHR(drm sink)", r);
+    baton_count_vk(ctx);
+    uint32_t n = 0;
+    if ((r = d->vk.swapchain_images(ctx->device, d->swapchain, &n, NULL)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
+    if (n == 0 || n > SINK_MAX_TARGETS)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: the swapchain has %u images (1..%u supported)", n,
+                               SINK_MAX_TARGETS);
+    if ((r = d->vk.swapchain_images(ctx->device, d->swapchain, &n, d->images)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
+    d->image_count = n;
+    d->fit = drm_modes_fit(p->cfg.width, p->cfg.height, d->extent.width, d->extent.height);
+    return BATON_OK;
+}
+
+static baton_status create_semaphore(baton_context *ctx, VkSemaphore *out, baton_error *err)
+{
+    VkSemaphoreCreateInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+    VkResult r = vkCreateSemaphore(ctx->device, &si, NULL, out);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateSemaphore(drm sink)", r);
+    baton_count_vk(ctx);
+    return BATON_OK;
+}
+
+static baton_status create_staging(baton_pipeline *p, drm_sink *d, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    VkImageCreateInfo ii = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+        .imageType = VK_IMAGE_TYPE_2D,
+        .format = is_srgb(d->format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM,
+        .extent = {p->cfg.width, p->cfg.height, 1},
+        .mipLevels = 1,
+        .arrayLayers = 1,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .tiling = VK_IMAGE_TILING_OPTIMAL,
+        .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+    };
+    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &d->staging);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateImage(drm sink staging)", r);
+    baton_count_vk(ctx);
+    VkMemoryRequirements req;
+    vkGetImageMemoryRequirements(ctx->device, d->staging, &req);
+    int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    if (type < 0)
+        type = find_memory_type(ctx, req.memoryTypeBits, 0);
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
+    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &d->staging_memory)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkAllocateMemory(drm sink staging)", r);
+    baton_count_vk(ctx);
+    if ((r = vkBindImageMemory(ctx->device, d->staging, d->staging_memory, 0)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkBindImageMemory(drm sink staging)", r);
+    return BATON_OK;
+}
+
+/* ---- create / destroy ------------------------------------------------------------ */
+
+static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    drm_spec spec;
+    baton_status st = drm_spec_parse(arg, &spec, err);
+    if (st != BATON_OK)
+        return st;
+    drm_sink *d = calloc(1, sizeof *d);
+    if (!d)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
+    d->fd = -1;
+    d->spec = spec;
+    snprintf(d->name, sizeof d->name, "%s", spec.connector[0] ? spec.connector : "auto");
+    p->sink_state = d;
+    if ((st = resolve(ctx, &d->vk, err)) != BATON_OK)
+        return st;
+    if ((st = sink_drm_open_device(ctx, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
+        return st;
+    if ((st = drm_modes_describe(d->fd, d->path, &d->card, err)) != BATON_OK)
+        return st;
+    if ((st = drm_modes_choose(&d->card, &spec, p->cfg.width, p->cfg.height, &d->choice, err)) !=
+        BATON_OK)
+        return st;
+    const drm_connector_desc *c = &d->card.connectors[d->choice.connector];
+    snprintf(d->name, sizeof d->name, "%s", c->name);
+    d->connector_id = c->id;
+    d->mode = c->modes[d->choice.mode];
+    d->crtc_index = d->choice.crtc;
+    d->crtc_id = d->card.crtcs[d->choice.crtc];
+    d->period_ns = d->mode.refresh_mhz ? 1000000000000ull / d->mode.refresh_mhz : 16666667u;
+    if ((st = find_display(p, d, err)) != BATON_OK)
+        return st;
+    if (!d->acquired)
+        drmDropMaster(d->fd); /* let the driver modeset through its own fd */
+    if ((st = find_mode(p, d, err)) != BATON_OK || (st = create_surface(p, d, err)) != BATON_OK ||
+        (st = create_swapchain(p, d, err)) != BATON_OK) {
+        if (err && d->acquire_note[0]) {
+            char first[BATON_ERROR_MESSAGE_MAX];
+            snprintf(first, sizeof first, "%s", err->message);
+            baton_error_set(err, st, "%s (%s)", first, d->acquire_note);
+        }
+        return st;
+    }
+    if (d->blit && (st = create_staging(p, d, err)) != BATON_OK)
+        return st;
+    for (uint32_t t = 0; t < d->image_count && st == BATON_OK; t++)
+        st = create_semaphore(ctx, &d->rendered[t], err);
+    for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
+        st = create_semaphore(ctx, &d->acquired_sem[s], err);
+        if (st == BATON_OK && p->cfg.readback)
+            st = host_buffer_create(ctx, (VkDeviceSize)p->pitch * p->cfg.height,
+                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT, &p->slots[s].readback,
+                                    &p->slots[s].readback_memory, &p->slots[s].readback_host, err);
+    }
+    d->display_timing = d->vk.past_timing != NULL;
+    d->vblank = d->display_timing ? VBLANK_NONE : VBLANK_SEQUENCE;
+    d->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
+    return st;
+}
+
+static void drm_destroy(baton_pipeline *p)
+{
+    baton_context *ctx = p->ctx;
+    VkDevice dev = ctx->device;
+    drm_sink *d = p->sink_state;
+    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
+        slot *sl = &p->slots[s];
+        if (sl->readback)
+            vkDestroyBuffer(dev, sl->readback, NULL);
+        if (sl->readback_memory)
+            vkFreeMemory(dev, sl->readback_memory, NULL);
+        sl->readback = VK_NULL_HANDLE;
+        sl->readback_memory = VK_NULL_HANDLE;
+        sl->readback_host = NULL;
+    }
+    if (!d)
+        return;
+    if (d->swapchain) {
+        vkQueueWaitIdle(ctx->queue); /* presents wait on our semaphores */
+        d->vk.destroy_swapchain(dev, d->swapchain, NULL);
+    }
+    for (uint32_t t = 0; t < SINK_MAX_TARGETS; t++)
+        if (d->rendered[t])
+            vkDestroySemaphore(dev, d->rendered[t], NULL);
+    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
+        if (d->acquired_sem[s])
+            vkDestroySemaphore(dev, d->acquired_sem[s], NULL);
+    if (d->staging)
+        vkDestroyImage(dev, d->staging, NULL);
+    if (d->staging_memory)
+        vkFreeMemory(dev, d->staging_memory, NULL);
+    if (d->surface)
+        d->vk.destroy_surface(ctx->instance, d->surface, NULL);
+    if (d->acquired && d->vk.release_display)
+        d->vk.release_display(ctx->physical, d->display);
+    if (d->fd >= 0)
+        close(d->fd);
+    free(d);
+    p->sink_state = NULL;
+}
+
+static uint32_t drm_targets(const baton_pipeline *p)
+{
+    const drm_sink *d = p->sink_state;
+    return d->image_count;
+}
+
+/* ---- recording -------------------------------------------------------------------- */
+
+static void barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
+                    VkAccessFlags src_access, VkAccessFlags dst_access, VkPipelineStageFlags dst)
+{
+    VkImageMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+        .oldLayout = from,
+        .newLayout = to,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .image = img,
+        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+    };
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, dst, 0, 0, NULL, 0, NULL, 1, &b);
+}
+
+static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+{
+    slot *sl = &p->slots[s];
+    drm_sink *d = p->sink_state;
+    const drm_fit *f = &d->fit;
+    VkImage img = d->images[t];
+    const VkPipelineStageFlags xfer = VK_PIPELINE_STAGE_TRANSFER_BIT;
+    /* The swapchain image: its transition waits for the acquire semaphore,
+     * which the Vulkan stage's submit waits for at the transfer stage. */
+    barrier(cmd, img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+            VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+    if (!f->covers) {
+        VkClearColorValue black = {.float32 = {0, 0, 0, 1}};
+        VkImageSubresourceRange all = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+        vkCmdClearColorImage(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &black, 1, &all);
+        barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+    }
+    if (!d->blit) {
+        VkBufferImageCopy region = {
+            .bufferOffset = (VkDeviceSize)f->src_y * p->pitch + (VkDeviceSize)f->src_x * 4u,
+            .bufferRowLength = (uint32_t)(p->pitch / 4),
+            .bufferImageHeight = p->cfg.height,
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageOffset = {(int32_t)f->dst_x, (int32_t)f->dst_y, 0},
+            .imageExtent = {f->width, f->height, 1},
+        };
+        vkCmdCopyBufferToImage(cmd, sl->shared.buffer, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                               1, &region);
+    } else {
+        /* earlier blits from the staging image (any slot) finish first: the
+         * barrier's first scope is everything earlier on the queue */
+        barrier(cmd, d->staging, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+        VkBufferImageCopy region = {
+            .bufferRowLength = (uint32_t)(p->pitch / 4),
+            .bufferImageHeight = p->cfg.height,
+            .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .imageExtent = {p->cfg.width, p->cfg.height, 1},
+        };
+        vkCmdCopyBufferToImage(cmd, sl->shared.buffer, d->staging,
+                               VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+        barrier(cmd, d->staging, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                VK_ACCESS_TRANSFER_READ_BIT, xfer);
+        VkImageBlit blit = {
+            .srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .srcOffsets = {{(int32_t)f->src_x, (int32_t)f->src_y, 0},
+                           {(int32_t)(f->src_x + f->width), (int32_t)(f->src_y + f->height), 1}},
+            .dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+            .dstOffsets = {{(int32_t)f->dst_x, (int32_t)f->dst_y, 0},
+                           {(int32_t)(f->dst_x + f->width), (int32_t)(f->dst_y + f->height), 1}},
+        };
+        vkCmdBlitImage(cmd, d->staging, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, img,
+                       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, VK_FILTER_NEAREST);
+    }
+    barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+            VK_ACCESS_TRANSFER_WRITE_BIT, 0, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
+    if (!p->cfg.readback)
+        return;
+    VkBufferCopy bc = {0, 0, (VkDeviceSize)p->pitch * p->cfg.height};
+    vkCmdCopyBuffer(cmd, sl->shared.buffer, sl->readback, 1, &bc);
+    VkBufferMemoryBarrier hb = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .buffer = sl->readback,
+        .offset = 0,
+        .size = VK_WHOLE_SIZE,
+    };
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
+                         1, &hb, 0, NULL);
+}
+
+/* ---- per frame ---------------------------------------------------------------------- */
+
+static baton_status drm_acquire(baton_pipeline *p, slot *sl, uint32_t *target, VkSemaphore *wait,
+                                VkSemaphore *signal, baton_error *err)
+{
+    drm_sink *d = p->sink_state;
+    uint32_t s = (uint32_t)(sl - p->slots), t = 0;
+    VkResult r = d->vk.acquire_image(p->ctx->device, d->swapchain,
+                                     (uint64_t)p->cfg.timeout_ms * 1000000u, d->acquired_sem[s],
+                                     VK_NULL_HANDLE, &t);
+    if ((r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) && t < d->image_count) {
+        *target = t;
+        *wait = d->acquired_sem[s];
+        *signal = d->rendered[t];
+        return BATON_OK;
+    }
+    if (r == VK_TIMEOUT || r == VK_NOT_READY)
+        return baton_error_set(err, BATON_ERR_TIMEOUT,
+                               "drm sink, frame %llu: no image of display %s free within %u ms "
+                               "(vkAcquireNextImageKHR: %s)",
+                               (unsigned long long)sl->frame, d->name, p->cfg.timeout_ms,
+                               baton_vk_result_name(r));
+    if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
+        return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
+                                   ? "vkAcquireNextImageKHR: VK_ERROR_OUT_OF_DATE_KHR"
+                                   : "vkAcquireNextImageKHR: VK_ERROR_SURFACE_LOST_KHR",
+                            sl->frame, err);
+    if (r >= 0)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "drm sink, frame %llu: vkAcquireNextImageKHR gave image %u of %u",
+                               (unsigned long long)sl->frame, t, d->image_count);
+    return baton_error_set(err, BATON_ERR_VULKAN,
+                           "drm sink, frame %llu: vkAcquireNextImageKHR failed: %s",
+                           (unsigned long long)sl->frame, baton_vk_result_name(r));
+}
+
+/* Ask for an event at the next vblank of the CRTC, tagged with the frame. */
+static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
+{
+    d->pending[s] = false;
+    if (d->vblank == VBLANK_SEQUENCE) {
+        uint64_t queued = 0;
+        if (drmCrtcQueueSequence(d->fd, d->crtc_id,
+                                 DRM_CRTC_SEQUENCE_RELATIVE | DRM_CRTC_SEQUENCE_NEXT_ON_MISS, 1,
+                                 &queued, frame) == 0) {
+            d->sequence_worked = true;
+            d->pending[s] = true;
+            d->pending_frame[s] = frame;
+            return;
+        }
+        if (d->sequence_worked)
+            return; /* it works on this kernel: a transient failure (CRTC off) */
+    }
+    drmVBlank v;
+    memset(&v, 0, sizeof v);
+    uint32_t pipe = d->crtc_index == 0   ? 0u
+                    : d->crtc_index == 1 ? (uint32_t)DRM_VBLANK_SECONDARY
+                                         : (d->crtc_index << DRM_VBLANK_HIGH_CRTC_SHIFT) &
+                                               (uint32_t)DRM_VBLANK_HIGH_CRTC_MASK;
+    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | DRM_VBLANK_EVENT | pipe);
+    v.request.sequence = 1;
+    v.request.signal = (unsigned long)frame;
+    if (drmWaitVBlank(d->fd, &v) == 0) {
+        d->vblank = VBLANK_WAIT_EVENT;
+        d->pending[s] = true;
+        d->pending_frame[s] = frame;
+    }
+}
+
+static baton_status drm_submitted(baton_pipeline *p, slot *sl, uint32_t target, baton_error *err)
+{
+    drm_sink *d = p->sink_state;
+    VkPresentTimeGOOGLE when = {.presentID = (uint32_t)(sl->frame + 1), .desiredPresentTime = 0};
+    VkPresentTimesInfoGOOGLE times = {.sType = VK_STRUCTURE_TYPE_PRESENT_TIMES_INFO_GOOGLE,
+                                      .swapchainCount = 1, .pTimes = &when};
+    VkPresentInfoKHR pi = {
+        .sType = VK_STRUCTURE_TYPE_PRESENT_INFO_KHR,
+        .pNext = d->display_timing ? &times : NULL,
+        .waitSemaphoreCount = 1,
+        .pWaitSemaphores = &d->rendered[target],
+        .swapchainCount = 1,
+        .pSwapchains = &d->swapchain,
+        .pImageIndices = &target,
+    };
+    VkResult r = d->vk.queue_present(p->ctx->queue, &pi);
+    if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
+        return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
+                                   ? "vkQueuePresentKHR: VK_ERROR_OUT_OF_DATE_KHR"
+                                   : "vkQueuePresentKHR: VK_ERROR_SURFACE_LOST_KHR",
+                            sl->frame, err);
+    if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "drm sink, frame %llu: vkQueuePresentKHR failed: %s",
+                               (unsigned long long)sl->frame, baton_vk_result_name(r));
+    if (d->vblank != VBLANK_NONE)
+        queue_vblank_event(d, (uint32_t)(sl - p->slots), sl->frame);
+    return BATON_OK;
+}
+
+static void record_vblank(drm_sink *d, const baton_pipeline *p, uint64_t frame, uint64_t seq,
+                          uint64_t ns)
+{
+    drm_vblank v = {frame, seq, ns, DRM_VBLANK_FROM_DRM_EVENT};
+    drm_vblank_push(&d->ring, &v);
+    for (uint32_t s = 0; s < p->cfg.slots; s++)
+        if (d->pending[s] && d->pending_frame[s] == frame)
+            d->pending[s] = false;
+}
+
+/* Read whatever events are queued on the fd (call only when it polled
+ * readable: the read would block otherwise). */
+static void read_events(drm_sink *d, const baton_pipeline *p)
+{
+    char buf[1024];
+    ssize_t n = read(d->fd, buf, sizeof buf);
+    size_t at = 0;
+    while (n > 0 && at + sizeof(struct drm_event) <= (size_t)n) {
+        struct drm_event e;
+        memcpy(&e, buf + at, sizeof e);
+        if (e.length < sizeof e || at + e.length > (size_t)n)
+            break;
+        if (e.type == DRM_EVENT_CRTC_SEQUENCE && e.length >= sizeof(struct drm_event_crtc_sequence)) {
+            struct drm_event_crtc_sequence c;
+            memcpy(&c, buf + at, sizeof c);
+            record_vblank(d, p, c.user_data, c.sequence, (uint64_t)c.time_ns);
+        } else if (e.type == DRM_EVENT_VBLANK && e.length >= sizeof(struct drm_event_vblank)) {
+            struct drm_event_vblank v;
+            memcpy(&v, buf + at, sizeof v);
+            record_vblank(d, p, v.user_data, v.sequence,
+                          (uint64_t)v.tv_sec * 1000000000u + (uint64_t)v.tv_usec * 1000u);
+        }
+        at += e.length;
+    }
+}
+
+static void wait_vblank_event(drm_sink *d, const baton_pipeline *p, uint32_t s)
+{
+    uint64_t bound = 3 * d->period_ns + 2000000u;
+    uint64_t cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    uint64_t end = baton_now_ns() + (bound < cap ? bound : cap);
+    while (d->pending[s]) {
+        uint64_t now = baton_now_ns();
+        if (now >= end) {
+            d->pending[s] = false;
+            d->vblank_missed++;
+            return;
+        }
+        struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
+        int ms = (int)((end - now + 999999u) / 1000000u);
+        int r = poll(&pfd, 1, ms);
+        if (r > 0 && (pfd.revents & POLLIN))
+            read_events(d, p);
+        else if (r < 0 && errno != EINTR) {
+            d->pending[s] = false;
+            d->vblank_missed++;
+            return;
+        }
+    }
+}
+
+static baton_status collect_display_timing(drm_sink *d, const baton_pipeline *p, baton_error *err)
+{
+    for (int round = 0; round < 4; round++) {
+        VkPastPresentationTimingGOOGLE t[16];
+        uint32_t n = BATON_ARRAY_LEN(t);
+        VkResult r = d->vk.past_timing(p->ctx->device, d->swapchain, &n, t);
+        if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
+            return display_lost(d, "vkGetPastPresentationTimingGOOGLE", p->next_frame, err);
+        if (r < 0)
+            return BATON_OK; /* timing is a report, not worth stopping for */
+        for (uint32_t i = 0; i < n; i++) {
+            drm_vblank v = {(uint64_t)t[i].presentID - 1u, 0, t[i].actualPresentTime,
+                            DRM_VBLANK_FROM_DISPLAY_TIMING};
+            drm_vblank_push(&d->ring, &v);
+        }
+        if (r != VK_INCOMPLETE)
+            break;
+    }
+    return BATON_OK;
+}
+
+/* Cheap connector check: GETCONNECTOR with room for one mode neither
+ * probes (count_modes != 0) nor allocates; the kernel's cached state is
+ * updated by hotplug handling. */
+static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *err)
+{
+    uint64_t now = baton_now_ns();
+    if (now < d->next_check_ns)
+        return BATON_OK;
+    d->next_check_ns = now + CHECK_PERIOD_NS;
+    struct drm_mode_modeinfo one;
+    struct drm_mode_get_connector c;
+    memset(&c, 0, sizeof c);
+    c.connector_id = d->connector_id;
+    c.count_modes = 1;
+    c.modes_ptr = (uint64_t)(uintptr_t)&one;
+    if (drmIoctl(d->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) != 0)
+        return errno == ENOENT ? display_lost(d, "the connector is gone", frame, err) : BATON_OK;
+    if (c.connection == DRM_MODE_DISCONNECTED)
+        return display_lost(d, "the connector reports disconnected", frame, err);
+    return BATON_OK;
+}
+
+static bool wants_dump(const baton_pipeline *p, uint64_t frame)
+{
+    for (size_t i = 0; i < p->cfg.dump_count; i++)
+        if (p->cfg.dump_frames[i] == frame)
+            return true;
+    return false;
+}
+
+static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)
+{
+    drm_sink *d = p->sink_state;
+    baton_status st = BATON_OK;
+    uint32_t s = (uint32_t)(sl - p->slots);
+    if (d->display_timing)
+        st = collect_display_timing(d, p, err);
+    else if (d->pending[s] && d->pending_frame[s] == sl->frame)
+        wait_vblank_event(d, p, s);
+    if (st == BATON_OK)
+        st = check_connector(d, sl->frame, err);
+    if (st == BATON_OK && p->cfg.dump_dir && sl->readback_host && wants_dump(p, sl->frame)) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
+                 (unsigned long long)sl->frame);
+        st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width, p->cfg.height, p->pitch,
+                                  err);
+        if (st == BATON_OK)
+            p->stats.dumps_written++;
+    }
+    return st;
+}
+
+const sink_ops sink_drm_ops = {
+    .scheme = "drm",
+    .usage = "drm[:CONNECTOR|auto][@WxH[@HZ]] (a display, no compositor)",
+    .create = drm_create,
+    .destroy = drm_destroy,
+    .target_count = drm_targets,
+    .record = drm_record,
+    .acquire = drm_acquire,
+    .submitted = drm_submitted,
+    .done = drm_done,
+};
+
+size_t sink_drm_vblanks(const struct baton_pipeline *p, drm_vblank *out, size_t capacity,
+                        uint64_t *missed)
+{
+    if (missed)
+        *missed = 0;
+    if (!p || p->sink != &sink_drm_ops || !p->sink_state || !out)
+        return 0;
+    const drm_sink *d = p->sink_state;
+    if (missed)
+        *missed = d->vblank_missed;
+    return drm_vblank_copy(&d->ring, out, capacity);
+}

@@ -1,0 +1,1194 @@
+/* check_source_v4l2.c - the V4L2 source against a test double of a camera.
+ *
+ * The double (fake_*) stands behind the v4l2_io table and behaves like a
+ * vb2 capture driver of a YUYV webcam: QUERYCAP, an ENUM_FMT list, S_FMT
+ * that pads bytesperline and may round the size, REQBUFS/QUERYBUF, mmap onto
+ * real memory, EXPBUF as real fds, QBUF/DQBUF (non-blocking: EAGAIN) with
+ * sequence numbers and monotonic timestamps, poll readiness. Each poll is a
+ * moment of camera time: the camera fills up to frames_per_poll queued
+ * buffers with baton_pattern_fill of their sequence number (a frame it has
+ * no buffer for is lost, its sequence number skipped, as vb2 drivers do).
+ * It can stall, be unplugged (every ioctl then ENODEV, poll POLLERR|HUP),
+ * flag corrupt buffers and fail the n-th system call.
+ *
+ * Checks: the ioctl sequence; pixels (padding removed) directly and through
+ * the whole pipeline on this machine's Vulkan with the CPU stage; format
+ * fallback and the "nothing fits" error; capability errors; the stall
+ * timeout; the unplug error with nothing leaked; the NEWEST policy's drops;
+ * driver-side sequence gaps; timestamps; DMA-BUF export on and off; every
+ * error path of open leaking nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baton/caps.h"
+#include "baton/context.h"
+#include "baton/pattern.h"
+#include "baton/pipeline.h"
+#include "baton_internal.h"
+#include "source.h"
+#include "util_reference.h"
+#include "util_test.h"
+#include "v4l2_io.h"
+
+/* ---- the double ---------------------------------------------------------- */
+
+#define FAKE_PATH "/dev/video0"
+#define FAKE_MAX_BUFS 8u
+#define FAKE_OFFSET_STEP 0x100000u
+#define FAKE_FRAME_US 33333u
+#define FAKE_BASE_US 5000000000ull /* the first frame's timestamp */
+#define FAKE_LOG_MAX 256u
+
+typedef struct fake_buf {
+    uint8_t *mem;
+    size_t length;
+    bool mapped;
+    uint32_t sequence, flags;
+    struct timeval timestamp;
+} fake_buf;
+
+typedef struct fake_cam {
+    /* how the camera behaves */
+    uint32_t caps;                  /* device_caps */
+    uint32_t formats[8], nformats;  /* ENUM_FMT's list */
+    uint32_t pad;                   /* bytes added to every row by S_FMT */
+    uint32_t force_w, force_h;      /* S_FMT answers this size (0: as asked) */
+    uint32_t give_buffers;          /* REQBUFS answers this count (0: as asked) */
+    bool expbuf;                    /* VIDIOC_EXPBUF works */
+    uint32_t frames_per_poll;       /* camera frames per poll (its speed) */
+    uint32_t seq_step;              /* sequence step per frame (2: every other lost) */
+    uint32_t ts_flags;              /* V4L2_BUF_FLAG_TIMESTAMP_* */
+    uint32_t error_seq;             /* sequence flagged V4L2_BUF_FLAG_ERROR */
+    uint64_t stall_after;           /* no frame after this many dequeued */
+    uint64_t gone_after;            /* unplugged after this many dequeued */
+    int fail_call;                  /* fail the n-th open/ioctl/mmap/poll (0: never) */
+    int fail_errno;
+    /* driver state */
+    int fd;
+    bool nonblock, streaming, gone;
+    uint32_t fmt, width, height, bpl, sizeimage;
+    uint32_t nbufs;
+    fake_buf bufs[FAKE_MAX_BUFS];
+    uint32_t queued[FAKE_MAX_BUFS], nqueued; /* FIFO: the order the camera fills */
+    uint32_t done[FAKE_MAX_BUFS], ndone;     /* FIFO: the order DQBUF returns */
+    uint32_t next_seq;
+    uint64_t dequeued;
+    int exported[FAKE_MAX_BUFS * 4];
+    uint32_t nexported;
+    /* counts */
+    int calls, opens, closes, mmaps, munmaps, exports, export_closes, polls;
+    unsigned long log[FAKE_LOG_MAX];
+    uint32_t nlog;
+    uint32_t s_fmt_asked; /* pixelformat of the last S_FMT */
+} fake_cam;
+
+static fake_cam cam;
+static uint8_t tight[4 * 1024 * 1024]; /* one packed frame, the camera's scratch */
+
+static void fake_reset(void)
+{
+    memset(&cam, 0, sizeof cam);
+    cam.caps = V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING | V4L2_CAP_READWRITE;
+    cam.formats[0] = V4L2_PIX_FMT_YUYV;
+    cam.formats[1] = V4L2_PIX_FMT_MJPEG;
+    cam.nformats = 2;
+    cam.pad = 64;
+    cam.expbuf = true;
+    cam.frames_per_poll = 1;
+    cam.seq_step = 1;
+    cam.ts_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC;
+    cam.error_seq = UINT32_MAX;
+    cam.stall_after = UINT64_MAX;
+    cam.gone_after = UINT64_MAX;
+    cam.fd = -1;
+}
+
+/* mmap never fails with EINTR; the others may. */
+static bool inject_failure(bool may_eintr)
+{
+    cam.calls++;
+    if (cam.fail_call && cam.calls == cam.fail_call && (may_eintr || cam.fail_errno != EINTR)) {
+        errno = cam.fail_errno;
+        return true;
+    }
+    return false;
+}
+
+static bool to_format(uint32_t fourcc, baton_format *out)
+{
+    switch (fourcc) {
+    case V4L2_PIX_FMT_YUYV: *out = BATON_FORMAT_YUYV; return true;
+    case V4L2_PIX_FMT_UYVY: *out = BATON_FORMAT_UYVY; return true;
+    case V4L2_PIX_FMT_NV12: *out = BATON_FORMAT_NV12; return true;
+    case V4L2_PIX_FMT_GREY: *out = BATON_FORMAT_GREY8; return true;
+    case V4L2_PIX_FMT_RGB24: *out = BATON_FORMAT_RGB24; return true;
+    default: return false;
+    }
+}
+
+/* Packed row bytes and rows of a frame of the camera's format. */
+static void geometry(uint32_t fourcc, uint32_t w, uint32_t h, uint32_t *row, uint32_t *rows)
+{
+    *rows = h;
+    switch (fourcc) {
+    case V4L2_PIX_FMT_YUYV:
+    case V4L2_PIX_FMT_UYVY: *row = w * 2; break;
+    case V4L2_PIX_FMT_NV12: *row = w; *rows = h + h / 2; break;
+    case V4L2_PIX_FMT_GREY: *row = w; break;
+    case V4L2_PIX_FMT_RGB24: *row = w * 3; break;
+    default: *row = 0; *rows = 0; break; /* compressed */
+    }
+}
+
+/* The camera exposes one frame into the oldest queued buffer, if any. */
+static void camera_frame(void)
+{
+    uint32_t seq = cam.next_seq;
+    cam.next_seq += cam.seq_step;
+    if (cam.nqueued == 0)
+        return; /* no buffer: this frame is lost */
+    uint32_t i = cam.queued[0];
+    memmove(cam.queued, cam.queued + 1, --cam.nqueued * sizeof cam.queued[0]);
+    fake_buf *b = &cam.bufs[i];
+    baton_format fmt;
+    uint32_t row, rows;
+    ck_assert(to_format(cam.fmt, &fmt));
+    geometry(cam.fmt, cam.width, cam.height, &row, &rows);
+    baton_pattern_fill(fmt, cam.width, cam.height, seq, tight);
+    memset(b->mem, 0xEE, b->length); /* padding a reader must skip */
+    for (uint32_t r = 0; r < rows; r++)
+        memcpy(b->mem + (size_t)r * cam.bpl, tight + (size_t)r * row, row);
+    uint64_t us = FAKE_BASE_US + (uint64_t)seq * FAKE_FRAME_US;
+    b->timestamp.tv_sec = (time_t)(us / 1000000u);
+    b->timestamp.tv_usec = (suseconds_t)(us % 1000000u);
+    b->sequence = seq;
+    b->flags = cam.ts_flags | (seq == cam.error_seq ? V4L2_BUF_FLAG_ERROR : 0);
+    cam.done[cam.ndone++] = i;
+}
+
+static int fake_open(const char *path, int flags)
+{
+    if (inject_failure(true))
+        return -1;
+    if (strcmp(path, FAKE_PATH) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    ck_assert_msg(cam.fd < 0, "the double is one device, opened once");
+    cam.fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* a real fd, so fd counts see it */
+    ck_assert_int_ge(cam.fd, 0);
+    cam.nonblock = (flags & O_NONBLOCK) != 0;
+    cam.opens++;
+    return cam.fd;
+}
+
+static void free_buffers(void)
+{
+    for (uint32_t i = 0; i < cam.nbufs; i++) {
+        ck_assert_msg(!cam.bufs[i].mapped, "buffer %u freed while still mapped", i);
+        free(cam.bufs[i].mem);
+    }
+    memset(cam.bufs, 0, sizeof cam.bufs);
+    cam.nbufs = cam.nqueued = cam.ndone = 0;
+}
+
+static int fake_close(int fd)
+{
+    if (fd >= 0 && fd == cam.fd) {
+        cam.closes++;
+        cam.fd = -1;
+        cam.streaming = false;
+        /* a driver frees its buffers when the last user goes; mappings
+         * and exported dma-bufs are users, which the source undoes first */
+        for (uint32_t i = 0; i < cam.nbufs; i++)
+            ck_assert_msg(!cam.bufs[i].mapped, "device closed with buffer %u mapped", i);
+        ck_assert_msg(cam.nexported == 0, "device closed with %u dma-bufs open", cam.nexported);
+        free_buffers();
+        return close(fd);
+    }
+    for (uint32_t i = 0; i < cam.nexported; i++)
+        if (cam.exported[i] == fd) {
+            cam.exported[i] = cam.exported[--cam.nexported];
+            cam.export_closes++;
+            return close(fd);
+        }
+    ck_abort_msg("close(%d): not an fd of the double", fd);
+    return -1;
+}
+
+static void *fake_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+    (void)addr;
+    if (inject_failure(false))
+        return MAP_FAILED;
+    ck_assert_int_eq(fd, cam.fd);
+    ck_assert(prot & PROT_READ);
+    ck_assert(flags & MAP_SHARED);
+    uint32_t i = (uint32_t)((uint64_t)offset / FAKE_OFFSET_STEP);
+    if (i >= cam.nbufs || length != cam.bufs[i].length ||
+        (uint64_t)offset % FAKE_OFFSET_STEP != 0) {
+        errno = EINVAL;
+        return MAP_FAILED;
+    }
+    ck_assert_msg(!cam.bufs[i].mapped, "buffer %u mapped twice", i);
+    cam.bufs[i].mapped = true;
+    cam.mmaps++;
+    return cam.bufs[i].mem;
+}
+
+static int fake_munmap(void *addr, size_t length)
+{
+    for (uint32_t i = 0; i < cam.nbufs; i++)
+        if (cam.bufs[i].mapped && cam.bufs[i].mem == addr && cam.bufs[i].length == length) {
+            cam.bufs[i].mapped = false;
+            cam.munmaps++;
+            return 0;
+        }
+    ck_abort_msg("munmap(%p, %zu): not a mapping of the double", addr, length);
+    return -1;
+}
+
+static void sleep_ms(int ms)
+{
+    if (ms <= 0)
+        return;
+    if (ms > 5000)
+        ms = 5000;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int fake_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+    if (inject_failure(true))
+        return -1;
+    ck_assert_uint_eq(nfds, 1);
+    ck_assert_int_eq(fds[0].fd, cam.fd);
+    cam.polls++;
+    fds[0].revents = 0;
+    if (cam.dequeued >= cam.gone_after)
+        cam.gone = true; /* unplugged: the next poll sees it */
+    if (cam.gone) {
+        fds[0].revents = POLLERR | POLLHUP;
+        return 1;
+    }
+    if (!cam.streaming) {
+        fds[0].revents = POLLERR;
+        return 1;
+    }
+    if (cam.dequeued < cam.stall_after)
+        for (uint32_t k = 0; k < cam.frames_per_poll; k++)
+            camera_frame();
+    if (cam.ndone) {
+        fds[0].revents = fds[0].events & (POLLIN | POLLRDNORM);
+        return 1;
+    }
+    sleep_ms(timeout_ms);
+    return 0;
+}
+
+static int fail_with(int e)
+{
+    errno = e;
+    return -1;
+}
+
+static int fake_ioctl(int fd, unsigned long request, void *arg)
+{
+    if (inject_failure(true))
+        return -1;
+    ck_assert_int_eq(fd, cam.fd);
+    if (cam.nlog < FAKE_LOG_MAX)
+        cam.log[cam.nlog++] = request;
+    if (cam.gone)
+        return fail_with(ENODEV);
+    switch (request) {
+    case VIDIOC_QUERYCAP: {
+        struct v4l2_capability *c = arg;
+        memset(c, 0, sizeof *c);
+        snprintf((char *)c->driver, sizeof c->driver, "fakecam");
+        snprintf((char *)c->card, sizeof c->card, "Fake YUYV Camera");
+        snprintf((char *)c->bus_info, sizeof c->bus_info, "usb-0000:00:14.0-1");
+        c->version = 0x060100;
+        c->device_caps = cam.caps;
+        c->capabilities = cam.caps | V4L2_CAP_DEVICE_CAPS;
+        return 0;
+    }
+    case VIDIOC_ENUM_FMT: {
+        struct v4l2_fmtdesc *d = arg;
+        if (d->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || d->index >= cam.nformats)
+            return fail_with(EINVAL);
+        d->pixelformat = cam.formats[d->index];
+        d->flags = d->pixelformat == V4L2_PIX_FMT_MJPEG ? V4L2_FMT_FLAG_COMPRESSED : 0;
+        snprintf((char *)d->description, sizeof d->description, "format %u", d->index);
+        return 0;
+    }
+    case VIDIOC_S_FMT: {
+        struct v4l2_format *f = arg;
+        if (f->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+            return fail_with(EINVAL);
+        if (cam.nbufs)
+            return fail_with(EBUSY);
+        cam.s_fmt_asked = f->fmt.pix.pixelformat;
+        bool known = false;
+        for (uint32_t i = 0; i < cam.nformats; i++)
+            known |= cam.formats[i] == f->fmt.pix.pixelformat;
+        struct v4l2_pix_format *p = &f->fmt.pix;
+        if (!known)
+            p->pixelformat = cam.formats[0]; /* drivers pick one they have */
+        if (cam.force_w)
+            p->width = cam.force_w;
+        if (cam.force_h)
+            p->height = cam.force_h;
+        uint32_t row, rows;
+        geometry(p->pixelformat, p->width, p->height, &row, &rows);
+        p->bytesperline = row ? row + cam.pad : 0;
+        p->sizeimage = row ? p->bytesperline * rows : p->width * p->height;
+        p->field = V4L2_FIELD_NONE;
+        p->colorspace = V4L2_COLORSPACE_SMPTE170M;
+        cam.fmt = p->pixelformat;
+        cam.width = p->width;
+        cam.height = p->height;
+        cam.bpl = p->bytesperline;
+        cam.sizeimage = p->sizeimage;
+        return 0;
+    }
+    case VIDIOC_REQBUFS: {
+        struct v4l2_requestbuffers *r = arg;
+        if (r->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || r->memory != V4L2_MEMORY_MMAP)
+            return fail_with(EINVAL);
+        if (cam.streaming)
+            return fail_with(EBUSY);
+        free_buffers();
+        if (r->count == 0)
+            return 0;
+        uint32_t n = cam.give_buffers ? cam.give_buffers : r->count;
+        if (n > FAKE_MAX_BUFS)
+            n = FAKE_MAX_BUFS;
+        for (uint32_t i = 0; i < n; i++) {
+            cam.bufs[i].length = (cam.sizeimage + 4095u) & ~4095u;
+            cam.bufs[i].mem = malloc(cam.bufs[i].length);
+            ck_assert_ptr_nonnull(cam.bufs[i].mem);
+        }
+        cam.nbufs = n;
+        r->count = cam.give_buffers ? cam.give_buffers : n;
+        r->capabilities = V4L2_BUF_CAP_SUPPORTS_MMAP | V4L2_BUF_CAP_SUPPORTS_DMABUF;
+        return 0;
+    }
+    case VIDIOC_QUERYBUF: {
+        struct v4l2_buffer *b = arg;
+        if (b->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || b->index >= cam.nbufs)
+            return fail_with(EINVAL);
+        b->length = (uint32_t)cam.bufs[b->index].length;
+        b->m.offset = b->index * FAKE_OFFSET_STEP;
+        b->flags = cam.bufs[b->index].mapped ? V4L2_BUF_FLAG_MAPPED : 0;
+        return 0;
+    }
+    case VIDIOC_EXPBUF: {
+        struct v4l2_exportbuffer *x = arg;
+        if (!cam.expbuf)
+            return fail_with(ENOTTY);
+        if (x->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || x->index >= cam.nbufs || x->plane)
+            return fail_with(EINVAL);
+        ck_assert_uint_lt(cam.nexported, BATON_ARRAY_LEN(cam.exported));
+        x->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(x->fd, 0);
+        cam.exported[cam.nexported++] = x->fd;
+        cam.exports++;
+        return 0;
+    }
+    case VIDIOC_QBUF: {
+        struct v4l2_buffer *b = arg;
+        if (b->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || b->memory != V4L2_MEMORY_MMAP ||
+            b->index >= cam.nbufs)
+            return fail_with(EINVAL);
+        for (uint32_t i = 0; i < cam.nqueued; i++)
+            if (cam.queued[i] == b->index)
+                return fail_with(EINVAL); /* already queued */
+        for (uint32_t i = 0; i < cam.ndone; i++)
+            if (cam.done[i] == b->index)
+                return fail_with(EINVAL);
+        cam.queued[cam.nqueued++] = b->index;
+        return 0;
+    }
+    case VIDIOC_DQBUF: {
+        struct v4l2_buffer *b = arg;
+        ck_assert_msg(cam.nonblock, "DQBUF on a blocking fd could wait forever");
+        if (cam.gone)
+            return fail_with(ENODEV);
+        if (b->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || b->memory != V4L2_MEMORY_MMAP ||
+            !cam.streaming)
+            return fail_with(EINVAL);
+        if (cam.ndone == 0)
+            return fail_with(EAGAIN);
+        uint32_t i = cam.done[0];
+        memmove(cam.done, cam.done + 1, --cam.ndone * sizeof cam.done[0]);
+        const fake_buf *fb = &cam.bufs[i];
+        b->index = i;
+        b->bytesused = cam.sizeimage;
+        b->flags = fb->flags;
+        b->field = V4L2_FIELD_NONE;
+        b->timestamp = fb->timestamp;
+        b->sequence = fb->sequence;
+        b->length = (uint32_t)fb->length;
+        b->m.offset = i * FAKE_OFFSET_STEP;
+        cam.dequeued++;
+        return 0;
+    }
+    case VIDIOC_STREAMON:
+        if (*(int *)arg != V4L2_BUF_TYPE_VIDEO_CAPTURE || cam.nbufs == 0)
+            return fail_with(EINVAL);
+        cam.streaming = true;
+        cam.next_seq = 0;
+        return 0;
+    case VIDIOC_STREAMOFF:
+        if (*(int *)arg != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+            return fail_with(EINVAL);
+        cam.streaming = false;
+        cam.nqueued = cam.ndone = 0; /* every buffer back to the application */
+        return 0;
+    default:
+        return fail_with(ENOTTY);
+    }
+}
+
+static const v4l2_io fake_io = {
+    .open = fake_open,
+    .close = fake_close,
+    .ioctl = fake_ioctl,
+    .mmap = fake_mmap,
+    .munmap = fake_munmap,
+    .poll = fake_poll,
+};
+
+/* The double's own books balance: everything opened, mapped, exported
+ * was closed, unmapped, closed. */
+static void assert_balanced(void)
+{
+    ck_assert_int_eq(cam.opens, cam.closes);
+    ck_assert_int_eq(cam.mmaps, cam.munmaps);
+    ck_assert_int_eq(cam.exports, cam.export_closes);
+    ck_assert_int_eq(cam.fd, -1);
+    ck_assert_uint_eq(cam.nexported, 0);
+}
+
+static void setup(void)
+{
+    fake_reset();
+    v4l2_io_set(&fake_io);
+}
+
+static void teardown(void)
+{
+    v4l2_io_set(NULL);
+}
+
+static uint32_t count_log(unsigned long request)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < cam.nlog; i++)
+        n += cam.log[i] == request;
+    return n;
+}
+
+/* ---- direct use of the source --------------------------------------------- */
+
+START_TEST(test_open_sequence_and_frames)
+{
+    int before = test_open_fd_count();
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    ck_assert_int_eq(src.format, BATON_FORMAT_YUYV);
+    ck_assert_uint_eq(src.width, 160);
+    ck_assert_uint_eq(src.height, 96);
+    ck_assert_uint_eq(src.frame_bytes, 160 * 96 * 2);
+
+    /* the order a V4L2 application must follow */
+    static const unsigned long expect[] = {
+        VIDIOC_QUERYCAP, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FMT, VIDIOC_S_FMT,
+        VIDIOC_REQBUFS,  VIDIOC_QUERYBUF, VIDIOC_QUERYBUF, VIDIOC_QUERYBUF, VIDIOC_QUERYBUF,
+        VIDIOC_EXPBUF,   VIDIOC_EXPBUF,   VIDIOC_EXPBUF,   VIDIOC_EXPBUF,   VIDIOC_QBUF,
+        VIDIOC_QBUF,     VIDIOC_QBUF,     VIDIOC_QBUF,     VIDIOC_STREAMON,
+    };
+    ck_assert_uint_eq(cam.nlog, BATON_ARRAY_LEN(expect));
+    for (uint32_t i = 0; i < cam.nlog; i++)
+        ck_assert_msg(cam.log[i] == expect[i], "ioctl %u is 0x%lx, want 0x%lx", i, cam.log[i],
+                      expect[i]);
+    ck_assert(cam.nonblock);
+    ck_assert_uint_eq(cam.s_fmt_asked, V4L2_PIX_FMT_YUYV);
+
+    v4l2_source_info info;
+    ck_assert_int_eq(source_v4l2_info(&src, &info, &err), BATON_OK);
+    ck_assert_uint_eq(info.pixelformat, V4L2_PIX_FMT_YUYV);
+    ck_assert_uint_eq(info.bytesperline, 160 * 2 + 64);
+    ck_assert_uint_eq(info.buffers, 4);
+    ck_assert(info.dmabuf_export);
+    ck_assert_int_eq(info.dmabuf_errno, 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        ck_assert_int_ge(info.dmabuf_fds[i], 0);
+        for (uint32_t j = 0; j < i; j++)
+            ck_assert_int_ne(info.dmabuf_fds[i], info.dmabuf_fds[j]);
+    }
+    ck_assert_int_eq(info.dmabuf_fds[4], -1);
+    ck_assert_int_eq(test_open_fd_count(), before + 5); /* device + 4 dma-bufs */
+
+    static uint8_t got[160 * 96 * 2], want[160 * 96 * 2];
+    uint64_t dropped = 0;
+    for (uint64_t i = 0; i < 10; i++) {
+        uint64_t frame = UINT64_MAX, ts = 0;
+        ck_assert_msg(source_next(&src, BATON_POLICY_BACKPRESSURE, got, 500, &frame, &dropped,
+                                  &ts, &err) == BATON_OK,
+                      "%s", err.message);
+        ck_assert_uint_eq(frame, i);
+        ck_assert_uint_eq(ts, (FAKE_BASE_US + i * FAKE_FRAME_US) * 1000u);
+        baton_pattern_fill(BATON_FORMAT_YUYV, 160, 96, i, want);
+        ck_assert_msg(memcmp(got, want, sizeof got) == 0, "frame %llu pixels differ",
+                      (unsigned long long)i);
+        ck_assert_uint_eq(cam.nqueued + cam.ndone, 4); /* every buffer back with the driver */
+    }
+    ck_assert_uint_eq(dropped, 0);
+    uint32_t before_close = cam.nlog;
+    source_close(&src);
+    ck_assert_uint_eq(cam.nlog, before_close + 1);
+    ck_assert_uint_eq(cam.log[before_close], VIDIOC_STREAMOFF);
+    assert_balanced();
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_driver_adjusts_size)
+{
+    cam.force_w = 176;
+    cam.force_h = 144;
+    cam.pad = 0; /* tight rows: one memcpy */
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 170, 100, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    ck_assert_uint_eq(src.width, 176);
+    ck_assert_uint_eq(src.height, 144);
+    ck_assert_uint_eq(src.frame_bytes, 176 * 144 * 2);
+    static uint8_t got[176 * 144 * 2], want[176 * 144 * 2];
+    uint64_t frame, dropped = 0, ts;
+    ck_assert_msg(source_next(&src, BATON_POLICY_BACKPRESSURE, got, 500, &frame, &dropped, &ts,
+                              &err) == BATON_OK,
+                  "%s", err.message);
+    baton_pattern_fill(BATON_FORMAT_YUYV, 176, 144, 0, want);
+    ck_assert(memcmp(got, want, sizeof got) == 0);
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+typedef struct fallback_case {
+    uint32_t offered[4];
+    baton_format configured;
+    const char *spec;
+    uint32_t want_fourcc;
+    baton_format want_format;
+} fallback_case;
+
+static const fallback_case fallbacks[] = {
+    /* the requested one when offered */
+    {{V4L2_PIX_FMT_MJPEG, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUYV}, BATON_FORMAT_NV12,
+     "v4l2:" FAKE_PATH, V4L2_PIX_FMT_NV12, BATON_FORMAT_NV12},
+    /* else YUYV, UYVY, NV12, GREY in that order, whatever the device's order */
+    {{V4L2_PIX_FMT_MJPEG, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_UYVY}, BATON_FORMAT_YUYV,
+     "v4l2:" FAKE_PATH, V4L2_PIX_FMT_UYVY, BATON_FORMAT_UYVY},
+    {{V4L2_PIX_FMT_GREY, V4L2_PIX_FMT_NV12}, BATON_FORMAT_YUYV, "v4l2:" FAKE_PATH,
+     V4L2_PIX_FMT_NV12, BATON_FORMAT_NV12},
+    {{V4L2_PIX_FMT_H264, V4L2_PIX_FMT_GREY}, BATON_FORMAT_RGB24, "v4l2:" FAKE_PATH,
+     V4L2_PIX_FMT_GREY, BATON_FORMAT_GREY8},
+    /* the FOURCC in the spec wins over the configured format */
+    {{V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_GREY}, BATON_FORMAT_YUYV, "v4l2:" FAKE_PATH ":GREY",
+     V4L2_PIX_FMT_GREY, BATON_FORMAT_GREY8},
+    {{V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_RGB24}, BATON_FORMAT_YUYV, "v4l2:" FAKE_PATH ":RGB3",
+     V4L2_PIX_FMT_RGB24, BATON_FORMAT_RGB24},
+    /* a requested FOURCC the device lacks falls back like any other */
+    {{V4L2_PIX_FMT_YUYV}, BATON_FORMAT_YUYV, "v4l2:" FAKE_PATH ":uyvy", V4L2_PIX_FMT_YUYV,
+     BATON_FORMAT_YUYV},
+};
+
+START_TEST(test_format_fallback)
+{
+    const fallback_case *c = &fallbacks[_i];
+    cam.nformats = 0;
+    while (cam.nformats < 4 && c->offered[cam.nformats])
+        cam.formats[cam.nformats] = c->offered[cam.nformats], cam.nformats++;
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, c->spec, c->configured, 160, 96, &err) == BATON_OK, "%s",
+                  err.message);
+    ck_assert_uint_eq(cam.s_fmt_asked, c->want_fourcc);
+    ck_assert_int_eq(src.format, c->want_format);
+    ck_assert_uint_eq(count_log(VIDIOC_ENUM_FMT), cam.nformats + 1);
+    /* and it streams that format */
+    static uint8_t got[160 * 96 * 3], want[160 * 96 * 3];
+    uint64_t frame, dropped = 0, ts;
+    ck_assert_msg(source_next(&src, BATON_POLICY_BACKPRESSURE, got, 500, &frame, &dropped, &ts,
+                              &err) == BATON_OK,
+                  "%s", err.message);
+    baton_pattern_fill(c->want_format, 160, 96, frame, want);
+    ck_assert(memcmp(got, want, src.frame_bytes) == 0);
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+START_TEST(test_nothing_fits)
+{
+    int before = test_open_fd_count();
+    cam.formats[0] = V4L2_PIX_FMT_MJPEG;
+    cam.formats[1] = V4L2_PIX_FMT_H264;
+    cam.formats[2] = v4l2_fourcc('Y', '1', '6', ' ') | (1u << 31);
+    cam.nformats = 3;
+    source src;
+    baton_error err;
+    ck_assert_int_eq(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err),
+                     BATON_ERR_UNSUPPORTED);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": "), "%s", err.message);
+    ck_assert_msg(strstr(err.message, "(YUYV, UYVY, NV12, GREY); the device offers: MJPG H264 Y16-BE"), "%s", err.message);
+    ck_assert_msg(strstr(err.message, "YUYV, UYVY, NV12, GREY"), "%s", err.message);
+    ck_assert_uint_eq(count_log(VIDIOC_S_FMT), 0);
+    assert_balanced();
+    ck_assert_int_eq(test_open_fd_count(), before);
+
+    fake_reset();
+    cam.nformats = 0;
+    ck_assert_int_eq(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err),
+                     BATON_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.message, "(no formats listed)"), "%s", err.message);
+    assert_balanced();
+}
+END_TEST
+
+START_TEST(test_not_a_capture_device)
+{
+    static const struct {
+        uint32_t caps;
+        const char *says;
+    } cases[] = {
+        {V4L2_CAP_VIDEO_OUTPUT | V4L2_CAP_STREAMING, "not a video capture device"},
+        {V4L2_CAP_VIDEO_CAPTURE_MPLANE | V4L2_CAP_STREAMING, "multi-planar"},
+        {V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_READWRITE, "without streaming I/O"},
+    };
+    int before = test_open_fd_count();
+    for (size_t i = 0; i < BATON_ARRAY_LEN(cases); i++) {
+        fake_reset();
+        cam.caps = cases[i].caps;
+        source src;
+        baton_error err;
+        ck_assert_int_eq(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err),
+                         BATON_ERR_UNSUPPORTED);
+        printf("(expected) %s\n", err.message);
+        ck_assert_msg(strstr(err.message, cases[i].says), "%s", err.message);
+        ck_assert_msg(strstr(err.message, "Fake YUYV Camera"), "%s", err.message);
+        ck_assert_uint_eq(cam.nlog, 1); /* nothing after QUERYCAP */
+        assert_balanced();
+    }
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_bad_specs)
+{
+    static const char *const specs[] = {"v4l2", "v4l2:", "v4l2::YUYV", "v4l2:" FAKE_PATH ":XXXX",
+                                        "v4l2:" FAKE_PATH ":RGBA8"};
+    for (size_t i = 0; i < BATON_ARRAY_LEN(specs); i++) {
+        source src;
+        baton_error err;
+        ck_assert_int_eq(source_open(&src, specs[i], BATON_FORMAT_YUYV, 160, 96, &err),
+                         BATON_ERR_INVALID_ARGUMENT);
+        ck_assert_msg(strstr(err.message, "v4l2:/dev/videoN") ||
+                          strstr(err.message, "unknown format"),
+                      "%s", err.message);
+    }
+    source src;
+    baton_error err;
+    ck_assert_int_eq(source_open(&src, "v4l2:/dev/video7", BATON_FORMAT_YUYV, 160, 96, &err),
+                     BATON_ERR_OS);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "v4l2 /dev/video7: cannot open: No such file"), "%s",
+                  err.message);
+    ck_assert_int_eq(cam.opens, 0);
+}
+END_TEST
+
+/* The default table reaches the real system calls. */
+START_TEST(test_real_device_calls)
+{
+    v4l2_io_set(NULL);
+    int before = test_open_fd_count();
+    source src;
+    baton_error err;
+    ck_assert_int_eq(source_open(&src, "v4l2:/dev/baton-no-such-video", BATON_FORMAT_YUYV, 160,
+                                 96, &err),
+                     BATON_ERR_OS);
+    ck_assert_msg(strstr(err.message, "is the camera connected"), "%s", err.message);
+    ck_assert_int_eq(source_open(&src, "v4l2:/dev/null", BATON_FORMAT_YUYV, 160, 96, &err),
+                     BATON_ERR_UNSUPPORTED);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "v4l2 /dev/null: not a V4L2 device"), "%s", err.message);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+START_TEST(test_stall_times_out)
+{
+    cam.stall_after = 3;
+    int before = test_open_fd_count();
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t frame, dropped = 0, ts;
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame, &dropped,
+                                  &ts, &err) == BATON_OK,
+                      "%s", err.message);
+    uint64_t t0 = now_ms();
+    ck_assert_int_eq(
+        source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 80, &frame, &dropped, &ts, &err),
+        BATON_ERR_TIMEOUT);
+    uint64_t waited = now_ms() - t0;
+    printf("(expected) %s (after %llu ms)\n", err.message, (unsigned long long)waited);
+    ck_assert_str_eq(err.message, "v4l2 " FAKE_PATH ": no frame within 80 ms (camera stalled?)");
+    ck_assert_uint_ge(waited, 75);
+    ck_assert_uint_lt(waited, 1000);
+    source_close(&src);
+    assert_balanced();
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_unplugged_direct)
+{
+    cam.gone_after = 2;
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t frame, dropped = 0, ts;
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(source_next(&src, BATON_POLICY_NEWEST, dst, 500, &frame, &dropped, &ts,
+                                  &err) == BATON_OK,
+                      "%s", err.message);
+    for (int i = 0; i < 2; i++) { /* and it stays gone */
+        ck_assert_int_eq(
+            source_next(&src, BATON_POLICY_NEWEST, dst, 500, &frame, &dropped, &ts, &err),
+            BATON_ERR_IO);
+        ck_assert_str_eq(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)");
+    }
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+/* The camera fills 3 buffers for every one the application takes. */
+START_TEST(test_newest_drains_and_counts)
+{
+    cam.frames_per_poll = 3;
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t got[160 * 96 * 2], want[160 * 96 * 2];
+    uint64_t dropped = 0;
+    for (uint64_t i = 0; i < 8; i++) {
+        uint64_t frame, ts;
+        ck_assert_msg(source_next(&src, BATON_POLICY_NEWEST, got, 500, &frame, &dropped, &ts,
+                                  &err) == BATON_OK,
+                      "%s", err.message);
+        ck_assert_uint_eq(frame, 3 * i + 2); /* the newest of the three */
+        ck_assert_uint_eq(dropped, 2 * (i + 1));
+        ck_assert_uint_eq(ts, (FAKE_BASE_US + frame * FAKE_FRAME_US) * 1000u);
+        baton_pattern_fill(BATON_FORMAT_YUYV, 160, 96, frame, want);
+        ck_assert(memcmp(got, want, sizeof got) == 0);
+        ck_assert_uint_eq(cam.nqueued, 4); /* the older ones went straight back */
+    }
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+/* Frames the driver lost (sequence gaps) are counted with either policy;
+ * a corrupt buffer is skipped and counted. */
+START_TEST(test_sequence_gaps_and_corrupt_buffers)
+{
+    cam.seq_step = 2;
+    cam.error_seq = 6;
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t dropped = 0, frame, ts;
+    static const uint64_t want[] = {0, 2, 4, 8, 10};
+    for (size_t i = 0; i < BATON_ARRAY_LEN(want); i++) {
+        ck_assert_msg(source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame, &dropped,
+                                  &ts, &err) == BATON_OK,
+                      "%s", err.message);
+        ck_assert_uint_eq(frame, want[i]);
+    }
+    ck_assert_uint_eq(dropped, 10 - 4); /* 1 3 5 6 7 9 */
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+START_TEST(test_timestamp_not_monotonic)
+{
+    cam.ts_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t dropped = 0, frame, ts = 1;
+    ck_assert_int_eq(
+        source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame, &dropped, &ts, &err),
+        BATON_OK);
+    ck_assert_uint_eq(ts, 0);
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+START_TEST(test_no_dmabuf_export)
+{
+    cam.expbuf = false;
+    cam.give_buffers = 3; /* a driver that settles for fewer */
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    v4l2_source_info info;
+    ck_assert_int_eq(source_v4l2_info(&src, &info, &err), BATON_OK);
+    ck_assert(!info.dmabuf_export);
+    ck_assert_int_eq(info.dmabuf_errno, ENOTTY);
+    ck_assert_uint_eq(info.buffers, 3);
+    for (uint32_t i = 0; i < V4L2_SOURCE_MAX_BUFFERS; i++)
+        ck_assert_int_eq(info.dmabuf_fds[i], -1);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t dropped = 0, frame, ts;
+    for (uint64_t i = 0; i < 6; i++) {
+        ck_assert_int_eq(source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame, &dropped,
+                                     &ts, &err),
+                         BATON_OK);
+        ck_assert_uint_eq(frame, i);
+    }
+    source_close(&src);
+    assert_balanced();
+    ck_assert_int_eq(cam.exports, 0);
+
+    /* not a v4l2 source */
+    source pat;
+    ck_assert_int_eq(source_open(&pat, "pattern", BATON_FORMAT_YUYV, 160, 96, &err), BATON_OK);
+    ck_assert_int_eq(source_v4l2_info(&pat, &info, &err), BATON_ERR_INVALID_ARGUMENT);
+    source_close(&pat);
+}
+END_TEST
+
+/* Fail each system call of open, then of the first frames, in turn: every
+ * failure is reported and nothing is left open or mapped. */
+START_TEST(test_every_error_path_leaks_nothing)
+{
+    static const int errnos[] = {EIO, ENOMEM, EINTR};
+    int e = errnos[_i];
+    int before = test_open_fd_count();
+    int failures = 0, export_failures = 0;
+    for (int k = 1;; k++) {
+        fake_reset();
+        cam.fail_call = k;
+        cam.fail_errno = e;
+        source src;
+        baton_error err;
+        baton_status st = source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err);
+        if (st != BATON_OK) {
+            ck_assert_msg(strstr(err.message, FAKE_PATH), "call %d: %s", k, err.message);
+            ck_assert_msg(e != EINTR, "EINTR must be retried, got: %s", err.message);
+            failures++;
+            assert_balanced();
+            ck_assert_int_eq(test_open_fd_count(), before);
+            continue;
+        }
+        v4l2_source_info info;
+        source_v4l2_info(&src, &info, NULL);
+        export_failures += !info.dmabuf_export;
+        static uint8_t dst[160 * 96 * 2];
+        uint64_t dropped = 0, frame, ts;
+        bool all_ok = true;
+        for (int i = 0; i < 3; i++) {
+            st = source_next(&src, BATON_POLICY_NEWEST, dst, 200, &frame, &dropped, &ts, &err);
+            if (st != BATON_OK) {
+                ck_assert_msg(e != EINTR, "EINTR must be retried, got: %s", err.message);
+                ck_assert_msg(strstr(err.message, FAKE_PATH), "call %d: %s", k, err.message);
+                all_ok = false;
+                failures++;
+                break;
+            }
+        }
+        source_close(&src);
+        assert_balanced();
+        ck_assert_int_eq(test_open_fd_count(), before);
+        if (all_ok && cam.calls < k)
+            break; /* the failure point lies beyond everything done */
+    }
+    printf("errno %d: %d failure points reported, %d of them in EXPBUF (open went on without "
+           "dma-buf), nothing leaked\n",
+           e, failures, export_failures);
+    if (e != EINTR)
+        ck_assert_int_ge(failures, 15);
+}
+END_TEST
+
+/* ---- through the pipeline ---------------------------------------------------- */
+
+static baton_context *cpu_context(void)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    return ctx;
+}
+
+typedef struct seen {
+    baton_format format;
+    uint64_t n, last, gaps, mismatched, bad_pixels, wrong_size;
+    int max_diff;
+} seen;
+
+static uint8_t reference[4 * 1024 * 1024];
+
+static void on_done(void *user, const baton_frame_info *info)
+{
+    seen *s = user;
+    uint64_t decoded = UINT64_MAX;
+    baton_pattern_decode_frame(info->rgba, info->width, info->height, info->pitch, &decoded,
+                               NULL);
+    if (decoded != info->source_frame)
+        s->mismatched++;
+    baton_pattern_fill(s->format, info->width, info->height, info->source_frame, reference);
+    int diff = 0;
+    s->bad_pixels += ref_compare_frame(s->format, reference, info->width, info->height,
+                                       info->rgba, info->pitch, &diff);
+    if (diff > s->max_diff)
+        s->max_diff = diff;
+    if (info->width != 160 || info->height != 96)
+        s->wrong_size++;
+    if (s->n && info->source_frame != s->last + 1)
+        s->gaps++;
+    ck_assert_msg(!s->n || info->source_frame > s->last, "source frames went backwards");
+    s->last = info->source_frame;
+    s->n++;
+}
+
+static baton_pipeline_config v4l2_config(baton_format fmt, seen *s)
+{
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.source = "v4l2:" FAKE_PATH;
+    pc.format = fmt;
+    pc.width = 150; /* the camera answers 160x96 */
+    pc.height = 90;
+    pc.timeout_ms = 300;
+    pc.readback = true;
+    pc.on_done = on_done;
+    pc.done_user = s;
+    s->format = fmt;
+    return pc;
+}
+
+static const uint32_t camera_formats[] = {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY,
+                                          V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_GREY};
+
+START_TEST(test_pipeline_frames)
+{
+    cam.formats[0] = V4L2_PIX_FMT_MJPEG;
+    cam.formats[1] = camera_formats[_i];
+    cam.nformats = 2;
+    cam.force_w = 160;
+    cam.force_h = 96;
+    cam.pad = 96;
+    baton_format fmt;
+    ck_assert(to_format(camera_formats[_i], &fmt));
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    seen s = {0};
+    baton_pipeline_config pc = v4l2_config(fmt, &s);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_run(p, 40, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    printf("v4l2 %s 160x96 (bytesperline +96): %llu frames shown, %llu dropped, %llu decode "
+           "mismatches, %llu channel values off the reference (max diff %d)\n",
+           baton_format_name(fmt), (unsigned long long)s.n, (unsigned long long)st.dropped,
+           (unsigned long long)s.mismatched, (unsigned long long)s.bad_pixels, s.max_diff);
+    ck_assert_uint_eq(s.n, 40);
+    ck_assert_uint_eq(s.mismatched, 0);
+    ck_assert_uint_eq(s.bad_pixels, 0);
+    ck_assert_uint_eq(s.wrong_size, 0);
+    ck_assert_uint_eq(s.gaps, 0);
+    ck_assert_uint_eq(s.last, 39);
+    ck_assert_uint_eq(st.dropped, 0);
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_pipeline_newest)
+{
+    cam.frames_per_poll = 3;
+    baton_context *ctx = cpu_context();
+    seen s = {0};
+    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
+    cam.force_w = 160;
+    cam.force_h = 96;
+    pc.policy = BATON_POLICY_NEWEST;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_run(p, 30, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    printf("v4l2 newest: %llu frames shown, %llu dropped, last source frame %llu\n",
+           (unsigned long long)s.n, (unsigned long long)st.dropped, (unsigned long long)s.last);
+    ck_assert_uint_eq(s.n, 30);
+    ck_assert_uint_eq(s.mismatched, 0);
+    ck_assert_uint_eq(s.bad_pixels, 0);
+    ck_assert_uint_eq(st.dropped, 60);
+    ck_assert_uint_eq(s.gaps, 29);
+    ck_assert_uint_eq(s.last, 29 + st.dropped); /* every skipped frame counted */
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    baton_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(test_pipeline_stall)
+{
+    cam.stall_after = 7;
+    cam.force_w = 160;
+    cam.force_h = 96;
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    seen s = {0};
+    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_TIMEOUT);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": no frame within 300 ms (camera "
+                                      "stalled?)"),
+                  "%s", err.message);
+    ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_submitted, 7);
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+START_TEST(test_pipeline_unplugged)
+{
+    cam.gone_after = 5;
+    cam.force_w = 160;
+    cam.force_h = 96;
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    seen s = {0};
+    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_IO);
+    printf("(expected) %s\n", err.message);
+    ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)"), "%s",
+                  err.message);
+    ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_submitted, 5);
+    baton_pipeline_destroy(p);
+    /* STREAMOFF was tried on the dead device; everything else undone */
+    ck_assert_uint_eq(cam.log[cam.nlog - 1], VIDIOC_STREAMOFF);
+    assert_balanced();
+    ck_assert_int_eq(cam.exports, 4);
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("source_v4l2");
+    TCase *tc = tcase_create("double");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_open_sequence_and_frames);
+    tcase_add_test(tc, test_driver_adjusts_size);
+    tcase_add_loop_test(tc, test_format_fallback, 0, (int)BATON_ARRAY_LEN(fallbacks));
+    tcase_add_test(tc, test_nothing_fits);
+    tcase_add_test(tc, test_not_a_capture_device);
+    tcase_add_test(tc, test_bad_specs);
+    tcase_add_test(tc, test_real_device_calls);
+    tcase_add_test(tc, test_stall_times_out);
+    tcase_add_test(tc, test_unplugged_direct);
+    tcase_add_test(tc, test_newest_drains_and_counts);
+    tcase_add_test(tc, test_sequence_gaps_and_corrupt_buffers);
+    tcase_add_test(tc, test_timestamp_not_monotonic);
+    tcase_add_test(tc, test_no_dmabuf_export);
+    tcase_add_loop_test(tc, test_every_error_path_leaks_nothing, 0, 3);
+    suite_add_tcase(s, tc);
+
+    baton_caps caps;
+    baton_probe(0, BATON_COMPUTE_CPU, &caps, NULL);
+    if (caps.vk_present && caps.vk_device_count > 0) {
+        TCase *tp = tcase_create("pipeline");
+        tcase_add_checked_fixture(tp, setup, teardown);
+        tcase_set_timeout(tp, 120);
+        tcase_add_loop_test(tp, test_pipeline_frames, 0, 4);
+        tcase_add_test(tp, test_pipeline_newest);
+        tcase_add_test(tp, test_pipeline_stall);
+        tcase_add_test(tp, test_pipeline_unplugged);
+        suite_add_tcase(s, tp);
+    } else {
+        fprintf(stderr, "Vulkan unavailable (%s): the pipeline cases are left out\n",
+                caps.vk_error);
+        if (test_vulkan_required())
+            return 1;
+    }
+    return test_run_suite(s);
+}

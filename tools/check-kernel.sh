@@ -1,0 +1,158 @@
+#!/bin/sh
+# check-kernel.sh - the V4L2 source against a real kernel driver (vivid).
+#
+# Boots Debian's kernel under QEMU (KVM when usable, else software
+# emulation) with a tiny initramfs: busybox, vivid and its dependencies,
+# and a static test program (tools/kernel_v4l2_test.c, built from
+# runtime/source_v4l2.c + format.c + error.c, no Vulkan). The program
+# streams frames from vivid's capture node through the source (format
+# negotiation incl. a FOURCC in the spec and a size the driver adjusts,
+# increasing sequence numbers and timestamps, NEWEST drops) and prints
+# "KTEST PASS|FAIL ..." lines to the serial console, which this script
+# parses. vkms is loaded too when the kernel has it (Debian 12's does not).
+#
+# Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
+#   (--install-deps installs them).
+# Environment: KVER (default: newest in /lib/modules with vivid), BUILD
+#   (default build), QEMU_TIMEOUT seconds (default 600), KEEP=1 keeps the
+#   work directory.
+# Exit: 0 all checks passed; 1 a check failed or the boot went wrong;
+#   77 something this needs is missing (says what).
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--install-deps" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends linux-image-amd64 qemu-system-x86 \
+        busybox-static kmod
+fi
+
+BUILD=${BUILD:-build}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-600}
+skip() { echo "check-kernel: SKIP: $*"; exit 77; }
+die() { echo "check-kernel: FAIL: $*"; exit 1; }
+
+if [ -z "${KVER:-}" ]; then
+    for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V -r); do
+        v=$(basename "$d")
+        if [ -f "/boot/vmlinuz-$v" ] && find "$d" -name 'vivid.ko*' | grep -q .; then
+            KVER=$v
+            break
+        fi
+    done
+fi
+[ -n "${KVER:-}" ] || skip "no /boot/vmlinuz-* with a vivid module (apt-get install linux-image-amd64)"
+KERNEL=/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || skip "$KERNEL not readable"
+command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then BUSYBOX=$b; fi
+done
+[ -n "$BUSYBOX" ] || [ ! -x /bin/busybox ] || BUSYBOX=/bin/busybox # no 'file': trust it
+[ -n "$BUSYBOX" ] || skip "no static busybox (apt-get install busybox-static)"
+command -v modprobe >/dev/null || skip "no modprobe (apt-get install kmod)"
+command -v cpio >/dev/null || skip "no cpio"
+
+WORK=$(mktemp -d /tmp/baton-check-kernel.XXXXXX)
+[ "${KEEP:-}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/root
+mkdir -p "$ROOT/bin" "$ROOT/modules" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp"
+
+# the test program: just the runtime objects it needs, static, no Vulkan
+CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
+-Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -O2 -Iinclude -Iruntime"
+mkdir -p "$BUILD/kernel"
+# shellcheck disable=SC2086
+${CC:-gcc} $CFLAGS_K -static -o "$BUILD/kernel/kernel_v4l2_test" tools/kernel_v4l2_test.c \
+    runtime/source_v4l2.c runtime/format.c runtime/error.c ||
+    die "building the static test program failed"
+cp "$BUILD/kernel/kernel_v4l2_test" "$ROOT/bin/"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+
+# vivid (and vkms if this kernel has it) with their dependencies, in load order
+: > "$ROOT/modules/order"
+for m in vivid vkms; do
+    deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) || {
+        echo "check-kernel: note: kernel $KVER has no module $m"; continue; }
+    echo "$deps" | while read -r kind path _; do
+        [ "$kind" = insmod ] || continue # builtin
+        name=$(basename "$path")
+        grep -qx "$name" "$ROOT/modules/order" && continue
+        case "$name" in
+        *.ko) cp "$path" "$ROOT/modules/" ;;
+        *.ko.xz) xz -dc "$path" > "$ROOT/modules/${name%.xz}"; name=${name%.xz} ;;
+        *.ko.zst) zstd -qdc "$path" > "$ROOT/modules/${name%.zst}"; name=${name%.zst} ;;
+        *.ko.gz) gzip -dc "$path" > "$ROOT/modules/${name%.gz}"; name=${name%.gz} ;;
+        esac
+        echo "$name" >> "$ROOT/modules/order"
+    done
+done
+grep -qx vivid.ko "$ROOT/modules/order" || die "could not collect vivid.ko for $KVER"
+
+cat > "$ROOT/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "KTEST BOOTED kernel $(uname -r)"
+for m in $(cat /modules/order); do
+    # vivid: one instance, single-planar capture + output nodes
+    args=""; [ "$m" = vivid.ko ] && args="n_devs=1 node_types=0x101 multiplanar=1"
+    insmod /modules/$m $args || echo "KTEST FAIL insmod: $m $args"
+done
+cap=""; out=""
+i=0
+while [ $i -lt 100 ] && [ -z "$cap" ]; do
+    for n in /sys/class/video4linux/video*; do
+        [ -r "$n/name" ] || continue
+        case "$(cat "$n/name")" in
+        *vid-cap*) cap=/dev/$(basename "$n") ;;
+        *vid-out*) out=/dev/$(basename "$n") ;;
+        esac
+    done
+    [ -n "$cap" ] || { sleep 0.1; i=$((i + 1)); }
+done
+for n in /sys/class/video4linux/video*; do echo "KTEST NODE $(basename $n): $(cat $n/name)"; done
+[ -d /sys/module/vkms ] && echo "KTEST NOTE vkms loaded: $(ls /sys/class/drm | tr '\n' ' ')"
+if [ -z "$cap" ]; then
+    echo "KTEST FAIL vivid: no capture node appeared"
+    echo "KTEST RESULT: 0 passed, 1 failed"
+else
+    /bin/kernel_v4l2_test "$cap" ${out:+v4l2:$out}
+    echo "KTEST EXIT $?"
+fi
+sync
+poweroff -f
+EOF
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
+
+ACCEL=tcg
+if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then ACCEL=kvm:tcg; fi
+echo "check-kernel: booting $KERNEL ($KVER) with accel $ACCEL; initramfs $(du -h "$WORK/initramfs.gz" | cut -f1)"
+LOG=$WORK/console.log
+start=$(date +%s)
+set +e
+timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -m 768 -smp 2 \
+    -nographic -no-reboot -nic none \
+    -kernel "$KERNEL" -initrd "$WORK/initramfs.gz" \
+    -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" < /dev/null > "$LOG" 2>&1
+rc=$?
+set -e
+echo "check-kernel: QEMU ran $(( $(date +%s) - start )) s (exit $rc)"
+# the firmware's terminal escapes may precede the first line: keep from KTEST on
+mkdir -p "$BUILD/kernel" && tr -d '\r' < "$LOG" > "$BUILD/kernel/console.log"
+sed -n 's/^.*\(KTEST [A-Z]\)/\1/p' "$BUILD/kernel/console.log" > "$BUILD/kernel/ktest.log"
+cat "$BUILD/kernel/ktest.log"
+[ $rc -eq 124 ] && die "QEMU ran past ${QEMU_TIMEOUT} s (console: $BUILD/kernel/console.log)"
+grep -q '^KTEST BOOTED' "$BUILD/kernel/ktest.log" ||
+    die "the kernel never reached /init (console: $BUILD/kernel/console.log)"
+res=$(grep '^KTEST RESULT: ' "$BUILD/kernel/ktest.log" | tail -n 1)
+[ -n "$res" ] || die "no KTEST RESULT line: the test program crashed or hung (console: $BUILD/kernel/console.log)"
+grep -q '^KTEST FAIL' "$BUILD/kernel/ktest.log" && die "$res"
+grep -q '^KTEST EXIT 0$' "$BUILD/kernel/ktest.log" || die "the test program did not exit 0"
+echo "check-kernel: OK: ${res#KTEST RESULT: }"
