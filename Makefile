@@ -155,6 +155,7 @@ gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS)
 	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests
 	cp $(TOOLS) $(GPU_DIR)/
 	cp $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(GPU_DIR)/tests/
+	strip --strip-debug $(GPU_DIR)/baton-* $(GPU_DIR)/tests/*   # the tree travels in 64 MiB
 	cp tests/run-suites tools/gpu-run.sh $(GPU_DIR)/
 	cp -r boards $(GPU_DIR)/
 	cp -L /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib/x86_64-linux-gnu/libsubunit.so.0 $(GPU_DIR)/
