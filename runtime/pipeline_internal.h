@@ -81,6 +81,19 @@ struct baton_pipeline {
     baton_status failed;      /* sticky error */
 };
 
+/* Shared by the sinks (sink_common.c). */
+/* A device-local RGBA-sized image (TRANSFER_SRC | TRANSFER_DST, optimal
+ * tiling) with its memory; `what` names it in errors. */
+baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t height,
+                               VkFormat format, const char *what, VkImage *image,
+                               VkDeviceMemory *memory, baton_error *err);
+void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memory);
+/* Per-slot host-visible readback buffers when cfg.readback is on. */
+baton_status sink_readback_create(baton_pipeline *p, baton_error *err);
+void sink_readback_destroy(baton_pipeline *p);
+/* Write the slot's displayed frame as PNG if cfg.dump_frames lists it. */
+baton_status sink_dump_frame(baton_pipeline *p, slot *sl, baton_error *err);
+
 /* Record an op in the trace (and nothing else). */
 void pipeline_trace(baton_pipeline *p, const baton_op *op);
 

@@ -691,37 +691,9 @@ static baton_status create_semaphore(baton_context *ctx, VkSemaphore *out, baton
 
 static baton_status create_staging(baton_pipeline *p, drm_sink *d, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
-    VkImageCreateInfo ii = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = is_srgb(d->format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {p->cfg.width, p->cfg.height, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
-    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &d->staging);
-    if (r != VK_SUCCESS)
-        return baton_vk_fail(err, "vkCreateImage(drm sink staging)", r);
-    baton_count_vk(ctx);
-    VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(ctx->device, d->staging, &req);
-    int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (type < 0)
-        type = find_memory_type(ctx, req.memoryTypeBits, 0);
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
-    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &d->staging_memory)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkAllocateMemory(drm sink staging)", r);
-    baton_count_vk(ctx);
-    if ((r = vkBindImageMemory(ctx->device, d->staging, d->staging_memory, 0)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkBindImageMemory(drm sink staging)", r);
-    return BATON_OK;
+    return sink_image_create(p->ctx, p->cfg.width, p->cfg.height,
+                             is_srgb(d->format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM,
+                             "drm sink staging", &d->staging, &d->staging_memory, err);
 }
 
 /* ---- create / destroy ------------------------------------------------------------ */
@@ -775,11 +747,9 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
         st = create_semaphore(ctx, &d->rendered[t], err);
     for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
         st = create_semaphore(ctx, &d->acquired_sem[s], err);
-        if (st == BATON_OK && p->cfg.readback)
-            st = host_buffer_create(ctx, (VkDeviceSize)p->pitch * p->cfg.height,
-                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT, &p->slots[s].readback,
-                                    &p->slots[s].readback_memory, &p->slots[s].readback_host, err);
     }
+    if (st == BATON_OK)
+        st = sink_readback_create(p, err);
     d->display_timing = d->vk.past_timing != NULL;
     d->vblank = d->display_timing ? VBLANK_NONE : VBLANK_SEQUENCE;
     d->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
@@ -791,16 +761,7 @@ static void drm_destroy(baton_pipeline *p)
     baton_context *ctx = p->ctx;
     VkDevice dev = ctx->device;
     drm_sink *d = p->sink_state;
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
-        if (sl->readback)
-            vkDestroyBuffer(dev, sl->readback, NULL);
-        if (sl->readback_memory)
-            vkFreeMemory(dev, sl->readback_memory, NULL);
-        sl->readback = VK_NULL_HANDLE;
-        sl->readback_memory = VK_NULL_HANDLE;
-        sl->readback_host = NULL;
-    }
+    sink_readback_destroy(p);
     if (!d)
         return;
     if (d->swapchain) {
@@ -813,10 +774,7 @@ static void drm_destroy(baton_pipeline *p)
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
         if (d->acquired_sem[s])
             vkDestroySemaphore(dev, d->acquired_sem[s], NULL);
-    if (d->staging)
-        vkDestroyImage(dev, d->staging, NULL);
-    if (d->staging_memory)
-        vkFreeMemory(dev, d->staging_memory, NULL);
+    sink_image_destroy(ctx, &d->staging, &d->staging_memory);
     if (d->surface)
         d->vk.destroy_surface(ctx->instance, d->surface, NULL);
     if (d->acquired && d->vk.release_display)
@@ -1132,14 +1090,6 @@ static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *er
     return BATON_OK;
 }
 
-static bool wants_dump(const baton_pipeline *p, uint64_t frame)
-{
-    for (size_t i = 0; i < p->cfg.dump_count; i++)
-        if (p->cfg.dump_frames[i] == frame)
-            return true;
-    return false;
-}
-
 static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)
 {
     drm_sink *d = p->sink_state;
@@ -1151,15 +1101,8 @@ static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)
         wait_vblank_event(d, p, s);
     if (st == BATON_OK)
         st = check_connector(d, sl->frame, err);
-    if (st == BATON_OK && p->cfg.dump_dir && sl->readback_host && wants_dump(p, sl->frame)) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
-                 (unsigned long long)sl->frame);
-        st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width, p->cfg.height, p->pitch,
-                                  err);
-        if (st == BATON_OK)
-            p->stats.dumps_written++;
-    }
+    if (st == BATON_OK)
+        st = sink_dump_frame(p, sl, err);
     return st;
 }
 

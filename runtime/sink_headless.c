@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 
-#include "baton/png.h"
 #include "pipeline_internal.h"
 #include "vk_util.h"
 
@@ -25,64 +24,18 @@ static baton_status headless_create(baton_pipeline *p, const char *arg, baton_er
     if (!h)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(headless sink) failed");
     p->sink_state = h;
-    VkImageCreateInfo ii = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {p->cfg.width, p->cfg.height, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
-    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &h->target);
-    if (r != VK_SUCCESS)
-        return baton_vk_fail(err, "vkCreateImage(headless target)", r);
-    baton_count_vk(ctx);
-    VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(ctx->device, h->target, &req);
-    int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (type < 0)
-        type = find_memory_type(ctx, req.memoryTypeBits, 0);
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
-    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &h->memory)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkAllocateMemory(headless target)", r);
-    baton_count_vk(ctx);
-    if ((r = vkBindImageMemory(ctx->device, h->target, h->memory, 0)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkBindImageMemory", r);
-    for (uint32_t s = 0; s < p->cfg.slots && p->cfg.readback; s++) {
-        slot *sl = &p->slots[s];
-        baton_status st = host_buffer_create(ctx, (VkDeviceSize)p->pitch * p->cfg.height,
-                                             VK_BUFFER_USAGE_TRANSFER_DST_BIT, &sl->readback,
-                                             &sl->readback_memory, &sl->readback_host, err);
-        if (st != BATON_OK)
-            return st;
-    }
-    return BATON_OK;
+    baton_status st = sink_image_create(ctx, p->cfg.width, p->cfg.height,
+                                        VK_FORMAT_R8G8B8A8_UNORM, "headless target", &h->target,
+                                        &h->memory, err);
+    return st == BATON_OK ? sink_readback_create(p, err) : st;
 }
 
 static void headless_destroy(baton_pipeline *p)
 {
-    VkDevice dev = p->ctx->device;
     headless *h = p->sink_state;
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
-        if (sl->readback)
-            vkDestroyBuffer(dev, sl->readback, NULL);
-        if (sl->readback_memory)
-            vkFreeMemory(dev, sl->readback_memory, NULL);
-        sl->readback = VK_NULL_HANDLE;
-        sl->readback_memory = VK_NULL_HANDLE;
-        sl->readback_host = NULL;
-    }
-    if (h && h->target)
-        vkDestroyImage(dev, h->target, NULL);
-    if (h && h->memory)
-        vkFreeMemory(dev, h->memory, NULL);
+    sink_readback_destroy(p);
+    if (h)
+        sink_image_destroy(p->ctx, &h->target, &h->memory);
     free(h);
     p->sink_state = NULL;
 }
@@ -151,14 +104,6 @@ static void headless_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommand
                          1, &hb, 0, NULL);
 }
 
-static bool wants_dump(const baton_pipeline *p, uint64_t frame)
-{
-    for (size_t i = 0; i < p->cfg.dump_count; i++)
-        if (p->cfg.dump_frames[i] == frame)
-            return true;
-    return false;
-}
-
 static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)
 {
     if (p->cfg.sink_delay_us) {
@@ -166,17 +111,7 @@ static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)
                               .tv_nsec = (long)(p->cfg.sink_delay_us % 1000000u) * 1000};
         nanosleep(&ts, NULL);
     }
-    if (p->cfg.dump_dir && sl->readback_host && wants_dump(p, sl->frame)) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
-                 (unsigned long long)sl->frame);
-        baton_status st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width,
-                                               p->cfg.height, p->pitch, err);
-        if (st != BATON_OK)
-            return st;
-        p->stats.dumps_written++;
-    }
-    return BATON_OK;
+    return sink_dump_frame(p, sl, err);
 }
 
 const sink_ops sink_headless_ops = {

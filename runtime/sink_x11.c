@@ -178,37 +178,8 @@ static baton_status create_semaphore(baton_context *ctx, VkSemaphore *out, baton
 
 static baton_status create_frame_image(baton_pipeline *p, x11 *x, uint32_t s, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
-    VkImageCreateInfo ii = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {p->cfg.width, p->cfg.height, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
-    VkResult r = vkCreateImage(ctx->device, &ii, NULL, &x->frame[s]);
-    if (r != VK_SUCCESS)
-        return baton_vk_fail(err, "vkCreateImage(x11 sink frame)", r);
-    baton_count_vk(ctx);
-    VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(ctx->device, x->frame[s], &req);
-    int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (type < 0)
-        type = find_memory_type(ctx, req.memoryTypeBits, 0);
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
-    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, &x->frame_memory[s])) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkAllocateMemory(x11 sink frame)", r);
-    baton_count_vk(ctx);
-    if ((r = vkBindImageMemory(ctx->device, x->frame[s], x->frame_memory[s], 0)) != VK_SUCCESS)
-        return baton_vk_fail(err, "vkBindImageMemory(x11 sink frame)", r);
-    return BATON_OK;
+    return sink_image_create(p->ctx, p->cfg.width, p->cfg.height, VK_FORMAT_R8G8B8A8_UNORM,
+                             "x11 sink frame", &x->frame[s], &x->frame_memory[s], err);
 }
 
 /* B8G8R8A8_UNORM or R8G8B8A8_UNORM (sRGB non-linear colour space), the
@@ -357,12 +328,8 @@ static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *
         st = create_semaphore(ctx, &x->acquired[s], err);
         if (st == BATON_OK)
             st = create_frame_image(p, x, s, err);
-        if (st == BATON_OK && p->cfg.readback)
-            st = host_buffer_create(ctx, (VkDeviceSize)p->pitch * p->cfg.height,
-                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT, &p->slots[s].readback,
-                                    &p->slots[s].readback_memory, &p->slots[s].readback_host, err);
     }
-    return st;
+    return st == BATON_OK ? sink_readback_create(p, err) : st;
 }
 
 static void x11_destroy(baton_pipeline *p)
@@ -373,16 +340,7 @@ static void x11_destroy(baton_pipeline *p)
     /* the pipeline waited for its fences and the queue; presents too */
     if (dev)
         vkQueueWaitIdle(ctx->queue);
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
-        if (sl->readback)
-            vkDestroyBuffer(dev, sl->readback, NULL);
-        if (sl->readback_memory)
-            vkFreeMemory(dev, sl->readback_memory, NULL);
-        sl->readback = VK_NULL_HANDLE;
-        sl->readback_memory = VK_NULL_HANDLE;
-        sl->readback_host = NULL;
-    }
+    sink_readback_destroy(p);
     if (x) {
         if (x->swapchain)
             vkDestroySwapchainKHR(dev, x->swapchain, NULL);
@@ -392,10 +350,7 @@ static void x11_destroy(baton_pipeline *p)
         for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
             if (x->acquired[s])
                 vkDestroySemaphore(dev, x->acquired[s], NULL);
-            if (x->frame[s])
-                vkDestroyImage(dev, x->frame[s], NULL);
-            if (x->frame_memory[s])
-                vkFreeMemory(dev, x->frame_memory[s], NULL);
+            sink_image_destroy(ctx, &x->frame[s], &x->frame_memory[s]);
         }
         if (x->surface)
             vkDestroySurfaceKHR(ctx->instance, x->surface, NULL);
@@ -580,27 +535,9 @@ static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
     return BATON_OK;
 }
 
-static bool wants_dump(const baton_pipeline *p, uint64_t frame)
-{
-    for (size_t i = 0; i < p->cfg.dump_count; i++)
-        if (p->cfg.dump_frames[i] == frame)
-            return true;
-    return false;
-}
-
 static baton_status x11_done(baton_pipeline *p, slot *sl, baton_error *err)
 {
-    if (p->cfg.dump_dir && sl->readback_host && wants_dump(p, sl->frame)) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
-                 (unsigned long long)sl->frame);
-        baton_status st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width,
-                                               p->cfg.height, p->pitch, err);
-        if (st != BATON_OK)
-            return st;
-        p->stats.dumps_written++;
-    }
-    return BATON_OK;
+    return sink_dump_frame(p, sl, err);
 }
 
 const sink_ops sink_x11_ops = {

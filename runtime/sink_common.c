@@ -1,0 +1,105 @@
+/* sink_common.c - what every sink needs the same way: an RGBA8 image of
+ * its own, per-slot readback buffers, PNG dumps of chosen frames. */
+#include <stdio.h>
+
+#include "baton/png.h"
+#include "pipeline_internal.h"
+#include "vk_util.h"
+
+baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t height,
+                               VkFormat format, const char *what, VkImage *image,
+                               VkDeviceMemory *memory, baton_error *err)
+{
+    VkImageCreateInfo ii = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+        .imageType = VK_IMAGE_TYPE_2D,
+        .format = format,
+        .extent = {width, height, 1},
+        .mipLevels = 1,
+        .arrayLayers = 1,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .tiling = VK_IMAGE_TILING_OPTIMAL,
+        .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+    };
+    VkResult r = vkCreateImage(ctx->device, &ii, NULL, image);
+    if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN, "vkCreateImage(%s) failed: %s", what,
+                               baton_vk_result_name(r));
+    baton_count_vk(ctx);
+    VkMemoryRequirements req;
+    vkGetImageMemoryRequirements(ctx->device, *image, &req);
+    int type = find_memory_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    if (type < 0)
+        type = find_memory_type(ctx, req.memoryTypeBits, 0);
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
+    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, memory)) != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN, "vkAllocateMemory(%s) failed: %s", what,
+                               baton_vk_result_name(r));
+    baton_count_vk(ctx);
+    if ((r = vkBindImageMemory(ctx->device, *image, *memory, 0)) != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN, "vkBindImageMemory(%s) failed: %s", what,
+                               baton_vk_result_name(r));
+    return BATON_OK;
+}
+
+void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memory)
+{
+    if (*image)
+        vkDestroyImage(ctx->device, *image, NULL);
+    if (*memory)
+        vkFreeMemory(ctx->device, *memory, NULL);
+    *image = VK_NULL_HANDLE;
+    *memory = VK_NULL_HANDLE;
+}
+
+baton_status sink_readback_create(baton_pipeline *p, baton_error *err)
+{
+    baton_status st = BATON_OK;
+    for (uint32_t s = 0; s < p->cfg.slots && p->cfg.readback && st == BATON_OK; s++) {
+        slot *sl = &p->slots[s];
+        st = host_buffer_create(p->ctx, (VkDeviceSize)p->pitch * p->cfg.height,
+                                VK_BUFFER_USAGE_TRANSFER_DST_BIT, &sl->readback,
+                                &sl->readback_memory, &sl->readback_host, err);
+    }
+    return st;
+}
+
+void sink_readback_destroy(baton_pipeline *p)
+{
+    VkDevice dev = p->ctx->device;
+    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
+        slot *sl = &p->slots[s];
+        if (sl->readback)
+            vkDestroyBuffer(dev, sl->readback, NULL);
+        if (sl->readback_memory)
+            vkFreeMemory(dev, sl->readback_memory, NULL);
+        sl->readback = VK_NULL_HANDLE;
+        sl->readback_memory = VK_NULL_HANDLE;
+        sl->readback_host = NULL;
+    }
+}
+
+static bool wants_dump(const baton_pipeline *p, uint64_t frame)
+{
+    for (size_t i = 0; i < p->cfg.dump_count; i++)
+        if (p->cfg.dump_frames[i] == frame)
+            return true;
+    return false;
+}
+
+baton_status sink_dump_frame(baton_pipeline *p, slot *sl, baton_error *err)
+{
+    if (!p->cfg.dump_dir || !sl->readback_host || !wants_dump(p, sl->frame))
+        return BATON_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
+             (unsigned long long)sl->frame);
+    baton_status st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width, p->cfg.height,
+                                           p->pitch, err);
+    if (st == BATON_OK)
+        p->stats.dumps_written++;
+    return st;
+}
