@@ -42,6 +42,9 @@ NVCCFLAGS := -std=c++17 -O2 -g -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror al
              -gencode arch=compute_$(CUDA_ARCH_NUM),code=sm_$(CUDA_ARCH_NUM) -Iinclude -Iruntime -MMD -MP
 LDLIBS  := -L$(CUDA)/lib64 -lcudart_static $(PKG_LIBS) -lpng -lstdc++ -ldl -lrt -lpthread -lm
 LDFLAGS ?=
+# make V=1 shows the full commands
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
 
 ifneq ($(SANITIZE),)
 BUILD := build/sanitize
@@ -86,18 +89,22 @@ tests: $(CHECKS) $(GPU_TESTS) $(PRELOADS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf libbaton.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libbaton.so
 
@@ -106,15 +113,18 @@ $(BUILD)/baton.pc: runtime/baton.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' $< > $@
 
 $(BUILD)/baton-%: $(BUILD)/tools/baton-%.o $(TOOL_LIB_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
 $(BUILD)/baton-bench: $(BENCH_LIB_OBJ)
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 	@mkdir -p $(dir $@)
