@@ -152,7 +152,8 @@ static baton_status retire(baton_pipeline *p, slot *sl, baton_error *err)
         if (p->cfg.on_done) {
             baton_frame_info info = {
                 .frame = sl->frame, .source_frame = sl->source_frame,
-                .slot = (uint32_t)(sl - p->slots), .source_ready_ns = sl->ready_ns,
+                .slot = (uint32_t)(sl - p->slots), .capture_ns = sl->capture_ns,
+                .source_ready_ns = sl->ready_ns,
                 .done_ns = sl->done_ns, .rgba = sl->readback_host, .pitch = p->pitch,
                 .width = p->cfg.width, .height = p->cfg.height,
             };
@@ -177,15 +178,16 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
 {
     slot *sl = &p->slots[n % p->cfg.slots];
     baton_status st = BATON_OK;
+    poll_done(p); /* note frames that finished while the host was busy */
     if (sl->in_flight)
         st = retire(p, sl, err);
     if (st != BATON_OK)
         return st;
     baton_nvtx_push("source", n);
-    uint64_t captured_ns = 0;
     st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
-                     &p->stats.dropped, &captured_ns, err);
+                     &p->stats.dropped, &sl->capture_ns, err);
     baton_nvtx_pop();
+    poll_done(p);
     if (st != BATON_OK)
         return st;
     sl->frame = n;

@@ -52,7 +52,7 @@ typedef struct slot {  /* also "struct slot" in sink.h */
     bool in_flight;           /* a frame was submitted and not yet retired */
     uint64_t frame;           /* the frame in flight */
     uint64_t source_frame;
-    uint64_t ready_ns, done_ns, submit_ns, compute_end_ns;
+    uint64_t capture_ns, ready_ns, done_ns, submit_ns, compute_end_ns;
 } slot;
 
 struct baton_pipeline {

@@ -127,6 +127,10 @@ static void record_seen(void *user, const baton_frame_info *info)
     baton_pattern_decode_frame(info->rgba, info->width, info->height, info->pitch, &decoded, NULL);
     if (decoded != info->source_frame)
         s->mismatched++;
+    /* a paced source stamps each frame with its due time: before it was handed over */
+    ck_assert_msg(info->capture_ns != 0 && info->capture_ns <= info->source_ready_ns,
+                  "capture %llu, ready %llu", (unsigned long long)info->capture_ns,
+                  (unsigned long long)info->source_ready_ns);
     if (s->n && info->source_frame != s->last + 1)
         s->gaps++;
     ck_assert_msg(!s->n || info->source_frame > s->last, "source frames went backwards");

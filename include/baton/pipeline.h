@@ -48,6 +48,8 @@ typedef struct baton_frame_info {
     uint64_t frame;           /* pipeline frame number n */
     uint64_t source_frame;    /* the source's own sequence number */
     uint32_t slot;
+    uint64_t capture_ns;      /* CLOCK_MONOTONIC: the source's own capture time (a V4L2
+                                 driver timestamp, a paced pattern's due time); 0 if none */
     uint64_t source_ready_ns; /* CLOCK_MONOTONIC: source handed the frame over */
     uint64_t done_ns;         /* CLOCK_MONOTONIC: host saw the Vulkan stage finish */
     const uint8_t *rgba;      /* the displayed pixels when readback is on, else NULL */
