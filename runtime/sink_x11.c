@@ -2,26 +2,37 @@
  * "x11:WxH". An xcb window (DISPLAY from the environment), a VkSurfaceKHR on
  * it (VK_KHR_xcb_surface) and a FIFO swapchain of TRANSFER_DST images.
  *
- * Everything is made once at creation: per slot an RGBA8 image the frame is
- * copied into and a binary 'acquired' semaphore; per swapchain image a
- * binary 'rendered' semaphore. The command buffer of (slot s, image t)
- * copies slot s's buffer into its RGBA8 image, then blits that into
- * swapchain image t: the blit converts RGBA to the swapchain's BGRA (or
- * RGBA) and scales when the window is not the frame's size. Per frame:
- * acquire() = vkAcquireNextImageKHR (bounded by timeout_ms) signalling
- * acquired[s], which the Vulkan stage's submit waits for (transfer stage)
- * while it signals rendered[t]; submitted() = vkQueuePresentKHR waiting for
- * rendered[t], then the window's events are polled (no allocation unless an
- * event came).
+ * The Vulkan stage records its command buffers once, so the swapchain's
+ * images must not be in them: this sink reports ONE target, and record()
+ * only copies slot s's buffer into the sink's per-slot RGBA8 image (plus the
+ * readback copy), leaving it in TRANSFER_SRC_OPTIMAL. The swapchain side is
+ * the sink's own: per (slot s, swapchain image t) a small command buffer,
+ * recorded by the sink, that blits frame[s] into image t (converting RGBA to
+ * the swapchain's BGRA or RGBA, scaling when the window is not the frame's
+ * size) and moves t to PRESENT_SRC. Per frame, in submitted(), after the
+ * stage's submission: wait (bounded) for this slot's previous blit
+ * (blit_done[s]), vkAcquireNextImageKHR (bounded by timeout_ms) signalling
+ * acquired[s], submit blit[s][t] waiting for acquired[s] at the transfer
+ * stage and signalling rendered[t], vkQueuePresentKHR waiting for
+ * rendered[t], then poll the window's events. The blit starts with a
+ * barrier whose first scope (all earlier commands in submission order)
+ * covers the stage's copy into frame[s]; the stage's next copy into frame[s]
+ * starts with a barrier covering the blit's read the same way. Nothing of
+ * this allocates in steady state (xcb allocates an event only when one came).
  *
- * Window resize and display loss: the window asks the window manager for a
- * fixed size. VK_SUBOPTIMAL_KHR is accepted (the image was acquired or
- * presented; it is shown scaled or clipped). VK_ERROR_OUT_OF_DATE_KHR and
- * VK_ERROR_SURFACE_LOST_KHR stop the pipeline with BATON_ERR_VULKAN naming
- * the call and the result: the swapchain is NOT recreated, because its
- * images are baked into the Vulkan stage's command buffers (recorded once,
- * with the stage's timestamps and queue-family transfers) and this sink
- * cannot re-record those. A closed window (WM_DELETE_WINDOW) or a broken X
+ * Window resize: the window listens for ConfigureNotify; a new size, or
+ * VK_SUBOPTIMAL_KHR / VK_ERROR_OUT_OF_DATE_KHR from the acquire or the
+ * present, marks the swapchain for recreation. At the start of the next
+ * submitted() (a frame boundary: no recording is open, nothing of the
+ * sink's is submitted for the frame yet) the sink waits (bounded) for every
+ * submission in flight and for the queue, recreates the swapchain at the
+ * surface's current extent (oldSwapchain = the old one, then destroyed) and
+ * frees and re-records its blit command buffers only; the stage's command
+ * buffers never change. An OUT_OF_DATE acquire recreates at once and
+ * acquires again (once), so the frame is still shown. The number of
+ * recreations: baton_x11_sink_recreations() (for tests).
+ * VK_ERROR_SURFACE_LOST_KHR stops the pipeline with BATON_ERR_VULKAN naming
+ * the call and the result; a closed window (WM_DELETE_WINDOW) or a broken X
  * connection stop it with BATON_ERR_IO. Destroy the pipeline after either.
  *
  * Readback (cfg.readback) copies the frame from the slot's RGBA8 image,
@@ -52,13 +63,20 @@ typedef struct x11 {
     VkSwapchainKHR swapchain;
     VkFormat format;
     VkExtent2D extent;
-    VkFilter filter;
+    VkFilter filter;            /* for the blit: nearest when 1:1 */
+    VkFilter scale_filter;      /* linear when the device can */
     uint32_t image_count;
     VkImage images[SINK_MAX_TARGETS];     /* the swapchain's */
     VkSemaphore rendered[SINK_MAX_TARGETS];
     VkImage frame[BATON_SLOTS_MAX];       /* per slot, RGBA8 */
     VkDeviceMemory frame_memory[BATON_SLOTS_MAX];
     VkSemaphore acquired[BATON_SLOTS_MAX];
+    VkCommandPool pool;                   /* the sink's own */
+    VkCommandBuffer blit[BATON_SLOTS_MAX][SINK_MAX_TARGETS]; /* frame[s] -> images[t] */
+    uint32_t blit_count;                  /* blit buffers allocated per slot */
+    VkFence blit_done[BATON_SLOTS_MAX];   /* slot s's last blit submission */
+    bool recreate;              /* the swapchain no longer matches the window */
+    uint64_t recreations;
 } x11;
 
 static baton_status parse_size(const char *arg, uint32_t *w, uint32_t *h, baton_error *err)
@@ -105,7 +123,7 @@ static xcb_atom_t intern(xcb_connection_t *c, const char *name)
     return a;
 }
 
-/* Connect, create and map the window (fixed size, title, close button). */
+/* Connect, create and map the window (size, title, close button). */
 static baton_status open_window(x11 *x, baton_error *err)
 {
     const char *env = getenv("DISPLAY");
@@ -125,7 +143,7 @@ static baton_status open_window(x11 *x, baton_error *err)
                                "x11 sink: X display '%s' has no screen %d", x->display, screen_num);
     xcb_screen_t *screen = it.data;
     x->window = xcb_generate_id(x->conn);
-    uint32_t values[2] = {screen->black_pixel, 0};
+    uint32_t values[2] = {screen->black_pixel, XCB_EVENT_MASK_STRUCTURE_NOTIFY};
     xcb_generic_error_t *xe = xcb_request_check(
         x->conn, xcb_create_window_checked(x->conn, XCB_COPY_FROM_PARENT, x->window, screen->root,
                                            0, 0, (uint16_t)x->win_w, (uint16_t)x->win_h, 0,
@@ -142,11 +160,12 @@ static baton_status open_window(x11 *x, baton_error *err)
     static const char title[] = "baton";
     xcb_change_property(x->conn, XCB_PROP_MODE_REPLACE, x->window, XCB_ATOM_WM_NAME,
                         XCB_ATOM_STRING, 8, sizeof title - 1, title);
-    /* WM_NORMAL_HINTS: PMinSize | PMaxSize, both the window's size */
+    /* WM_NORMAL_HINTS: PSize, the window's size (resizable: the swapchain
+     * follows) */
     uint32_t hints[18] = {0};
-    hints[0] = (1u << 4) | (1u << 5);
-    hints[5] = hints[7] = x->win_w;
-    hints[6] = hints[8] = x->win_h;
+    hints[0] = 1u << 3;
+    hints[3] = x->win_w;
+    hints[4] = x->win_h;
     xcb_change_property(x->conn, XCB_PROP_MODE_REPLACE, x->window, XCB_ATOM_WM_NORMAL_HINTS,
                         XCB_ATOM_WM_SIZE_HINTS, 32, 18, hints);
     uint32_t pid = (uint32_t)getpid();
@@ -210,12 +229,16 @@ static baton_status choose_format(baton_context *ctx, x11 *x, baton_error *err)
                                "x11 sink: the device cannot blit R8G8B8A8_UNORM into %s images",
                                x->format == VK_FORMAT_B8G8R8A8_UNORM ? "B8G8R8A8_UNORM"
                                                                      : "R8G8B8A8_UNORM");
-    x->filter = (src.optimalTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_FILTER_LINEAR_BIT)
+    x->scale_filter = (src.optimalTilingFeatures & VK_FORMAT_FEATURE_SAMPLED_IMAGE_FILTER_LINEAR_BIT)
                     ? VK_FILTER_LINEAR : VK_FILTER_NEAREST;
     return BATON_OK;
 }
 
-static baton_status create_swapchain(baton_pipeline *p, x11 *x, baton_error *err)
+/* A swapchain at the surface's current extent; old (or VK_NULL_HANDLE) is
+ * passed as oldSwapchain and is retired either way (the caller destroys it).
+ * x->swapchain is VK_NULL_HANDLE or the new one on return. */
+static baton_status create_swapchain(baton_pipeline *p, x11 *x, VkSwapchainKHR old,
+                                     baton_error *err)
 {
     baton_context *ctx = p->ctx;
     VkSurfaceCapabilitiesKHR caps;
@@ -238,8 +261,9 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, baton_error *err
     if (x->extent.width == 0 || x->extent.height == 0)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "x11 sink: the window on '%s' has size 0", x->display);
-    if (x->extent.width == p->cfg.width && x->extent.height == p->cfg.height)
-        x->filter = VK_FILTER_NEAREST; /* 1:1, only the channel order changes */
+    /* 1:1: only the channel order changes */
+    x->filter = x->extent.width == p->cfg.width && x->extent.height == p->cfg.height
+                    ? VK_FILTER_NEAREST : x->scale_filter;
     uint32_t count = caps.minImageCount + 1;
     if (caps.maxImageCount && count > caps.maxImageCount)
         count = caps.maxImageCount;
@@ -266,9 +290,14 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, baton_error *err
         .compositeAlpha = alpha,
         .presentMode = VK_PRESENT_MODE_FIFO_KHR, /* always supported */
         .clipped = VK_TRUE,
+        .oldSwapchain = old,
     };
-    if ((r = vkCreateSwapchainKHR(ctx->device, &ci, NULL, &x->swapchain)) != VK_SUCCESS)
+    VkSwapchainKHR sc = VK_NULL_HANDLE;
+    x->swapchain = VK_NULL_HANDLE;
+    x->image_count = 0;
+    if ((r = vkCreateSwapchainKHR(ctx->device, &ci, NULL, &sc)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateSwapchainKHR", r);
+    x->swapchain = sc;
     baton_count_vk(ctx);
     uint32_t n = 0;
     if ((r = vkGetSwapchainImagesKHR(ctx->device, x->swapchain, &n, NULL)) != VK_SUCCESS)
@@ -281,6 +310,107 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, baton_error *err
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     x->image_count = n;
     return BATON_OK;
+}
+
+static VkImageMemoryBarrier barrier(VkImage img, VkImageLayout from, VkImageLayout to,
+                                    VkAccessFlags src_access, VkAccessFlags dst_access)
+{
+    VkImageMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+        .oldLayout = from,
+        .newLayout = to,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .image = img,
+        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+    };
+    return b;
+}
+
+/* The sink's command buffer (slot s, swapchain image t): frame[s] (left in
+ * TRANSFER_SRC_OPTIMAL by the stage's submission) blitted into images[t]. */
+static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t t,
+                                baton_error *err)
+{
+    VkCommandBuffer cmd = x->blit[s][t];
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VkResult r = vkBeginCommandBuffer(cmd, &bi);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkBeginCommandBuffer(x11 sink blit)", r);
+    /* First scope: every earlier command in submission order, i.e. the
+     * stage's copy into frame[s] (its writes made visible to our read).
+     * images[t]: its transition waits for the acquire semaphore, which the
+     * submit waits for at the transfer stage. */
+    VkMemoryBarrier copied = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                              .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
+    VkImageMemoryBarrier dst = barrier(x->images[t], VK_IMAGE_LAYOUT_UNDEFINED,
+                                       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+                                       VK_ACCESS_TRANSFER_WRITE_BIT);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
+                         &copied, 0, NULL, 1, &dst);
+    VkImageBlit blit = {
+        .srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .srcOffsets = {{0, 0, 0}, {(int32_t)p->cfg.width, (int32_t)p->cfg.height, 1}},
+        .dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .dstOffsets = {{0, 0, 0}, {(int32_t)x->extent.width, (int32_t)x->extent.height, 1}},
+    };
+    vkCmdBlitImage(cmd, x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, x->images[t],
+                   VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, x->filter);
+    VkImageMemoryBarrier present = barrier(x->images[t], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                           VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+                                           VK_ACCESS_TRANSFER_WRITE_BIT, 0);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                         0, 0, NULL, 0, NULL, 1, &present);
+    if ((r = vkEndCommandBuffer(cmd)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkEndCommandBuffer(x11 sink blit)", r);
+    return BATON_OK;
+}
+
+static void free_blits(baton_pipeline *p, x11 *x)
+{
+    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
+        if (x->blit_count && x->blit[s][0])
+            vkFreeCommandBuffers(p->ctx->device, x->pool, x->blit_count, x->blit[s]);
+        memset(x->blit[s], 0, sizeof x->blit[s]);
+    }
+    x->blit_count = 0;
+}
+
+/* Per slot, one blit command buffer per swapchain image, recorded. */
+static baton_status create_blits(baton_pipeline *p, x11 *x, baton_error *err)
+{
+    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = x->pool,
+                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = x->image_count};
+    x->blit_count = x->image_count;
+    for (uint32_t s = 0; s < p->cfg.slots; s++) {
+        VkResult r = vkAllocateCommandBuffers(p->ctx->device, &ai, x->blit[s]);
+        if (r != VK_SUCCESS) {
+            memset(x->blit[s], 0, sizeof x->blit[s]);
+            return baton_vk_fail(err, "vkAllocateCommandBuffers(x11 sink blit)", r);
+        }
+        baton_count_vk(p->ctx);
+        for (uint32_t t = 0; t < x->image_count; t++) {
+            baton_status st = record_blit(p, x, s, t, err);
+            if (st != BATON_OK)
+                return st;
+        }
+    }
+    return BATON_OK;
+}
+
+/* A binary semaphore per swapchain image (kept across recreations). */
+static baton_status create_rendered(baton_context *ctx, x11 *x, baton_error *err)
+{
+    baton_status st = BATON_OK;
+    for (uint32_t t = 0; t < x->image_count && st == BATON_OK; t++)
+        if (!x->rendered[t])
+            st = create_semaphore(ctx, &x->rendered[t], err);
+    return st;
 }
 
 static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *err)
@@ -320,16 +450,32 @@ static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *
                                baton_context_device_name(ctx), x->display, ctx->queue_family);
     if ((st = choose_format(ctx, x, err)) != BATON_OK)
         return st;
-    if ((st = create_swapchain(p, x, err)) != BATON_OK)
+    if ((st = create_swapchain(p, x, VK_NULL_HANDLE, err)) != BATON_OK)
         return st;
-    for (uint32_t t = 0; t < x->image_count && st == BATON_OK; t++)
-        st = create_semaphore(ctx, &x->rendered[t], err);
+    if ((st = create_rendered(ctx, x, err)) != BATON_OK)
+        return st;
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+                            .flags = VK_FENCE_CREATE_SIGNALED_BIT}; /* no blit yet */
     for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
         st = create_semaphore(ctx, &x->acquired[s], err);
         if (st == BATON_OK)
             st = create_frame_image(p, x, s, err);
+        if (st == BATON_OK) {
+            if ((r = vkCreateFence(ctx->device, &fi, NULL, &x->blit_done[s])) != VK_SUCCESS)
+                return baton_vk_fail(err, "vkCreateFence(x11 sink)", r);
+            baton_count_vk(ctx);
+        }
     }
-    return st == BATON_OK ? sink_readback_create(p, err) : st;
+    if (st != BATON_OK)
+        return st;
+    VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                  .queueFamilyIndex = ctx->queue_family};
+    if ((r = vkCreateCommandPool(ctx->device, &pi, NULL, &x->pool)) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateCommandPool(x11 sink)", r);
+    baton_count_vk(ctx);
+    if ((st = create_blits(p, x, err)) != BATON_OK)
+        return st;
+    return sink_readback_create(p, err);
 }
 
 static void x11_destroy(baton_pipeline *p)
@@ -337,11 +483,14 @@ static void x11_destroy(baton_pipeline *p)
     baton_context *ctx = p->ctx;
     VkDevice dev = ctx->device;
     x11 *x = p->sink_state;
-    /* the pipeline waited for its fences and the queue; presents too */
+    /* the pipeline waited for its fences and the queue; presents and the
+     * sink's blits too */
     if (dev)
         vkQueueWaitIdle(ctx->queue);
     sink_readback_destroy(p);
     if (x) {
+        if (x->pool)
+            vkDestroyCommandPool(dev, x->pool, NULL); /* frees the blit command buffers */
         if (x->swapchain)
             vkDestroySwapchainKHR(dev, x->swapchain, NULL);
         for (uint32_t t = 0; t < SINK_MAX_TARGETS; t++)
@@ -350,6 +499,8 @@ static void x11_destroy(baton_pipeline *p)
         for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
             if (x->acquired[s])
                 vkDestroySemaphore(dev, x->acquired[s], NULL);
+            if (x->blit_done[s])
+                vkDestroyFence(dev, x->blit_done[s], NULL);
             sink_image_destroy(ctx, &x->frame[s], &x->frame_memory[s]);
         }
         if (x->surface)
@@ -366,35 +517,23 @@ static void x11_destroy(baton_pipeline *p)
     p->sink_state = NULL;
 }
 
+/* One target: the stage's command buffers never name a swapchain image. */
 static uint32_t x11_targets(const baton_pipeline *p)
 {
-    const x11 *x = p->sink_state;
-    return x->image_count;
+    (void)p;
+    return 1;
 }
 
-static VkImageMemoryBarrier barrier(VkImage img, VkImageLayout from, VkImageLayout to,
-                                    VkAccessFlags src_access, VkAccessFlags dst_access)
-{
-    VkImageMemoryBarrier b = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-        .srcAccessMask = src_access,
-        .dstAccessMask = dst_access,
-        .oldLayout = from,
-        .newLayout = to,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .image = img,
-        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-    };
-    return b;
-}
-
+/* The stage's part: slot s's buffer into frame[s], left in
+ * TRANSFER_SRC_OPTIMAL for the sink's blit (and the readback copy). */
 static void x11_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
+    (void)t; /* always 0 */
     slot *sl = &p->slots[s];
     x11 *x = p->sink_state;
-    /* The slot's image: earlier reads of it (the previous frame of this
-     * slot, an earlier submission) finish before this frame writes it. */
+    /* The slot's image: earlier reads of it (the sink's blit and the
+     * readback of this slot's previous frame, earlier in submission order)
+     * finish before this frame writes it. */
     VkImageMemoryBarrier b = barrier(x->frame[s], VK_IMAGE_LAYOUT_UNDEFINED,
                                      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                                      VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
@@ -409,30 +548,11 @@ static void x11_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
     };
     vkCmdCopyBufferToImage(cmd, sl->shared.buffer, x->frame[s],
                            VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-    /* The swapchain image: its transition waits for the acquire semaphore,
-     * which the submit waits for at the transfer stage. */
-    VkImageMemoryBarrier two[2] = {
-        barrier(x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_ACCESS_TRANSFER_READ_BIT),
-        barrier(x->images[t], VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
-                VK_ACCESS_TRANSFER_WRITE_BIT),
-    };
+    VkImageMemoryBarrier src = barrier(x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                                       VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
     vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                         NULL, 0, NULL, 2, two);
-    VkImageBlit blit = {
-        .srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .srcOffsets = {{0, 0, 0}, {(int32_t)p->cfg.width, (int32_t)p->cfg.height, 1}},
-        .dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .dstOffsets = {{0, 0, 0}, {(int32_t)x->extent.width, (int32_t)x->extent.height, 1}},
-    };
-    vkCmdBlitImage(cmd, x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, x->images[t],
-                   VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, x->filter);
-    VkImageMemoryBarrier present = barrier(x->images[t], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                           VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-                                           VK_ACCESS_TRANSFER_WRITE_BIT, 0);
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                         0, 0, NULL, 0, NULL, 1, &present);
+                         NULL, 0, NULL, 1, &src);
     if (!p->cfg.readback)
         return;
     vkCmdCopyImageToBuffer(cmd, x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
@@ -451,75 +571,169 @@ static void x11_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
                          1, &hb, 0, NULL);
 }
 
-/* OUT_OF_DATE / SURFACE_LOST: no recreation (see the top of the file). */
+/* SURFACE_LOST (or OUT_OF_DATE right after a recreation): stop. */
 static baton_status lost(const baton_pipeline *p, const slot *sl, const char *call, VkResult r,
                          baton_error *err)
 {
     const x11 *x = p->sink_state;
     return baton_error_set(err, BATON_ERR_VULKAN,
-                           "x11 sink, frame %llu: %s returned %s (window on '%s' resized or "
-                           "display lost); the x11 sink does not recreate its swapchain: "
-                           "destroy the pipeline and create a new one",
+                           "x11 sink, frame %llu: %s returned %s (the window on '%s' is gone or "
+                           "the display was lost): destroy the pipeline",
                            (unsigned long long)sl->frame, call, baton_vk_result_name(r),
                            x->display);
 }
 
-static baton_status x11_acquire(baton_pipeline *p, slot *sl, uint32_t *target, VkSemaphore *wait,
-                                VkSemaphore *signal, baton_error *err)
+static baton_status wait_fence(baton_pipeline *p, const slot *sl, VkFence f, const char *what,
+                               baton_error *err)
 {
-    x11 *x = p->sink_state;
-    uint32_t s = (uint32_t)(sl - p->slots), t = 0;
-    VkResult r = vkAcquireNextImageKHR(p->ctx->device, x->swapchain,
-                                       (uint64_t)p->cfg.timeout_ms * 1000000u, x->acquired[s],
-                                       VK_NULL_HANDLE, &t);
-    if (r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) {
-        *target = t;
-        *wait = x->acquired[s];
-        *signal = x->rendered[t];
-        return BATON_OK;
-    }
-    if (r == VK_TIMEOUT || r == VK_NOT_READY)
+    VkResult r = vkWaitForFences(p->ctx->device, 1, &f, VK_TRUE,
+                                 (uint64_t)p->cfg.timeout_ms * 1000000u);
+    if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,
-                               "x11 sink, frame %llu: no swapchain image within %u ms "
-                               "(vkAcquireNextImageKHR: %s)",
-                               (unsigned long long)sl->frame, p->cfg.timeout_ms,
-                               baton_vk_result_name(r));
-    if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
-        return lost(p, sl, "vkAcquireNextImageKHR", r, err);
-    return baton_error_set(err, BATON_ERR_VULKAN,
-                           "x11 sink, frame %llu: vkAcquireNextImageKHR failed: %s",
-                           (unsigned long long)sl->frame, baton_vk_result_name(r));
+                               "x11 sink, frame %llu: %s not done within %u ms",
+                               (unsigned long long)sl->frame, what, p->cfg.timeout_ms);
+    if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "x11 sink, frame %llu: vkWaitForFences(%s) failed: %s",
+                               (unsigned long long)sl->frame, what, baton_vk_result_name(r));
+    return BATON_OK;
 }
 
-/* Events the window gets: WM_DELETE_WINDOW only (no event mask). */
+/* The window's size changed: a new swapchain at the surface's current extent
+ * and new blit command buffers; the stage's command buffers (frame[s] only)
+ * stay. Runs at a frame boundary (see submitted()). This waits for the GPU
+ * and allocates (swapchain, command buffers, maybe semaphores): acceptable,
+ * as a resize is an exceptional event, not the per-frame path. */
+static baton_status recreate(baton_pipeline *p, slot *cur, baton_error *err)
+{
+    baton_context *ctx = p->ctx;
+    x11 *x = p->sink_state;
+    /* Bounded waits for every submission that may use the swapchain or the
+     * frame images (the stage's in flight, this frame's included; the
+     * sink's blits), then for the queue: what is left there are presents
+     * and submissions with no waits, which finish on their own. */
+    baton_status st = BATON_OK;
+    for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
+        if (p->slots[s].in_flight || &p->slots[s] == cur)
+            st = wait_fence(p, cur, p->slots[s].fence, "the Vulkan stage (before recreating "
+                                                       "the swapchain)", err);
+        if (st == BATON_OK)
+            st = wait_fence(p, cur, x->blit_done[s], "the x11 sink's blit (before recreating "
+                                                     "the swapchain)", err);
+    }
+    if (st != BATON_OK)
+        return st;
+    VkResult r = vkQueueWaitIdle(ctx->queue);
+    if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "x11 sink, frame %llu: vkQueueWaitIdle (before recreating the "
+                               "swapchain) failed: %s",
+                               (unsigned long long)cur->frame, baton_vk_result_name(r));
+    free_blits(p, x);
+    VkSwapchainKHR old = x->swapchain;
+    st = create_swapchain(p, x, old, err); /* retires old, even on failure */
+    if (old)
+        vkDestroySwapchainKHR(ctx->device, old, NULL);
+    if (st == BATON_OK)
+        st = create_rendered(ctx, x, err);
+    if (st == BATON_OK)
+        st = create_blits(p, x, err);
+    if (st != BATON_OK)
+        return st;
+    x->recreate = false;
+    x->recreations++;
+    return BATON_OK;
+}
+
+/* Events the window gets: WM_DELETE_WINDOW and its structure changes (a new
+ * size marks the swapchain for recreation). */
 static void poll_events(x11 *x)
 {
     xcb_generic_event_t *ev;
     while ((ev = xcb_poll_for_event(x->conn)) != NULL) {
-        if ((ev->response_type & 0x7f) == XCB_CLIENT_MESSAGE) {
+        uint8_t type = ev->response_type & 0x7f;
+        if (type == XCB_CLIENT_MESSAGE) {
             const xcb_client_message_event_t *cm = (const xcb_client_message_event_t *)ev;
             if (cm->type == x->wm_protocols && cm->data.data32[0] == x->wm_delete)
                 x->closed = true;
+        } else if (type == XCB_CONFIGURE_NOTIFY) {
+            const xcb_configure_notify_event_t *ce = (const xcb_configure_notify_event_t *)ev;
+            if (ce->window == x->window) {
+                x->win_w = ce->width;
+                x->win_h = ce->height;
+                if (x->win_w != x->extent.width || x->win_h != x->extent.height)
+                    x->recreate = true;
+            }
         }
         free(ev);
     }
 }
 
+/* After the stage's submission of sl's frame: acquire, blit, present. */
 static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, baton_error *err)
 {
+    (void)target; /* always 0: the swapchain image is picked here */
     x11 *x = p->sink_state;
+    VkDevice dev = p->ctx->device;
+    uint32_t s = (uint32_t)(sl - p->slots), t = 0;
+    baton_status st = BATON_OK;
+    if (x->recreate && (st = recreate(p, sl, err)) != BATON_OK)
+        return st;
+    /* this slot's previous blit (blit[s][*], acquired[s]) is done */
+    if ((st = wait_fence(p, sl, x->blit_done[s], "the x11 sink's previous blit", err)) != BATON_OK)
+        return st;
+    VkResult r = VK_SUCCESS;
+    for (int attempt = 0;; attempt++) {
+        r = vkAcquireNextImageKHR(dev, x->swapchain, (uint64_t)p->cfg.timeout_ms * 1000000u,
+                                  x->acquired[s], VK_NULL_HANDLE, &t);
+        if (r != VK_ERROR_OUT_OF_DATE_KHR || attempt > 0)
+            break;
+        /* nothing was acquired or signalled: recreate now, try once more */
+        if ((st = recreate(p, sl, err)) != BATON_OK)
+            return st;
+    }
+    if (r == VK_SUBOPTIMAL_KHR)
+        x->recreate = true; /* acquired (and shown scaled or clipped); recreate next frame */
+    else if (r == VK_TIMEOUT || r == VK_NOT_READY)
+        return baton_error_set(err, BATON_ERR_TIMEOUT,
+                               "x11 sink, frame %llu: no swapchain image within %u ms "
+                               "(vkAcquireNextImageKHR: %s)",
+                               (unsigned long long)sl->frame, p->cfg.timeout_ms,
+                               baton_vk_result_name(r));
+    else if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
+        return lost(p, sl, "vkAcquireNextImageKHR", r, err);
+    else if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "x11 sink, frame %llu: vkAcquireNextImageKHR failed: %s",
+                               (unsigned long long)sl->frame, baton_vk_result_name(r));
+    VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .waitSemaphoreCount = 1, .pWaitSemaphores = &x->acquired[s], .pWaitDstStageMask = &stage,
+        .commandBufferCount = 1, .pCommandBuffers = &x->blit[s][t],
+        .signalSemaphoreCount = 1, .pSignalSemaphores = &x->rendered[t],
+    };
+    r = vkResetFences(dev, 1, &x->blit_done[s]);
+    if (r == VK_SUCCESS)
+        r = vkQueueSubmit(p->ctx->queue, 1, &si, x->blit_done[s]);
+    if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN,
+                               "x11 sink, frame %llu: vkQueueSubmit(blit) failed: %s",
+                               (unsigned long long)sl->frame, baton_vk_result_name(r));
     VkPresentInfoKHR pi = {
         .sType = VK_STRUCTURE_TYPE_PRESENT_INFO_KHR,
         .waitSemaphoreCount = 1,
-        .pWaitSemaphores = &x->rendered[target],
+        .pWaitSemaphores = &x->rendered[t],
         .swapchainCount = 1,
         .pSwapchains = &x->swapchain,
-        .pImageIndices = &target,
+        .pImageIndices = &t,
     };
-    VkResult r = vkQueuePresentKHR(p->ctx->queue, &pi);
-    if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
+    r = vkQueuePresentKHR(p->ctx->queue, &pi);
+    if (r == VK_SUBOPTIMAL_KHR || r == VK_ERROR_OUT_OF_DATE_KHR)
+        x->recreate = true; /* at the next frame's start */
+    else if (r == VK_ERROR_SURFACE_LOST_KHR)
         return lost(p, sl, "vkQueuePresentKHR", r, err);
-    if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
+    else if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkQueuePresentKHR failed: %s",
                                (unsigned long long)sl->frame, baton_vk_result_name(r));
@@ -540,6 +754,15 @@ static baton_status x11_done(baton_pipeline *p, slot *sl, baton_error *err)
     return sink_dump_frame(p, sl, err);
 }
 
+/* For tests: how many times the x11 sink of p recreated its swapchain (0
+ * for another sink). */
+uint64_t baton_x11_sink_recreations(const baton_pipeline *p);
+uint64_t baton_x11_sink_recreations(const baton_pipeline *p)
+{
+    const x11 *x = p && p->sink == &sink_x11_ops ? p->sink_state : NULL;
+    return x ? x->recreations : 0;
+}
+
 const sink_ops sink_x11_ops = {
     .scheme = "x11",
     .usage = "x11[:WxH] (a window on $DISPLAY)",
@@ -547,7 +770,7 @@ const sink_ops sink_x11_ops = {
     .destroy = x11_destroy,
     .target_count = x11_targets,
     .record = x11_record,
-    .acquire = x11_acquire,
+    .acquire = NULL, /* target 0, no semaphores: the acquire is in submitted() */
     .submitted = x11_submitted,
     .done = x11_done,
 };
