@@ -91,6 +91,8 @@ void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memo
 /* Per-slot host-visible readback buffers when cfg.readback is on. */
 baton_status sink_readback_create(baton_pipeline *p, baton_error *err);
 void sink_readback_destroy(baton_pipeline *p);
+/* Record the barrier that makes the slot's readback copy visible to the host. */
+void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl);
 /* Write the slot's displayed frame as PNG if cfg.dump_frames lists it. */
 baton_status sink_dump_frame(baton_pipeline *p, slot *sl, baton_error *err);
 

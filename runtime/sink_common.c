@@ -82,6 +82,22 @@ void sink_readback_destroy(baton_pipeline *p)
     }
 }
 
+void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl)
+{
+    VkBufferMemoryBarrier hb = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .buffer = sl->readback,
+        .offset = 0,
+        .size = VK_WHOLE_SIZE,
+    };
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
+                         1, &hb, 0, NULL);
+}
+
 static bool wants_dump(const baton_pipeline *p, uint64_t frame)
 {
     for (size_t i = 0; i < p->cfg.dump_count; i++)

@@ -90,18 +90,7 @@ static void headless_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommand
                   VK_ACCESS_TRANSFER_READ_BIT);
     vkCmdCopyImageToBuffer(cmd, h->target, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
                            &region);
-    VkBufferMemoryBarrier hb = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .buffer = sl->readback,
-        .offset = 0,
-        .size = VK_WHOLE_SIZE,
-    };
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL,
-                         1, &hb, 0, NULL);
+    sink_readback_to_host(cmd, sl);
 }
 
 static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)
