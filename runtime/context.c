@@ -91,18 +91,6 @@ static baton_status create_instance(baton_context *ctx, bool validation, baton_e
     return baton_vk_instance_create(validation, NULL, 0, &ctx->instance, err);
 }
 
-static bool device_offers(VkPhysicalDevice pd, const char *name)
-{
-    VkExtensionProperties ext[512];
-    uint32_t n = BATON_ARRAY_LEN(ext);
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) < 0)
-        return false;
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(ext[i].extensionName, name) == 0)
-            return true;
-    return false;
-}
-
 static baton_status create_device(baton_context *ctx, baton_error *err)
 {
     const baton_vk_device_info *d = &ctx->caps.vk_devices[ctx->vk_index];
@@ -114,10 +102,10 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
             ext[next++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
     }
     if ((ctx->wsi_xcb || ctx->wsi_display) &&
-        device_offers(ctx->physical, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
+        baton_vk_device_offers(ctx->physical, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
         ext[next++] = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
         ctx->swapchain = true;
-        if (ctx->wsi_display && device_offers(ctx->physical, VK_GOOGLE_DISPLAY_TIMING_EXTENSION_NAME))
+        if (ctx->wsi_display && baton_vk_device_offers(ctx->physical, VK_GOOGLE_DISPLAY_TIMING_EXTENSION_NAME))
             ext[next++] = VK_GOOGLE_DISPLAY_TIMING_EXTENSION_NAME; /* exact present times */
     }
     VkPhysicalDeviceVulkan12Features f12 = {

@@ -235,22 +235,6 @@ baton_status sink_drm_check_vulkan(const struct baton_context *ctx, baton_error 
 
 /* ---- the DRM device ------------------------------------------------------------ */
 
-static bool device_offers(VkPhysicalDevice pd, const char *name)
-{
-    uint32_t n = 0;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0)
-        return false;
-    VkExtensionProperties *ext = calloc(n, sizeof *ext);
-    if (!ext)
-        return false;
-    bool found = false;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) >= 0)
-        for (uint32_t i = 0; i < n && !found; i++)
-            found = strcmp(ext[i].extensionName, name) == 0;
-    free(ext);
-    return found;
-}
-
 /* /dev/dri/cardN whose device number is want. */
 static bool card_by_devnum(dev_t want, char *path, size_t len)
 {
@@ -303,7 +287,7 @@ static baton_status device_path(const baton_context *ctx, char *path, size_t len
         snprintf(why, why_len, "$BATON_DRM_DEVICE");
         return BATON_OK;
     }
-    if (ctx->physical && device_offers(ctx->physical, VK_EXT_PHYSICAL_DEVICE_DRM_EXTENSION_NAME)) {
+    if (ctx->physical && baton_vk_device_offers(ctx->physical, VK_EXT_PHYSICAL_DEVICE_DRM_EXTENSION_NAME)) {
         VkPhysicalDeviceDrmPropertiesEXT drm = {
             .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRM_PROPERTIES_EXT};
         VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
@@ -323,7 +307,7 @@ static baton_status device_path(const baton_context *ctx, char *path, size_t len
                  baton_context_device_name(ctx));
         return BATON_OK;
     }
-    if (ctx->physical && device_offers(ctx->physical, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME)) {
+    if (ctx->physical && baton_vk_device_offers(ctx->physical, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME)) {
         VkPhysicalDevicePCIBusInfoPropertiesEXT pci = {
             .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT};
         VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,

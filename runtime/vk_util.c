@@ -93,6 +93,18 @@ bool baton_vk_instance_offers(const char *name)
     return false;
 }
 
+bool baton_vk_device_offers(VkPhysicalDevice pd, const char *name)
+{
+    VkExtensionProperties ext[512];
+    uint32_t n = 512;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) < 0)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(ext[i].extensionName, name) == 0)
+            return true;
+    return false;
+}
+
 baton_status baton_vk_instance_create(bool validation, const char *const *ext, uint32_t next,
                                       VkInstance *out, baton_error *err)
 {

@@ -26,6 +26,9 @@ baton_status baton_vk_instance_create(bool validation, const char *const *ext, u
 /* Whether the loader offers instance extension name. */
 bool baton_vk_instance_offers(const char *name);
 
+/* Whether physical device pd offers device extension name. */
+bool baton_vk_device_offers(VkPhysicalDevice pd, const char *name);
+
 /* A sentence describing the headless NVIDIA ICD fix when it applies to this
  * machine, else "" (never NULL). buf holds the text. */
 const char *baton_vk_icd_hint(char *buf, size_t len);
