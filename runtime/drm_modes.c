@@ -11,7 +11,8 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#define SPEC_FORM "drm[:CONNECTOR|auto][@WxH[@HZ]], e.g. drm:HDMI-A-1@1920x1080@60"
+#define SPEC_FORM \
+    "drm[:CONNECTOR|auto][@WxH[@HZ]][,via=auto|vulkan|kms], e.g. drm:HDMI-A-1@1920x1080@60"
 
 /* ---- names and numbers ---------------------------------------------------- */
 
@@ -174,16 +175,16 @@ baton_status drm_spec_parse(const char *arg, drm_spec *out, baton_error *err)
     if (!arg || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "drm_spec_parse: NULL argument");
     const char *s = arg;
-    if (strncmp(s, "drm", 3) == 0 && (s[3] == '\0' || s[3] == ':' || s[3] == '@'))
+    if (strncmp(s, "drm", 3) == 0 && (s[3] == '\0' || s[3] == ':' || s[3] == '@' || s[3] == ','))
         s += 3;
     const char *given = arg;
     drm_spec spec;
     memset(&spec, 0, sizeof spec);
     if (*s == ':')
         s++;
-    else if (*s && *s != '@')
-        return spec_error(err, given, "expected ':' or '@' after 'drm'");
-    size_t n = strcspn(s, "@");
+    else if (*s && *s != '@' && *s != ',')
+        return spec_error(err, given, "expected ':', '@' or ',' after 'drm'");
+    size_t n = strcspn(s, "@,");
     if (n >= DRM_MODES_NAME_MAX)
         return spec_error(err, given, "connector name too long");
     for (size_t i = 0; i < n; i++)
@@ -227,8 +228,19 @@ baton_status drm_spec_parse(const char *arg, drm_spec *out, baton_error *err)
             spec.refresh_tol_mhz = tol[digits];
         }
     }
-    if (*s)
+    if (*s == ',') {
+        s++;
+        if (strcmp(s, "via=kms") == 0)
+            spec.via = DRM_VIA_KMS;
+        else if (strcmp(s, "via=vulkan") == 0)
+            spec.via = DRM_VIA_VULKAN;
+        else if (strcmp(s, "via=auto") == 0)
+            spec.via = DRM_VIA_AUTO;
+        else
+            return spec_error(err, given, "the option is via=auto, via=vulkan or via=kms");
+    } else if (*s) {
         return spec_error(err, given, "unexpected text after the mode");
+    }
     *out = spec;
     return BATON_OK;
 }
@@ -547,6 +559,42 @@ drm_fit drm_modes_fit(uint32_t frame_w, uint32_t frame_h, uint32_t target_w, uin
     f.dst_y = (target_h - f.height) / 2;
     f.covers = f.width == target_w && f.height == target_h;
     return f;
+}
+
+void drm_modes_copy_frame(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,
+                          const drm_fit *fit, bool swap_rb)
+{
+    for (uint32_t y = 0; y < fit->height; y++) {
+        const uint8_t *in = src + (size_t)(fit->src_y + y) * src_pitch + (size_t)fit->src_x * 4;
+        uint8_t *out = dst + (size_t)(fit->dst_y + y) * dst_pitch + (size_t)fit->dst_x * 4;
+        if (!swap_rb) {
+            memcpy(out, in, (size_t)fit->width * 4);
+            for (uint32_t x = 0; x < fit->width; x++)
+                out[4 * x + 3] = 0xff;
+            continue;
+        }
+        for (uint32_t x = 0; x < fit->width; x++) {
+            out[4 * x + 0] = in[4 * x + 2];
+            out[4 * x + 1] = in[4 * x + 1];
+            out[4 * x + 2] = in[4 * x + 0];
+            out[4 * x + 3] = 0xff;
+        }
+    }
+}
+
+/* ---- connector state, cheaply --------------------------------------------------- */
+
+int drm_modes_connector_state(int fd, uint32_t connector_id)
+{
+    struct drm_mode_modeinfo one;
+    struct drm_mode_get_connector c;
+    memset(&c, 0, sizeof c);
+    c.connector_id = connector_id;
+    c.count_modes = 1;
+    c.modes_ptr = (uint64_t)(uintptr_t)&one;
+    if (drmIoctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) != 0)
+        return errno == ENOENT ? 2 : -1;
+    return c.connection == DRM_MODE_DISCONNECTED ? 1 : 0;
 }
 
 /* ---- vblank ring -------------------------------------------------------------- */

@@ -15,6 +15,10 @@
  *                             (59.94 and 60.00 both do; the closer wins)
  *   "...@1920x1080@59.94"     a refresh within half a unit of the last digit
  *                             given (59.935..59.945 Hz: not 60.00)
+ *   "...,via=vulkan"          present through VK_KHR_display (sink_drm.c)
+ *   "...,via=kms"             scan out dumb buffers with atomic commits
+ *                             (sink_kms.c); "via=auto" (the default): Vulkan
+ *                             when the Vulkan device drives a display, else KMS
  *
  * Mode rules, in order: the spec's @WxH[@Hz] (hard: no match is an error);
  * else the size the caller passes (the frame size, which baton-run takes
@@ -83,12 +87,19 @@ typedef struct drm_card_desc {
     uint32_t crtcs[DRM_MODES_MAX_CRTCS]; /* CRTC ids, in the resources' order */
 } drm_card_desc;
 
+typedef enum drm_via {
+    DRM_VIA_AUTO = 0,
+    DRM_VIA_VULKAN,
+    DRM_VIA_KMS,
+} drm_via;
+
 /* The parsed sink argument. */
 typedef struct drm_spec {
     char connector[DRM_MODES_NAME_MAX]; /* "" = auto: the first connected */
     uint32_t width, height;             /* 0 = not given */
     uint32_t refresh_mhz;               /* 0 = any */
     uint32_t refresh_tol_mhz;           /* a mode matches within this */
+    drm_via via;
 } drm_spec;
 
 typedef enum drm_mode_reason {
@@ -189,6 +200,19 @@ typedef struct drm_fit {
 } drm_fit;
 drm_fit drm_modes_fit(uint32_t frame_w, uint32_t frame_h, uint32_t target_w, uint32_t target_h);
 
+/* Copy the fit's rectangle of an RGBA8 frame (rows of src_pitch bytes) into
+ * a 32-bit scanout buffer (rows of dst_pitch bytes): byte order R,G,B,X
+ * (DRM_FORMAT_XBGR8888) when swap_rb is false, B,G,R,X (DRM_FORMAT_XRGB8888)
+ * when true. The 4th byte is written 0xff. Pixels outside the fit are not
+ * touched. */
+void drm_modes_copy_frame(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,
+                          const drm_fit *fit, bool swap_rb);
+
+/* The connector's state without probing it (one GETCONNECTOR ioctl with room
+ * for one mode: no allocation, no EDID read). Returns 0 connected or unknown,
+ * 1 disconnected, 2 gone (ENOENT), -1 the ioctl failed otherwise. */
+int drm_modes_connector_state(int fd, uint32_t connector_id);
+
 /* ---- vblank records: a fixed ring, no allocation -------------------------- */
 
 #define DRM_VBLANK_KEEP 64u
@@ -197,6 +221,8 @@ typedef enum drm_vblank_source {
     DRM_VBLANK_FROM_DRM_EVENT = 1,  /* a DRM vblank event on the connector's CRTC:
                                        the first vblank after the present was queued */
     DRM_VBLANK_FROM_DISPLAY_TIMING, /* VK_GOOGLE_display_timing actualPresentTime */
+    DRM_VBLANK_FROM_FLIP_EVENT,     /* a page-flip completion: the vblank at which
+                                       the frame went on screen */
 } drm_vblank_source;
 
 typedef struct drm_vblank {
@@ -221,11 +247,10 @@ size_t drm_vblank_copy(const drm_vblank_ring *r, drm_vblank *out, size_t capacit
 struct baton_pipeline;
 struct baton_context;
 
-/* The drm sink's vblank records (see drm_vblank_copy); 0 when the pipeline's
- * sink is not drm. *missed (may be NULL): frames whose vblank could not be
- * read within the bound. */
-size_t sink_drm_vblanks(const struct baton_pipeline *p, drm_vblank *out, size_t capacity,
-                        uint64_t *missed);
+/* Fill out's vblank fields from a ring (both drm paths use it). */
+struct baton_display_report;
+void sink_drm_report_vblanks(const drm_vblank_ring *ring, uint64_t missed, uint64_t period_ns,
+                             struct baton_display_report *out);
 
 /* Test seams for the steps that run before any display is touched. */
 /* BATON_OK when the context's instance and device expose every function the

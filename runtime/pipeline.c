@@ -1,6 +1,7 @@
 /* pipeline.c - create the pipeline's pieces once, then drive frames through
  * them in the order of the plan (baton/schedule.h). */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nvtx_ranges.h"
@@ -315,6 +316,19 @@ size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t c
     for (size_t i = 0; i < n; i++)
         out[i] = p->latency[(first + i) % ring];
     return n;
+}
+
+baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_report *out,
+                                    baton_error *err)
+{
+    if (!p || !out)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_display: NULL");
+    memset(out, 0, sizeof *out);
+    if (p->sink && p->sink->report && p->sink_state)
+        p->sink->report(p, out);
+    else if (p->sink)
+        snprintf(out->description, sizeof out->description, "%s", p->sink->scheme);
+    return BATON_OK;
 }
 
 const baton_trace *baton_pipeline_trace(const baton_pipeline *p) { return p->trace; }

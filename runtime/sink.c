@@ -13,7 +13,7 @@ static const sink_ops *const sinks[] = {
 
 baton_status sink_find(const char *spec, const sink_ops **ops, const char **arg, baton_error *err)
 {
-    size_t n = strcspn(spec, ":@");
+    size_t n = strcspn(spec, ":@,");
     for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++)
         if (strlen(sinks[i]->scheme) == n && strncmp(spec, sinks[i]->scheme, n) == 0) {
             *ops = sinks[i];

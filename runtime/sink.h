@@ -7,7 +7,11 @@
  * calling record(); per frame it asks acquire() which target to use (and a
  * semaphore to wait for / to signal, for swapchains), submits, then calls
  * submitted() (e.g. to present). done() runs after the frame's fence.
- * Nothing here may allocate per frame. */
+ * Nothing here may allocate per frame.
+ *
+ * create() may replace p->sink with another implementation of the same
+ * scheme before it allocates anything: "drm" hands over to sink_kms_ops when
+ * the display is driven with KMS commits instead of VK_KHR_display. */
 #ifndef BATON_SINK_H
 #define BATON_SINK_H
 
@@ -33,6 +37,9 @@ typedef struct sink_ops {
                             VkSemaphore *signal, baton_error *err);
     baton_status (*submitted)(baton_pipeline *p, struct slot *sl, uint32_t target, baton_error *err);
     baton_status (*done)(baton_pipeline *p, struct slot *sl, baton_error *err);
+    /* Optional: describe the display and copy the vblank records (out is
+     * zeroed by the caller). */
+    void (*report)(const baton_pipeline *p, baton_display_report *out);
 } sink_ops;
 
 /* Find the sink by scheme; BATON_ERR_INVALID_ARGUMENT lists the known ones.
@@ -42,5 +49,6 @@ baton_status sink_find(const char *spec, const sink_ops **ops, const char **arg,
 extern const sink_ops sink_headless_ops;
 extern const sink_ops sink_drm_ops;
 extern const sink_ops sink_x11_ops;
+extern const sink_ops sink_kms_ops; /* reached through "drm" only */
 
 #endif

@@ -682,6 +682,21 @@ static baton_status create_staging(baton_pipeline *p, drm_sink *d, baton_error *
 
 /* ---- create / destroy ------------------------------------------------------------ */
 
+/* via=auto: VK_KHR_display when the context can present with it and the
+ * Vulkan device reports at least one display; KMS commits otherwise (a CPU
+ * Vulkan device, a GPU without a display engine, a separate display
+ * controller). */
+static bool vulkan_drives_a_display(const baton_context *ctx)
+{
+    drm_vk vk;
+    baton_error ignored;
+    if (resolve(ctx, &vk, &ignored) != BATON_OK)
+        return false;
+    uint32_t n = 0;
+    VkResult r = vk.display_props(ctx->physical, &n, NULL);
+    return r >= 0 && n > 0;
+}
+
 static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *err)
 {
     baton_context *ctx = p->ctx;
@@ -689,6 +704,10 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
     baton_status st = drm_spec_parse(arg, &spec, err);
     if (st != BATON_OK)
         return st;
+    if (spec.via == DRM_VIA_KMS || (spec.via == DRM_VIA_AUTO && !vulkan_drives_a_display(ctx))) {
+        p->sink = &sink_kms_ops;
+        return sink_kms_ops.create(p, arg, err);
+    }
     drm_sink *d = calloc(1, sizeof *d);
     if (!d)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
@@ -1041,24 +1060,18 @@ static baton_status collect_display_timing(drm_sink *d, const baton_pipeline *p,
     return BATON_OK;
 }
 
-/* Cheap connector check: GETCONNECTOR with room for one mode neither
- * probes (count_modes != 0) nor allocates; the kernel's cached state is
- * updated by hotplug handling. */
+/* Cheap connector check, at most every CHECK_PERIOD_NS (see
+ * drm_modes_connector_state: no probe, no allocation). */
 static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *err)
 {
     uint64_t now = baton_now_ns();
     if (now < d->next_check_ns)
         return BATON_OK;
     d->next_check_ns = now + CHECK_PERIOD_NS;
-    struct drm_mode_modeinfo one;
-    struct drm_mode_get_connector c;
-    memset(&c, 0, sizeof c);
-    c.connector_id = d->connector_id;
-    c.count_modes = 1;
-    c.modes_ptr = (uint64_t)(uintptr_t)&one;
-    if (drmIoctl(d->fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) != 0)
-        return errno == ENOENT ? display_lost(d, "the connector is gone", frame, err) : BATON_OK;
-    if (c.connection == DRM_MODE_DISCONNECTED)
+    int state = drm_modes_connector_state(d->fd, d->connector_id);
+    if (state == 2)
+        return display_lost(d, "the connector is gone", frame, err);
+    if (state == 1)
         return display_lost(d, "the connector reports disconnected", frame, err);
     return BATON_OK;
 }
@@ -1079,9 +1092,37 @@ static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)
     return st;
 }
 
+void sink_drm_report_vblanks(const drm_vblank_ring *ring, uint64_t missed, uint64_t period_ns,
+                             baton_display_report *out)
+{
+    drm_vblank v[BATON_DISPLAY_VBLANKS_KEEP];
+    size_t n = drm_vblank_copy(ring, v, BATON_DISPLAY_VBLANKS_KEEP);
+    for (size_t i = 0; i < n; i++)
+        out->vblanks[i] = (baton_vblank){v[i].frame, v[i].sequence, v[i].ns};
+    out->vblank_count = n;
+    out->vblanks_total = ring->total;
+    out->vblanks_missed = missed;
+    out->period_ns = period_ns;
+    if (n)
+        snprintf(out->vblank_source, sizeof out->vblank_source, "%s",
+                 v[n - 1].source == DRM_VBLANK_FROM_DISPLAY_TIMING ? "VK_GOOGLE_display_timing"
+                 : v[n - 1].source == DRM_VBLANK_FROM_FLIP_EVENT  ? "page-flip events"
+                                                                  : "vblank events");
+}
+
+static void drm_report(const baton_pipeline *p, baton_display_report *out)
+{
+    const drm_sink *d = p->sink_state;
+    snprintf(out->description, sizeof out->description,
+             "drm %s %ux%u@%u.%02uHz on %s, VK_KHR_display swapchain%s", d->name, d->mode.width,
+             d->mode.height, d->mode.refresh_mhz / 1000u, d->mode.refresh_mhz % 1000u / 10u,
+             d->path, d->acquired ? " (display acquired)" : "");
+    sink_drm_report_vblanks(&d->ring, d->vblank_missed, d->period_ns, out);
+}
+
 const sink_ops sink_drm_ops = {
     .scheme = "drm",
-    .usage = "drm[:CONNECTOR|auto][@WxH[@HZ]] (a display, no compositor)",
+    .usage = "drm[:CONNECTOR|auto][@WxH[@HZ]][,via=auto|vulkan|kms] (a display, no compositor)",
     .create = drm_create,
     .destroy = drm_destroy,
     .target_count = drm_targets,
@@ -1089,17 +1130,5 @@ const sink_ops sink_drm_ops = {
     .acquire = drm_acquire,
     .submitted = drm_submitted,
     .done = drm_done,
+    .report = drm_report,
 };
-
-size_t sink_drm_vblanks(const struct baton_pipeline *p, drm_vblank *out, size_t capacity,
-                        uint64_t *missed)
-{
-    if (missed)
-        *missed = 0;
-    if (!p || p->sink != &sink_drm_ops || !p->sink_state || !out)
-        return 0;
-    const drm_sink *d = p->sink_state;
-    if (missed)
-        *missed = d->vblank_missed;
-    return drm_vblank_copy(&d->ring, out, capacity);
-}

@@ -617,6 +617,21 @@ START_TEST(test_spec_grammar)
     s = spec_of("drm@16384x16384@1000");
     ck_assert_uint_eq(s.width, 16384);
     ck_assert_uint_eq(s.refresh_mhz, 1000000);
+    ck_assert_int_eq(s.via, DRM_VIA_AUTO);
+    s = spec_of("drm:Virtual-1@640x480,via=kms");
+    ck_assert_str_eq(s.connector, "Virtual-1");
+    ck_assert_uint_eq(s.width, 640);
+    ck_assert_int_eq(s.via, DRM_VIA_KMS);
+    s = spec_of("drm,via=vulkan");
+    ck_assert_str_eq(s.connector, "");
+    ck_assert_int_eq(s.via, DRM_VIA_VULKAN);
+    s = spec_of("drm:DP-1,via=auto");
+    ck_assert_str_eq(s.connector, "DP-1");
+    ck_assert_int_eq(s.via, DRM_VIA_AUTO);
+    s = spec_of("drm:auto@1280x720@60,via=kms");
+    ck_assert_str_eq(s.connector, "");
+    ck_assert_uint_eq(s.refresh_mhz, 60000);
+    ck_assert_int_eq(s.via, DRM_VIA_KMS);
 
     static const char *const bad[] = {
         "drm:DP-1@", "drm:DP-1@1920", "drm:DP-1@1920x", "drm:DP-1@0x1080", "drm:DP-1@1920x0",
@@ -625,6 +640,8 @@ START_TEST(test_spec_grammar)
         "drm:DP-1@16385x100", "drm:DP-1@1920x1080x", "drm:DP 1", "drm:DP/1", "drmfoo",
         "HDMI-A-1", "drm:DP-1@-1920x1080", "drm:DP-1@+1920x1080", "drm:DP-1@1920x1080@-60",
         "drm:ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", "drm:DP-1@1920x1080@60@60",
+        "drm:DP-1,", "drm:DP-1,via=", "drm:DP-1,via=KMS", "drm:DP-1,via=kms,", "drm:DP-1,kms",
+        "drm:DP-1,via=kms@640x480", "drm:DP-1,via=kms,via=vulkan",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         baton_error err;
@@ -732,6 +749,47 @@ START_TEST(test_fit)
 }
 END_TEST
 
+/* Into a scanout buffer larger than the frame: only the fit's rectangle is
+ * written, in R,G,B,X or B,G,R,X order, X = 0xff. */
+START_TEST(test_copy_frame)
+{
+    enum { FW = 5, FH = 3, SP = FW * 4 + 8, DW = 9, DH = 7, DP = DW * 4 + 12 };
+    uint8_t src[FH * SP], dst[DH * DP];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 7 + 3);
+    for (int swap = 0; swap < 2; swap++) {
+        memset(dst, 0xee, sizeof dst);
+        drm_fit f = drm_modes_fit(FW, FH, DW, DH);
+        ck_assert_uint_eq(f.dst_x, 2);
+        ck_assert_uint_eq(f.dst_y, 2);
+        drm_modes_copy_frame(dst, DP, src, SP, &f, swap);
+        for (uint32_t y = 0; y < DH; y++)
+            for (uint32_t x = 0; x < DP; x++) {
+                uint8_t got = dst[y * DP + x];
+                uint32_t px = x / 4, c = x % 4;
+                bool inside = y >= 2 && y < 2 + FH && px >= 2 && px < 2 + FW;
+                if (!inside) {
+                    ck_assert_msg(got == 0xee, "(%u,%u) byte %u touched", px, y, c);
+                    continue;
+                }
+                const uint8_t *in = src + (y - 2) * SP + (px - 2) * 4;
+                uint8_t want = c == 3 ? 0xff : swap ? in[2 - c] : in[c];
+                ck_assert_msg(got == want, "swap %d (%u,%u) byte %u: %u, want %u", swap, px, y,
+                              c, got, want);
+            }
+    }
+    /* a centre crop reads the middle of the frame */
+    memset(dst, 0, sizeof dst);
+    drm_fit f = drm_modes_fit(FW, FH, 3, 1);
+    ck_assert_uint_eq(f.src_x, 1);
+    ck_assert_uint_eq(f.src_y, 1);
+    drm_modes_copy_frame(dst, DP, src, SP, &f, false);
+    ck_assert_int_eq(memcmp(dst, src + SP + 4, 3), 0);
+    ck_assert_uint_eq(dst[3], 0xff);
+    ck_assert_int_eq(memcmp(dst + 8, src + SP + 12, 3), 0);
+}
+END_TEST
+
 START_TEST(test_vblank_ring)
 {
     drm_vblank_ring r;
@@ -809,6 +867,7 @@ int main(void)
     tcase_add_test(tv, test_match_display);
     tcase_add_test(tv, test_match_vk_mode);
     tcase_add_test(tv, test_fit);
+    tcase_add_test(tv, test_copy_frame);
     tcase_add_test(tv, test_vblank_ring);
     tcase_add_test(tv, test_describe_not_drm);
     suite_add_tcase(s, tv);

@@ -146,11 +146,15 @@ START_TEST(test_vblanks_accessor_other_sink)
     baton_pipeline *p = NULL;
     baton_error err;
     ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
-    drm_vblank v[4];
-    uint64_t missed = 77;
-    ck_assert_uint_eq(sink_drm_vblanks(p, v, 4, &missed), 0);
-    ck_assert_uint_eq(missed, 0);
-    ck_assert_uint_eq(sink_drm_vblanks(NULL, v, 4, NULL), 0);
+    baton_display_report d;
+    memset(&d, 0x5a, sizeof d);
+    ck_assert_int_eq(baton_pipeline_display(p, &d, &err), BATON_OK);
+    ck_assert_str_eq(d.description, "headless");
+    ck_assert_uint_eq(d.vblank_count, 0);
+    ck_assert_uint_eq(d.vblanks_total, 0);
+    ck_assert_uint_eq(d.vblanks_missed, 0);
+    ck_assert_int_eq(baton_pipeline_display(NULL, &d, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(baton_pipeline_display(p, NULL, &err), BATON_ERR_INVALID_ARGUMENT);
     baton_pipeline_destroy(p);
     baton_context_destroy(ctx);
 }

@@ -54,7 +54,7 @@ static void usage(FILE *f)
             "                 [--compute auto|cuda|cpu] [--size WxH] [--format F]\n"
             "                 [--policy newest|backpressure] [--timeout-ms T]\n"
             "                 [--dump DIR [--dump-frames LIST]] [--trace FILE]\n"
-            "                 [--json FILE] [--progress] [--quiet]\n"
+            "                 [--json FILE] [--hold SECONDS] [--progress] [--quiet]\n"
             "\n"
             "Run the frame pipeline (source -> compute stage -> Vulkan -> sink) for N\n"
             "frames, then print a table: frames, frames per second, latency from source\n"
@@ -85,9 +85,13 @@ static void usage(FILE *f)
             "                    v4l2:/dev/videoN[:FOURCC] (a camera)\n"
             "  --sink SPEC       headless (default; an offscreen image),\n"
             "                    x11[:WxH] (a window; needs DISPLAY),\n"
-            "                    drm[:CONNECTOR][@WxH[@Hz]] (a display with no\n"
-            "                    compositor, e.g. drm:HDMI-A-1; BATON_DRM_DEVICE picks\n"
-            "                    the card)\n"
+            "                    drm[:CONNECTOR][@WxH[@Hz]][,via=vulkan|kms] (a display\n"
+            "                    with no compositor, e.g. drm:HDMI-A-1; BATON_DRM_DEVICE\n"
+            "                    picks the card; via=vulkan presents with VK_KHR_display,\n"
+            "                    via=kms page-flips dumb buffers (one CPU copy a frame);\n"
+            "                    default: vulkan when the Vulkan device drives a display,\n"
+            "                    else kms). The table then shows the display and its\n"
+            "                    vblank timestamps\n"
             "  --frames N        frames to run, 1..10^12 (default %u)\n"
             "  --slots S         frames in flight, %u..%u (default: board, else %u)\n"
             "  --sync MODE       auto (timeline where possible), timeline or binary\n"
@@ -113,6 +117,9 @@ static void usage(FILE *f)
             "                    with `baton-trace perfetto FILE OUT.json`); keeps up to\n"
             "                    %u events (otherwise %u are kept for the check)\n"
             "  --json FILE       also write the results as one JSON object to FILE\n"
+            "  --hold SECONDS    keep the last frame on the display for SECONDS (0..3600)\n"
+            "                    after the run, before tearing down (says so on stderr;\n"
+            "                    Ctrl-C ends it early)\n"
             "  --progress        show progress even when stderr is not a terminal: one\n"
             "                    line a second, for logs\n"
             "  -q, --quiet       no progress line and no notes on stderr (errors and\n"
@@ -156,7 +163,7 @@ static void usage(FILE *f)
 typedef struct options {
     const char *board, *source, *sink, *dump_dir, *dump_list, *trace_path, *json_path;
     uint64_t frames;
-    uint32_t slots, width, height, timeout_ms;
+    uint32_t slots, width, height, timeout_ms, hold_s;
     baton_sync_mode sync;
     baton_compute_mode compute;
     baton_format format;
@@ -226,6 +233,7 @@ static const struct option long_opts[] = {
     {"dump-frames", required_argument, 0, 'D'},
     {"trace", required_argument, 0, 'T'},
     {"json", required_argument, 0, 'j'},
+    {"hold", required_argument, 0, 'H'},
     {"quiet", no_argument, 0, 'q'},
     {"progress", no_argument, 0, 'P'},
     {"help", no_argument, 0, 'h'},
@@ -354,6 +362,11 @@ static int parse_args(int argc, char **argv, options *o)
             o->json_path = optarg;
             break;
         case 'q': o->quiet = true; break;
+        case 'H':
+            if (!parse_u64(optarg, 0, 3600, &v))
+                return usage_error("--hold wants seconds 0..3600, got '%s'", optarg);
+            o->hold_s = (uint32_t)v;
+            break;
         case 'P': o->progress = true; break;
         case 'h': usage(stdout); return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
         case ':':
@@ -471,6 +484,9 @@ typedef struct results {
     bool trace_saved;
     char trace_save_error[BATON_ERROR_MESSAGE_MAX]; /* why --trace FILE was not written */
     const char *stopped_by; /* "SIGINT", "SIGTERM", "end of stream" or NULL */
+    baton_display_report display;
+    double vblank_p50_ms, vblank_max_ms; /* intervals between consecutive records */
+    uint64_t vblank_late;                /* intervals longer than 1.5 refresh periods */
 } results;
 
 static volatile sig_atomic_t g_signal;
@@ -572,6 +588,41 @@ static baton_status trace_figures(baton_pipeline *p, const char *path, results *
     return st;
 }
 
+/* The display and the intervals between its vblank records. */
+static void display_figures(const baton_pipeline *p, results *r)
+{
+    baton_error derr;
+    if (baton_pipeline_display(p, &r->display, &derr) != BATON_OK)
+        return;
+    const baton_display_report *d = &r->display;
+    uint64_t iv[BATON_DISPLAY_VBLANKS_KEEP];
+    size_t n = 0;
+    for (size_t i = 1; i < d->vblank_count; i++)
+        if (d->vblanks[i].ns > d->vblanks[i - 1].ns)
+            iv[n++] = d->vblanks[i].ns - d->vblanks[i - 1].ns;
+    if (!n)
+        return;
+    qsort(iv, n, sizeof iv[0], cmp_u64);
+    r->vblank_p50_ms = (double)iv[n / 2] / 1e6;
+    r->vblank_max_ms = (double)iv[n - 1] / 1e6;
+    for (size_t i = 0; i < n; i++)
+        r->vblank_late += d->period_ns && iv[i] * 2 > d->period_ns * 3;
+}
+
+/* Keep the last frame on screen; a signal ends it early. */
+static void hold(const options *o)
+{
+    if (!o->hold_s || g_signal)
+        return;
+    if (!o->quiet)
+        fprintf(stderr, "baton-run: holding the last frame on the display for %u s\n", o->hold_s);
+    uint64_t end = now_ns() + (uint64_t)o->hold_s * 1000000000u;
+    while (!g_signal && now_ns() < end) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Run the pipeline; fills r. On error err says why. */
 static baton_status run(const options *o, const settings *s, results *r, baton_error *err)
 {
@@ -657,6 +708,9 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     r->fps = r->seconds > 0 ? (double)ps.frames_done / r->seconds : 0;
     r->cpu_us_per_frame = ps.frames_done ? (double)(cpu1 - cpu0) / 1e3 / (double)ps.frames_done : 0;
     latency_figures(p, lat, pc.stats_frames, r);
+    display_figures(p, r);
+    if (st == BATON_OK)
+        hold(o);
     /* also after a failed run: the trace shows where it stopped */
     baton_error terr;
     if (trace_figures(p, o->trace_path, r, &terr) != BATON_OK)
@@ -726,6 +780,23 @@ static void print_table(const options *o, const settings *s, const results *r)
     if (o->dump_dir)
         printf(ROW "%llu PNG%s in %s\n", "dumps:", (unsigned long long)r->dumps_written,
                r->dumps_written == 1 ? "" : "s", o->dump_dir);
+    if (r->display.description[0])
+        printf(ROW "%s\n", "display:", r->display.description);
+    const baton_display_report *d = &r->display;
+    if (d->vblanks_total || d->vblanks_missed) {
+        printf(ROW "%llu %s", "vblanks:", (unsigned long long)d->vblanks_total,
+               d->vblank_source[0] ? d->vblank_source : "records");
+        if (d->vblank_count >= 2)
+            printf(" (last %zu: interval p50 %.3f ms, max %.3f ms, %llu longer than 1.5 "
+                   "refresh periods)", d->vblank_count, r->vblank_p50_ms, r->vblank_max_ms,
+                   (unsigned long long)r->vblank_late);
+        printf(", %llu missed\n", (unsigned long long)d->vblanks_missed);
+        const baton_vblank *last = &d->vblanks[d->vblank_count ? d->vblank_count - 1 : 0];
+        if (d->vblank_count)
+            printf(ROW "frame %llu on screen at vblank %llu, t=%.6f s (CLOCK_MONOTONIC)\n",
+                   "last flip:", (unsigned long long)last->frame,
+                   (unsigned long long)last->sequence, (double)last->ns / 1e9);
+    }
     trace_text(r, o, text, sizeof text);
     printf(ROW "%s\n", "trace:", text);
 }
@@ -796,6 +867,27 @@ static baton_status write_json(const options *o, const settings *s, const result
     } else {
         json_null(&w);
     }
+    json_key(&w, "display");
+    json_begin_object(&w);
+    json_kv_string(&w, "description", r->display.description);
+    json_kv_string(&w, "vblank_source", r->display.vblank_source);
+    json_kv_uint(&w, "vblanks", r->display.vblanks_total);
+    json_kv_uint(&w, "vblanks_missed", r->display.vblanks_missed);
+    json_kv_double(&w, "refresh_period_ms", (double)r->display.period_ns / 1e6);
+    json_kv_double(&w, "vblank_interval_p50_ms", r->vblank_p50_ms);
+    json_kv_double(&w, "vblank_interval_max_ms", r->vblank_max_ms);
+    json_kv_uint(&w, "vblank_intervals_late", r->vblank_late);
+    json_key(&w, "vblank_records");
+    json_begin_array(&w);
+    for (size_t i = 0; i < r->display.vblank_count; i++) {
+        json_begin_object(&w);
+        json_kv_uint(&w, "frame", r->display.vblanks[i].frame);
+        json_kv_uint(&w, "sequence", r->display.vblanks[i].sequence);
+        json_kv_uint(&w, "ns", r->display.vblanks[i].ns);
+        json_end_object(&w);
+    }
+    json_end_array(&w);
+    json_end_object(&w);
     json_key(&w, "trace");
     json_begin_object(&w);
     json_kv_uint(&w, "events", r->trace_total);

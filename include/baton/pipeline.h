@@ -135,6 +135,36 @@ size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t c
 const baton_trace *baton_pipeline_trace(const baton_pipeline *p);
 baton_schedule baton_pipeline_schedule(const baton_pipeline *p);
 
+/* What the sink shows on, and when frames reached the screen. */
+#define BATON_DISPLAY_VBLANKS_KEEP 64u
+
+typedef struct baton_vblank {
+    uint64_t frame;    /* pipeline frame number */
+    uint64_t sequence; /* the CRTC's vblank counter (0 when the source has none) */
+    uint64_t ns;       /* CLOCK_MONOTONIC ns: the vblank at which the frame went
+                          on screen (a page-flip event), or the first vblank
+                          after it was presented (a vblank event), or the
+                          driver's actual present time (VK_GOOGLE_display_timing) */
+} baton_vblank;
+
+typedef struct baton_display_report {
+    char description[256];   /* e.g. "drm Virtual-1 640x480@60.00Hz on /dev/dri/card0
+                                (bochs-drm), KMS atomic page flips of dumb buffers" */
+    char vblank_source[64];  /* "page-flip events", "vblank events", ... or "" */
+    uint64_t vblanks_total;  /* records ever taken */
+    uint64_t vblanks_missed; /* frames whose record did not come within the bound */
+    uint64_t period_ns;      /* the mode's refresh period, 0 when not a display */
+    size_t vblank_count;     /* valid entries of vblanks: the newest, oldest first */
+    baton_vblank vblanks[BATON_DISPLAY_VBLANKS_KEEP];
+} baton_display_report;
+
+/* Fill *out with the sink's description and its newest vblank records
+ * (headless and x11 sinks: a description, no records). Reads state the
+ * pipeline's thread writes: call it from that thread, or after drain.
+ * Allocates nothing. BATON_ERR_INVALID_ARGUMENT on NULL. */
+baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_report *out,
+                                    baton_error *err);
+
 /* Test seam: the compute stage "stalls" at frame n: it skips its signal,
  * so the Vulkan stage's wait can only expire. Destroy must still be clean. */
 void baton_pipeline_inject_stall(baton_pipeline *p, uint64_t frame);

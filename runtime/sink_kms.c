@@ -1,0 +1,604 @@
+/* sink_kms.c - the drm sink without VK_KHR_display: the frame is read back
+ * to host memory and scanned out of KMS dumb buffers with page flips.
+ *
+ * "drm[:CONNECTOR][@WxH[@HZ]],via=kms", and what "drm" picks by itself when
+ * the Vulkan device drives no display (a CPU Vulkan device, a GPU without a
+ * display engine, a display controller apart from the GPU). Only libdrm and
+ * the kernel's KMS uAPI: it works on any KMS driver with dumb buffers.
+ *
+ * Creation, once:
+ *   1. parse the spec; open the card ($BATON_DRM_DEVICE, else the Vulkan
+ *      device's primary node, else /dev/dri/card0: sink_drm_open_device);
+ *      we must be DRM master (the first opener is; a running X server or
+ *      compositor is master instead: a clear error).
+ *   2. choose connector, mode and CRTC (drm_modes_choose, the frame size as
+ *      the soft size) and the CRTC's primary plane: one that scans out
+ *      XBGR8888 (R,G,B,X in memory, the frame's own byte order) or else
+ *      XRGB8888 (B,G,R,X: red and blue swapped while copying).
+ *   3. three dumb buffers of the mode's size (zeroed by the kernel, so the
+ *      border around a smaller frame is black) with framebuffers, mapped.
+ *   4. the mode set: one blocking atomic commit (ALLOW_MODESET) of the mode
+ *      blob, ACTIVE, the connector's CRTC and the plane showing buffer 0.
+ *      Drivers without atomic modesetting get drmModeSetCrtc instead, and
+ *      legacy page flips later.
+ *   The CRTC's previous state (mode, framebuffer) is saved and restored at
+ *   destroy, so a console or the previous client gets its picture back.
+ *
+ * The Vulkan stage copies each frame into the slot's host-visible readback
+ * buffer (the one recorded command buffer per slot). Per frame, in done()
+ * (after the slot's fence): copy the frame into the one buffer that is
+ * neither on screen nor waiting to be, wait (bounded: three refresh periods
+ * and at most timeout_ms) for the previous flip to complete, then queue a
+ * non-blocking atomic commit of that buffer with DRM_MODE_PAGE_FLIP_EVENT.
+ * The flip-completion events give the vblank timestamps (sequence and time of
+ * the vblank at which each frame went on screen) and pace the pipeline to the
+ * display's refresh. No allocation per frame: the commit is one
+ * DRM_IOCTL_MODE_ATOMIC from arrays in this struct, the events are read into
+ * a stack buffer.
+ *
+ * Display loss: a commit refused with ENOENT/EINVAL/ENODEV, the connector
+ * reported disconnected or gone (checked at most every 250 ms without
+ * probing), or DRM master lost (EACCES/EPERM: another client took the
+ * display) stop the pipeline with BATON_ERR_IO naming the display and the
+ * frame. Nothing is recreated: a replugged display needs a new pipeline.
+ *
+ * This is one CPU copy per frame (readback, then into the scanout buffer):
+ * the way to a display that the GPU cannot write to directly. Zero-copy
+ * scanout of the GPU's own memory (dma-buf export + drmPrimeFDToHandle) is
+ * not done here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "drm_modes.h"
+#include "pipeline_internal.h"
+
+#define KMS_BUFFERS 3u
+#define CHECK_PERIOD_NS 250000000ull
+#define NO_BUFFER UINT32_MAX
+
+typedef struct kms_buffer {
+    uint32_t handle, fb_id, pitch;
+    uint64_t size;
+    uint8_t *map;
+} kms_buffer;
+
+typedef struct kms_props { /* property ids */
+    uint32_t conn_crtc_id;
+    uint32_t crtc_mode_id, crtc_active;
+    uint32_t fb_id, crtc_id, src_x, src_y, src_w, src_h, crtc_x, crtc_y, crtc_w, crtc_h;
+} kms_props;
+
+typedef struct kms_sink {
+    int fd;
+    char path[256];
+    char driver[32];
+    char name[DRM_MODES_NAME_MAX];
+    drm_card_desc card;
+    drm_choice choice;
+    drm_mode_desc mode;
+    drmModeModeInfo modeinfo;
+    uint32_t connector_id, crtc_id, crtc_index, plane_id, mode_blob;
+    bool atomic;             /* else legacy SetCrtc + PageFlip */
+    bool swap_rb;            /* XRGB8888 scanout: red and blue swapped */
+    uint32_t fourcc;
+    kms_props prop;
+    kms_buffer buf[KMS_BUFFERS];
+    uint32_t shown;          /* on screen */
+    uint32_t queued;         /* flip queued, not yet completed (NO_BUFFER: none) */
+    uint64_t queued_frame;
+    bool mode_set;
+    drmModeCrtc *saved;      /* the CRTC before us, restored at destroy */
+    drm_fit fit;
+    uint64_t period_ns;
+    drm_vblank_ring ring;
+    uint64_t vblank_missed;
+    uint64_t next_check_ns;
+} kms_sink;
+
+/* ---- creation ----------------------------------------------------------------------- */
+
+static baton_status kms_lost(const kms_sink *k, const char *what, int e, uint64_t frame,
+                             baton_error *err)
+{
+    return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s%s%s at frame %llu)",
+                           k->name, what, e ? ": " : "", e ? strerror(e) : "",
+                           (unsigned long long)frame);
+}
+
+/* The id of the property called name on an object; 0 when it has none. */
+static uint32_t prop_id(int fd, uint32_t object, uint32_t type, const char *name, uint64_t *value)
+{
+    drmModeObjectProperties *props = drmModeObjectGetProperties(fd, object, type);
+    uint32_t id = 0;
+    for (uint32_t i = 0; props && i < props->count_props && !id; i++) {
+        drmModePropertyRes *pr = drmModeGetProperty(fd, props->props[i]);
+        if (pr && strcmp(pr->name, name) == 0) {
+            id = pr->prop_id;
+            if (value)
+                *value = props->prop_values[i];
+        }
+        drmModeFreeProperty(pr);
+    }
+    drmModeFreeObjectProperties(props);
+    return id;
+}
+
+static bool plane_has_format(const drmModePlane *pl, uint32_t fourcc)
+{
+    for (uint32_t i = 0; i < pl->count_formats; i++)
+        if (pl->formats[i] == fourcc)
+            return true;
+    return false;
+}
+
+/* The CRTC's primary plane and the format to scan out. */
+static baton_status find_plane(kms_sink *k, baton_error *err)
+{
+    drmModePlaneRes *pres = drmModeGetPlaneResources(k->fd);
+    if (!pres)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeGetPlaneResources(%s) failed: %s",
+                               k->path, strerror(errno));
+    char seen[200] = "";
+    for (uint32_t i = 0; i < pres->count_planes && !k->plane_id; i++) {
+        drmModePlane *pl = drmModeGetPlane(k->fd, pres->planes[i]);
+        if (!pl)
+            continue;
+        uint64_t type = 0;
+        bool usable = (pl->possible_crtcs & (1u << k->crtc_index)) &&
+                      prop_id(k->fd, pl->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type) &&
+                      type == DRM_PLANE_TYPE_PRIMARY;
+        if (usable) {
+            size_t used = strlen(seen);
+            snprintf(seen + used, sizeof seen - used, "%splane %u", used ? ", " : "",
+                     pl->plane_id);
+            if (plane_has_format(pl, DRM_FORMAT_XBGR8888)) {
+                k->plane_id = pl->plane_id;
+                k->fourcc = DRM_FORMAT_XBGR8888;
+            } else if (plane_has_format(pl, DRM_FORMAT_XRGB8888)) {
+                k->plane_id = pl->plane_id;
+                k->fourcc = DRM_FORMAT_XRGB8888;
+                k->swap_rb = true;
+            }
+        }
+        drmModeFreePlane(pl);
+    }
+    drmModeFreePlaneResources(pres);
+    if (!k->plane_id)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: no primary plane of CRTC %u on %s scans out XBGR8888 "
+                               "or XRGB8888 (primary planes seen: %s)",
+                               k->crtc_id, k->path, seen[0] ? seen : "none");
+    return BATON_OK;
+}
+
+static baton_status find_props(kms_sink *k, baton_error *err)
+{
+    kms_props *pr = &k->prop;
+    struct {
+        uint32_t *id;
+        uint32_t object, type;
+        const char *name;
+    } want[] = {
+        {&pr->conn_crtc_id, k->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID"},
+        {&pr->crtc_mode_id, k->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID"},
+        {&pr->crtc_active, k->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE"},
+        {&pr->fb_id, k->plane_id, DRM_MODE_OBJECT_PLANE, "FB_ID"},
+        {&pr->crtc_id, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_ID"},
+        {&pr->src_x, k->plane_id, DRM_MODE_OBJECT_PLANE, "SRC_X"},
+        {&pr->src_y, k->plane_id, DRM_MODE_OBJECT_PLANE, "SRC_Y"},
+        {&pr->src_w, k->plane_id, DRM_MODE_OBJECT_PLANE, "SRC_W"},
+        {&pr->src_h, k->plane_id, DRM_MODE_OBJECT_PLANE, "SRC_H"},
+        {&pr->crtc_x, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_X"},
+        {&pr->crtc_y, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_Y"},
+        {&pr->crtc_w, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_W"},
+        {&pr->crtc_h, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_H"},
+    };
+    for (size_t i = 0; i < BATON_ARRAY_LEN(want); i++) {
+        *want[i].id = prop_id(k->fd, want[i].object, want[i].type, want[i].name, NULL);
+        if (!*want[i].id)
+            return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                                   "drm sink: %s: object %u has no atomic property %s",
+                                   k->path, want[i].object, want[i].name);
+    }
+    return BATON_OK;
+}
+
+static baton_status create_buffer(kms_sink *k, kms_buffer *b, baton_error *err)
+{
+    struct drm_mode_create_dumb c = {.width = k->mode.width, .height = k->mode.height, .bpp = 32};
+    if (drmIoctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &c) != 0)
+        return baton_error_set(err, BATON_ERR_OS,
+                               "drm sink: DRM_IOCTL_MODE_CREATE_DUMB(%ux%u) on %s failed: %s",
+                               k->mode.width, k->mode.height, k->path, strerror(errno));
+    b->handle = c.handle;
+    b->pitch = c.pitch;
+    b->size = c.size;
+    uint32_t handles[4] = {b->handle}, pitches[4] = {b->pitch}, offsets[4] = {0};
+    if (drmModeAddFB2(k->fd, k->mode.width, k->mode.height, k->fourcc, handles, pitches, offsets,
+                      &b->fb_id, 0) != 0)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeAddFB2(%ux%u, %.4s) on %s failed: %s",
+                               k->mode.width, k->mode.height, (const char *)&k->fourcc, k->path,
+                               strerror(errno));
+    struct drm_mode_map_dumb m = {.handle = b->handle};
+    if (drmIoctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &m) != 0)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: DRM_IOCTL_MODE_MAP_DUMB on %s failed: %s",
+                               k->path, strerror(errno));
+    void *map = mmap(NULL, (size_t)b->size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd,
+                     (off_t)m.offset);
+    if (map == MAP_FAILED)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: mmap(dumb buffer, %llu bytes) failed: %s",
+                               (unsigned long long)b->size, strerror(errno));
+    b->map = map;
+    return BATON_OK;
+}
+
+static void destroy_buffer(kms_sink *k, kms_buffer *b)
+{
+    if (b->map)
+        munmap(b->map, (size_t)b->size);
+    if (b->fb_id)
+        drmModeRmFB(k->fd, b->fb_id);
+    if (b->handle) {
+        struct drm_mode_destroy_dumb dd = {.handle = b->handle};
+        drmIoctl(k->fd, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+    }
+    memset(b, 0, sizeof *b);
+}
+
+/* One atomic commit of up to 16 properties on up to 4 objects, from arrays
+ * on the stack: DRM_IOCTL_MODE_ATOMIC directly (drmModeAtomicAlloc mallocs).
+ * objs[i] owns counts[i] consecutive entries of props/values. */
+static int atomic_commit(int fd, uint32_t flags, const uint32_t *objs, const uint32_t *counts,
+                         uint32_t nobj, const uint32_t *props, const uint64_t *values,
+                         uint64_t user_data)
+{
+    struct drm_mode_atomic a;
+    memset(&a, 0, sizeof a);
+    a.flags = flags;
+    a.count_objs = nobj;
+    a.objs_ptr = (uint64_t)(uintptr_t)objs;
+    a.count_props_ptr = (uint64_t)(uintptr_t)counts;
+    a.props_ptr = (uint64_t)(uintptr_t)props;
+    a.prop_values_ptr = (uint64_t)(uintptr_t)values;
+    a.user_data = user_data;
+    return drmIoctl(fd, DRM_IOCTL_MODE_ATOMIC, &a) == 0 ? 0 : errno;
+}
+
+/* Plane state for showing buffer b: the whole buffer on the whole mode. */
+static uint32_t plane_props(const kms_sink *k, uint32_t b, uint32_t *props, uint64_t *values)
+{
+    const kms_props *pr = &k->prop;
+    uint32_t n = 0;
+#define SET(id, v) (props[n] = (id), values[n] = (v), n++)
+    SET(pr->fb_id, k->buf[b].fb_id);
+    SET(pr->crtc_id, k->crtc_id);
+    SET(pr->src_x, 0);
+    SET(pr->src_y, 0);
+    SET(pr->src_w, (uint64_t)k->mode.width << 16);
+    SET(pr->src_h, (uint64_t)k->mode.height << 16);
+    SET(pr->crtc_x, 0);
+    SET(pr->crtc_y, 0);
+    SET(pr->crtc_w, k->mode.width);
+    SET(pr->crtc_h, k->mode.height);
+#undef SET
+    return n;
+}
+
+static baton_status set_mode(kms_sink *k, baton_error *err)
+{
+    if (!k->atomic) {
+        if (drmModeSetCrtc(k->fd, k->crtc_id, k->buf[0].fb_id, 0, 0, &k->connector_id, 1,
+                           &k->modeinfo) != 0)
+            return baton_error_set(err, BATON_ERR_OS,
+                                   "drm sink: drmModeSetCrtc(CRTC %u, %s %ux%u) failed: %s",
+                                   k->crtc_id, k->name, k->mode.width, k->mode.height,
+                                   strerror(errno));
+        k->mode_set = true;
+        return BATON_OK;
+    }
+    if (drmModeCreatePropertyBlob(k->fd, &k->modeinfo, sizeof k->modeinfo, &k->mode_blob) != 0)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeCreatePropertyBlob(mode) failed: %s",
+                               strerror(errno));
+    uint32_t objs[3] = {k->connector_id, k->crtc_id, k->plane_id};
+    uint32_t props[16];
+    uint64_t values[16];
+    props[0] = k->prop.conn_crtc_id;
+    values[0] = k->crtc_id;
+    props[1] = k->prop.crtc_mode_id;
+    values[1] = k->mode_blob;
+    props[2] = k->prop.crtc_active;
+    values[2] = 1;
+    uint32_t counts[3] = {1, 2, plane_props(k, 0, props + 3, values + 3)};
+    int e = atomic_commit(k->fd, DRM_MODE_ATOMIC_ALLOW_MODESET, objs, counts, 3, props, values, 0);
+    if (e)
+        return baton_error_set(err, e == EACCES || e == EPERM ? BATON_ERR_UNSUPPORTED : BATON_ERR_OS,
+                               "drm sink: the mode set (atomic commit: %s %ux%u on CRTC %u, "
+                               "plane %u) on %s failed: %s%s",
+                               k->name, k->mode.width, k->mode.height, k->crtc_id, k->plane_id,
+                               k->path, strerror(e),
+                               e == EACCES || e == EPERM
+                                   ? "; another program (an X server or compositor) is DRM "
+                                     "master of the card: stop it, or use the x11 sink"
+                                   : "");
+    k->mode_set = true;
+    return BATON_OK;
+}
+
+static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *err)
+{
+    drm_spec spec;
+    baton_status st = drm_spec_parse(arg, &spec, err);
+    if (st != BATON_OK)
+        return st;
+    kms_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
+    k->fd = -1;
+    k->queued = NO_BUFFER;
+    snprintf(k->name, sizeof k->name, "%s", spec.connector[0] ? spec.connector : "auto");
+    p->sink_state = k;
+    p->cfg.readback = true; /* the frame reaches the scanout buffer through host memory */
+    if ((st = sink_drm_open_device(p->ctx, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
+        return st;
+    drmVersion *v = drmGetVersion(k->fd);
+    snprintf(k->driver, sizeof k->driver, "%s", v && v->name ? v->name : "?");
+    drmFreeVersion(v);
+    uint64_t dumb = 0;
+    if (drmGetCap(k->fd, DRM_CAP_DUMB_BUFFER, &dumb) != 0 || !dumb)
+        return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                               "drm sink: %s (%s) has no dumb buffers (DRM_CAP_DUMB_BUFFER)",
+                               k->path, k->driver);
+    k->atomic = drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == 0 &&
+                drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0;
+    if ((st = drm_modes_describe(k->fd, k->path, &k->card, err)) != BATON_OK ||
+        (st = drm_modes_choose(&k->card, &spec, p->cfg.width, p->cfg.height, &k->choice, err)) !=
+            BATON_OK)
+        return st;
+    const drm_connector_desc *c = &k->card.connectors[k->choice.connector];
+    snprintf(k->name, sizeof k->name, "%s", c->name);
+    k->connector_id = c->id;
+    k->mode = c->modes[k->choice.mode];
+    k->crtc_index = k->choice.crtc;
+    k->crtc_id = k->card.crtcs[k->choice.crtc];
+    k->period_ns = k->mode.refresh_mhz ? 1000000000000ull / k->mode.refresh_mhz : 16666667u;
+    /* the mode itself, as the kernel listed it (same order as the description) */
+    drmModeConnector *dc = drmModeGetConnector(k->fd, k->connector_id);
+    bool have_mode = dc && k->choice.mode < (uint32_t)dc->count_modes;
+    if (have_mode)
+        k->modeinfo = dc->modes[k->choice.mode];
+    drmModeFreeConnector(dc);
+    if (!have_mode)
+        return baton_error_set(err, BATON_ERR_IO,
+                               "drm sink: %s changed while it was opened (mode %u is gone)",
+                               k->name, k->choice.mode);
+    if (k->atomic) {
+        if ((st = find_plane(k, err)) != BATON_OK || (st = find_props(k, err)) != BATON_OK)
+            return st;
+    } else {
+        k->fourcc = DRM_FORMAT_XRGB8888; /* what legacy framebuffers of depth 24 are */
+        k->swap_rb = true;
+    }
+    for (uint32_t b = 0; b < KMS_BUFFERS && st == BATON_OK; b++)
+        st = create_buffer(k, &k->buf[b], err);
+    if (st != BATON_OK)
+        return st;
+    k->saved = drmModeGetCrtc(k->fd, k->crtc_id);
+    if ((st = set_mode(k, err)) != BATON_OK)
+        return st;
+    k->shown = 0;
+    k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->mode.width, k->mode.height);
+    k->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
+    return sink_readback_create(p, err);
+}
+
+/* ---- flips ------------------------------------------------------------------------------ */
+
+/* Read queued events (the fd polled readable). */
+static void read_events(kms_sink *k)
+{
+    char buf[1024];
+    ssize_t n = read(k->fd, buf, sizeof buf);
+    size_t at = 0;
+    while (n > 0 && at + sizeof(struct drm_event) <= (size_t)n) {
+        struct drm_event e;
+        memcpy(&e, buf + at, sizeof e);
+        if (e.length < sizeof e || at + e.length > (size_t)n)
+            break;
+        if (e.type == DRM_EVENT_FLIP_COMPLETE && e.length >= sizeof(struct drm_event_vblank)) {
+            struct drm_event_vblank v;
+            memcpy(&v, buf + at, sizeof v);
+            if (k->queued != NO_BUFFER && v.user_data == k->queued_frame) {
+                drm_vblank rec = {k->queued_frame, v.sequence,
+                                  (uint64_t)v.tv_sec * 1000000000u + (uint64_t)v.tv_usec * 1000u,
+                                  DRM_VBLANK_FROM_FLIP_EVENT};
+                drm_vblank_push(&k->ring, &rec);
+                k->shown = k->queued;
+                k->queued = NO_BUFFER;
+            }
+        }
+        at += e.length;
+    }
+}
+
+/* Wait for the queued flip to complete, at most bound_ns. false: it did not. */
+static bool wait_flip(kms_sink *k, uint64_t bound_ns)
+{
+    uint64_t end = baton_now_ns() + bound_ns;
+    while (k->queued != NO_BUFFER) {
+        uint64_t now = baton_now_ns();
+        if (now >= end)
+            return false;
+        struct pollfd pfd = {.fd = k->fd, .events = POLLIN};
+        int r = poll(&pfd, 1, (int)((end - now + 999999u) / 1000000u));
+        if (r > 0 && (pfd.revents & POLLIN))
+            read_events(k);
+        else if (r < 0 && errno != EINTR)
+            return false;
+    }
+    return true;
+}
+
+static baton_status check_connector(kms_sink *k, uint64_t frame, baton_error *err)
+{
+    uint64_t now = baton_now_ns();
+    if (now < k->next_check_ns)
+        return BATON_OK;
+    k->next_check_ns = now + CHECK_PERIOD_NS;
+    int state = drm_modes_connector_state(k->fd, k->connector_id);
+    if (state == 2)
+        return kms_lost(k, "the connector is gone", 0, frame, err);
+    if (state == 1)
+        return kms_lost(k, "the connector reports disconnected", 0, frame, err);
+    return BATON_OK;
+}
+
+static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *err)
+{
+    int e;
+    if (k->atomic) {
+        uint32_t objs[1] = {k->plane_id}, counts[1] = {1};
+        uint32_t props[1] = {k->prop.fb_id};
+        uint64_t values[1] = {k->buf[b].fb_id};
+        e = atomic_commit(k->fd, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, objs, counts,
+                          1, props, values, frame);
+    } else {
+        e = drmModePageFlip(k->fd, k->crtc_id, k->buf[b].fb_id, DRM_MODE_PAGE_FLIP_EVENT,
+                            (void *)(uintptr_t)frame) == 0
+                ? 0
+                : errno;
+    }
+    if (e == 0) {
+        k->queued = b;
+        k->queued_frame = frame;
+        return BATON_OK;
+    }
+    const char *call = k->atomic ? "atomic page flip" : "drmModePageFlip";
+    if (e == EACCES || e == EPERM)
+        return kms_lost(k, k->atomic ? "atomic page flip refused, DRM master lost (another program "
+                                       "took the display)"
+                                     : "drmModePageFlip refused, DRM master lost (another program "
+                                       "took the display)",
+                        0, frame, err);
+    if (e == ENOENT || e == EINVAL || e == ENODEV)
+        return kms_lost(k, call, e, frame, err);
+    return baton_error_set(err, BATON_ERR_OS, "drm sink, frame %llu: %s on %s failed: %s",
+                           (unsigned long long)frame, call, k->name, strerror(e));
+}
+
+static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
+{
+    kms_sink *k = p->sink_state;
+    baton_status st = check_connector(k, sl->frame, err);
+    if (st != BATON_OK)
+        return st;
+    /* the buffer neither on screen nor queued: free to write while the
+     * queued flip (if any) is still pending */
+    uint32_t b = 0;
+    while (b == k->shown || b == k->queued)
+        b++;
+    drm_modes_copy_frame(k->buf[b].map, k->buf[b].pitch, sl->readback_host, p->pitch, &k->fit,
+                         k->swap_rb);
+    uint64_t bound = 3 * k->period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    if (!wait_flip(k, bound < cap ? bound : cap)) {
+        /* no completion event: count it, and the display still holds that
+         * buffer as far as we know */
+        k->vblank_missed++;
+        if (!wait_flip(k, cap))
+            return baton_error_set(err, BATON_ERR_TIMEOUT,
+                                   "drm sink, frame %llu: the flip of frame %llu on %s did not "
+                                   "complete within %u ms",
+                                   (unsigned long long)sl->frame,
+                                   (unsigned long long)k->queued_frame, k->name,
+                                   p->cfg.timeout_ms);
+    }
+    if ((st = flip(k, b, sl->frame, err)) != BATON_OK)
+        return st;
+    return sink_dump_frame(p, sl, err);
+}
+
+/* ---- the rest of the sink interface --------------------------------------------------------- */
+
+static void restore(kms_sink *k)
+{
+    wait_flip(k, 3 * k->period_ns + 50000000u);
+    const drmModeCrtc *s = k->saved;
+    if (s && s->mode_valid && s->buffer_id) {
+        drmModeModeInfo m = s->mode;
+        drmModeSetCrtc(k->fd, s->crtc_id, s->buffer_id, s->x, s->y, &k->connector_id, 1, &m);
+    } else if (k->atomic) {
+        uint32_t objs[3] = {k->connector_id, k->crtc_id, k->plane_id}, counts[3] = {1, 2, 2};
+        uint32_t props[5] = {k->prop.conn_crtc_id, k->prop.crtc_mode_id, k->prop.crtc_active,
+                             k->prop.fb_id, k->prop.crtc_id};
+        uint64_t values[5] = {0, 0, 0, 0, 0};
+        atomic_commit(k->fd, DRM_MODE_ATOMIC_ALLOW_MODESET, objs, counts, 3, props, values, 0);
+    } else {
+        drmModeSetCrtc(k->fd, k->crtc_id, 0, 0, 0, NULL, 0, NULL);
+    }
+}
+
+static void kms_destroy(baton_pipeline *p)
+{
+    kms_sink *k = p->sink_state;
+    sink_readback_destroy(p);
+    if (!k)
+        return;
+    if (k->mode_set)
+        restore(k);
+    for (uint32_t b = 0; b < KMS_BUFFERS; b++)
+        destroy_buffer(k, &k->buf[b]);
+    if (k->mode_blob)
+        drmModeDestroyPropertyBlob(k->fd, k->mode_blob);
+    drmModeFreeCrtc(k->saved);
+    if (k->fd >= 0)
+        close(k->fd);
+    free(k);
+    p->sink_state = NULL;
+}
+
+static uint32_t kms_targets(const baton_pipeline *p)
+{
+    (void)p;
+    return 1;
+}
+
+/* The frame into the slot's readback buffer (same layout), visible to the host. */
+static void kms_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+{
+    (void)t;
+    slot *sl = &p->slots[s];
+    VkBufferCopy region = {.size = (VkDeviceSize)p->pitch * p->cfg.height};
+    vkCmdCopyBuffer(cmd, sl->shared.buffer, sl->readback, 1, &region);
+    sink_readback_to_host(cmd, sl);
+}
+
+static void kms_report(const baton_pipeline *p, baton_display_report *out)
+{
+    const kms_sink *k = p->sink_state;
+    snprintf(out->description, sizeof out->description,
+             "drm %s %ux%u@%u.%02uHz on %s (%s), KMS %s of dumb buffers (%.4s)", k->name,
+             k->mode.width, k->mode.height, k->mode.refresh_mhz / 1000u,
+             k->mode.refresh_mhz % 1000u / 10u, k->path, k->driver,
+             k->atomic ? "atomic page flips" : "legacy page flips", (const char *)&k->fourcc);
+    sink_drm_report_vblanks(&k->ring, k->vblank_missed, k->period_ns, out);
+}
+
+const sink_ops sink_kms_ops = {
+    .scheme = "drm",
+    .usage = "drm[:CONNECTOR|auto][@WxH[@HZ]],via=kms (KMS page flips)",
+    .create = kms_create,
+    .destroy = kms_destroy,
+    .target_count = kms_targets,
+    .record = kms_record,
+    .done = kms_done,
+    .report = kms_report,
+};
