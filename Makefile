@@ -151,14 +151,19 @@ check-sanitize:
 
 sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 
-# The V4L2 source against the real vivid driver: Debian's kernel booted in
-# QEMU with a tiny initramfs (no camera, no KVM needed). Exits 77 (skip)
-# when linux-image-amd64 / qemu-system-x86 / busybox-static are missing;
-# CI installs them and sets BATON_REQUIRE_TOOLS=1 so a skip fails there.
-check-kernel:
-	@BUILD=$(BUILD) tools/check-kernel.sh; rc=$$?; \
-	if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "check-kernel skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
-	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
+# Real kernel drivers in QEMU (no camera, display or KVM needed): the V4L2
+# source against vivid (tools/check-kernel.sh, a tiny initramfs), then the
+# drm sink's KMS path against bochs-drm, the screen grabbed with QEMU's
+# screendump and compared with the reference (tools/check-kernel-drm.sh;
+# baton-run from this build, lavapipe, the host's root over 9p). Each exits
+# 77 (skip) when linux-image-amd64 / qemu-system-x86 / busybox-static are
+# missing; CI installs them and sets BATON_REQUIRE_TOOLS=1 so a skip fails.
+check-kernel: $(TOOLS)
+	@for t in check-kernel check-kernel-drm; do \
+	    BUILD=$(BUILD) tools/$$t.sh; rc=$$?; \
+	    if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "$$t skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
+	    [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; \
+	done
 
 GPU_DIR := gpu
 gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS)

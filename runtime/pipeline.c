@@ -249,6 +249,8 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
             return st;
         }
     }
+    if (p->sink && p->sink->drained && p->sink_state)
+        p->sink->drained(p);
     return BATON_OK;
 }
 

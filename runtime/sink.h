@@ -37,6 +37,9 @@ typedef struct sink_ops {
                             VkSemaphore *signal, baton_error *err);
     baton_status (*submitted)(baton_pipeline *p, struct slot *sl, uint32_t target, baton_error *err);
     baton_status (*done)(baton_pipeline *p, struct slot *sl, baton_error *err);
+    /* Optional: every frame is done (drain): collect what is still due,
+     * e.g. the last page flip's completion (bounded wait). */
+    void (*drained)(baton_pipeline *p);
     /* Optional: describe the display and copy the vblank records (out is
      * zeroed by the caller). */
     void (*report)(const baton_pipeline *p, baton_display_report *out);

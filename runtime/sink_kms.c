@@ -97,6 +97,7 @@ typedef struct kms_sink {
     uint32_t queued;         /* flip queued, not yet completed (NO_BUFFER: none) */
     uint64_t queued_frame;
     bool mode_set;
+    bool has_vblank;         /* the driver counts vblanks (else flips complete at once) */
     drmModeCrtc *saved;      /* the CRTC before us, restored at destroy */
     drm_fit fit;
     uint64_t period_ns;
@@ -334,6 +335,24 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
     return BATON_OK;
 }
 
+/* Does the driver count vblanks on the CRTC? Drivers without a vblank
+ * interrupt (bochs, some virtual cards) complete page flips at once: the
+ * events then carry sequence 0 and the time of the commit, not of a refresh. */
+static bool crtc_has_vblank(const kms_sink *k)
+{
+    uint64_t seq = 0, ns = 0;
+    if (drmCrtcGetSequence(k->fd, k->crtc_id, &seq, &ns) == 0)
+        return true;
+    drmVBlank v;
+    memset(&v, 0, sizeof v);
+    uint32_t pipe = k->crtc_index == 0   ? 0u
+                    : k->crtc_index == 1 ? (uint32_t)DRM_VBLANK_SECONDARY
+                                         : (k->crtc_index << DRM_VBLANK_HIGH_CRTC_SHIFT) &
+                                               (uint32_t)DRM_VBLANK_HIGH_CRTC_MASK;
+    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | pipe);
+    return drmWaitVBlank(k->fd, &v) == 0;
+}
+
 static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *err)
 {
     drm_spec spec;
@@ -396,6 +415,7 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
     if ((st = set_mode(k, err)) != BATON_OK)
         return st;
     k->shown = 0;
+    k->has_vblank = crtc_has_vblank(k);
     k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->mode.width, k->mode.height);
     k->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
     return sink_readback_create(p, err);
@@ -565,6 +585,15 @@ static void kms_destroy(baton_pipeline *p)
     p->sink_state = NULL;
 }
 
+/* The last frame's flip: wait for its completion so its record counts. */
+static void kms_drained(baton_pipeline *p)
+{
+    kms_sink *k = p->sink_state;
+    uint64_t bound = 3 * k->period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    if (!wait_flip(k, bound < cap ? bound : cap))
+        k->vblank_missed++;
+}
+
 static uint32_t kms_targets(const baton_pipeline *p)
 {
     (void)p;
@@ -590,6 +619,14 @@ static void kms_report(const baton_pipeline *p, baton_display_report *out)
              k->mode.refresh_mhz % 1000u / 10u, k->path, k->driver,
              k->atomic ? "atomic page flips" : "legacy page flips", (const char *)&k->fourcc);
     sink_drm_report_vblanks(&k->ring, k->vblank_missed, k->period_ns, out);
+    if (!k->has_vblank && out->vblank_count) {
+        snprintf(out->vblank_source, sizeof out->vblank_source,
+                 "page-flip events (no vblank IRQ)");
+        size_t used = strlen(out->description);
+        snprintf(out->description + used, sizeof out->description - used,
+                 "; %s counts no vblanks: flips complete at once, not paced to the refresh",
+                 k->driver);
+    }
 }
 
 const sink_ops sink_kms_ops = {
@@ -600,5 +637,6 @@ const sink_ops sink_kms_ops = {
     .target_count = kms_targets,
     .record = kms_record,
     .done = kms_done,
+    .drained = kms_drained,
     .report = kms_report,
 };

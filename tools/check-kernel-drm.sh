@@ -1,0 +1,432 @@
+#!/bin/sh
+# check-kernel-drm.sh - baton's DRM/KMS sink against a real kernel KMS driver
+# (bochs), checked on the virtual screen.
+#
+# Boots Debian's kernel under QEMU (KVM when usable, else software
+# emulation) with a bochs-display card, which the kernel's bochs DRM driver
+# (drivers/gpu/drm/tiny/bochs.ko) drives, and the host's root filesystem
+# shared read-only over virtio-9p. The initramfs (busybox) loads the modules,
+# mounts the share at /host with proc, sysfs, devtmpfs and tmpfs on top,
+# and chroots into it to run build/baton-run from this tree with lavapipe
+# (Mesa's CPU Vulkan driver): the pattern source, SIZE FORMAT, FRAMES frames,
+# the CPU compute stage and the sink SINK, holding the last frame on screen
+# for HOLD seconds. The host then takes QEMU's `screendump` of the display
+# and tools/kernel_screen_check.c decodes the frame number on the screen,
+# regenerates that pattern frame and compares it with an independent float
+# BT.601 reference (max difference 1 per channel, black border around a
+# frame smaller than the mode); the frame shown must be the last one.
+#
+# When is the last frame on the screen? The guest runs baton-run in the
+# background, its output going to a file, polls that file every 0.2 s and
+# prints "KTEST DRM SHOWN" as soon as it matches SHOWN_RE: by default
+# baton-run's "holding the last frame on the display for N s" note, which
+# --hold prints (on stderr, not with --quiet) after the last frame went on
+# screen and before the hold starts; the host watches the console for the
+# marker (every 0.2 s) and takes the screendump then. Nothing waits a fixed
+# time, so slow emulation only has to fit the hold (a few 0.2 s polls and a
+# screendump). Should the note not come (--quiet, a changed text) the
+# results table matches too, but it comes after the hold, when the console
+# is back; so the host also takes a screendump every POLL_S seconds while
+# baton-run runs and keeps the newest one that carries a frame code: if the
+# dump taken at SHOWN carries none, or SHOWN never comes, that one is checked
+# instead, and the output says so.
+#
+# Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
+#   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
+# Environment:
+#   SINK (default drm:auto,via=kms), HOLD seconds (default 4; empty: no
+#   --hold), SIZE (640x480), FORMAT (YUYV), FRAMES (30), RUN_ARGS (more
+#   baton-run arguments, split at spaces), ICD (lavapipe's manifest),
+#   BATON_RUN (the program the guest runs with those arguments; default
+#   $BUILD/baton-run; a wrapper outside /tmp can stand in to test this script),
+#   SHOWN_RE (extended regex, see above), POLL_S (default 1; 0: no polling),
+#   PREFLIGHT (default 1: first run baton-run headless on the host and check
+#   its dumped last frame, as a test of the checker; 0 skips it),
+#   KVER (default: newest in /lib/modules with bochs), BUILD (default build),
+#   QEMU_TIMEOUT seconds (default 420), QEMU_MEM MiB (1536), QEMU_SMP (2),
+#   KEEP=1 keeps the work directory.
+# Writes $BUILD/kernel/drm-console.log, drm-ktest.log, screen.ppm and
+#   kernel_screen_check.
+# Exit: 0 the screen showed the expected frame; 1 it did not, or the boot or
+#   the run went wrong; 77 something this needs is missing (says what).
+set -eu
+cd "$(dirname "$0")/.."
+REPO=$(pwd -P)
+
+if [ "${1:-}" = "--install-deps" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends linux-image-amd64 qemu-system-x86 \
+        busybox-static kmod mesa-vulkan-drivers
+fi
+
+BUILD=${BUILD:-build}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-420}
+QEMU_MEM=${QEMU_MEM:-1536}
+QEMU_SMP=${QEMU_SMP:-2}
+SINK=${SINK-drm:auto,via=kms}
+HOLD=${HOLD-4}
+SIZE=${SIZE:-640x480}
+FORMAT=${FORMAT:-YUYV}
+FRAMES=${FRAMES:-30}
+RUN_ARGS=${RUN_ARGS:-}
+ICD=${ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
+SHOWN_RE=${SHOWN_RE:-[Hh]olding|^baton-run [^ ]*: .* -> }
+POLL_S=${POLL_S:-1}
+PREFLIGHT=${PREFLIGHT:-1}
+skip() { echo "check-kernel-drm: SKIP: $*"; exit 77; }
+die() { echo "check-kernel-drm: FAIL: $*"; exit 1; }
+say() { echo "check-kernel-drm: $*"; }
+
+case $BUILD in /*) BUILD_ABS=$BUILD ;; *) BUILD_ABS=$REPO/$BUILD ;; esac
+case $FRAMES in '' | *[!0-9]*) die "FRAMES=$FRAMES is not a number" ;; esac
+[ "$FRAMES" -ge 1 ] || die "FRAMES must be at least 1"
+LAST=$((FRAMES - 1))
+
+# ---- what this needs ----------------------------------------------------
+if [ -z "${KVER:-}" ]; then
+    for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V -r); do
+        v=$(basename "$d")
+        if [ -f "/boot/vmlinuz-$v" ] && find "$d" -name 'bochs.ko*' | grep -q .; then
+            KVER=$v
+            break
+        fi
+    done
+fi
+[ -n "${KVER:-}" ] || skip "no /boot/vmlinuz-* with a bochs DRM module (apt-get install linux-image-amd64)"
+KERNEL=/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || skip "$KERNEL not readable"
+QEMU=qemu-system-x86_64
+command -v $QEMU >/dev/null || skip "no $QEMU (apt-get install qemu-system-x86)"
+$QEMU -help 2>/dev/null | grep -q '^-virtfs' ||
+    skip "$QEMU has no -virtfs option (built without virtfs/9p support)"
+$QEMU -device help 2>/dev/null | grep -q '"virtio-9p-pci"' ||
+    skip "$QEMU has no virtio-9p-pci device (built without virtfs/9p support)"
+$QEMU -device help 2>/dev/null | grep -q '"bochs-display"' ||
+    skip "$QEMU has no bochs-display device"
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then BUSYBOX=$b; fi
+done
+[ -n "$BUSYBOX" ] || [ ! -x /bin/busybox ] || BUSYBOX=/bin/busybox # no 'file': trust it
+[ -n "$BUSYBOX" ] || skip "no static busybox (apt-get install busybox-static)"
+command -v modprobe >/dev/null || skip "no modprobe (apt-get install kmod)"
+command -v cpio >/dev/null || skip "no cpio"
+command -v mkfifo >/dev/null || skip "no mkfifo"
+[ -r "$ICD" ] || skip "no lavapipe ICD manifest $ICD (apt-get install mesa-vulkan-drivers)"
+[ -x "$BUILD_ABS/baton-run" ] || skip "no $BUILD_ABS/baton-run (run make first)"
+BATON_RUN=${BATON_RUN:-$BUILD_ABS/baton-run}
+case $BATON_RUN in /*) ;; *) BATON_RUN=$REPO/$BATON_RUN ;; esac
+[ -x "$BATON_RUN" ] || skip "BATON_RUN=$BATON_RUN is not an executable"
+case $REPO in /tmp | /tmp/* | /proc/* | /sys/* | /dev/* | /run/*)
+    skip "the tree ($REPO) lies under a directory the guest mounts over" ;;
+esac
+
+# ---- the screen checker (host program) ----------------------------------
+CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
+-Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -O2 -Iinclude -Iruntime -Itests"
+mkdir -p "$BUILD/kernel"
+CHECK=$BUILD/kernel/kernel_screen_check
+# shellcheck disable=SC2086
+${CC:-gcc} $CFLAGS_K -o "$CHECK" tools/kernel_screen_check.c runtime/pattern.c \
+    runtime/format.c runtime/error.c runtime/png_read.c tests/util_reference.c -lpng -lm ||
+    die "building kernel_screen_check failed"
+
+WORK=$(mktemp -d /tmp/baton-check-kernel-drm.XXXXXX)
+QPID=""
+MPID=""
+cleanup() {
+    [ -z "$QPID" ] || kill "$QPID" 2>/dev/null || true
+    [ -z "$MPID" ] || kill "$MPID" 2>/dev/null || true
+    if [ "${KEEP:-}" = 1 ]; then say "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# the baton-run arguments, the same on the host (preflight) and in the guest
+set -- --source pattern --size "$SIZE" --format "$FORMAT" \
+    --frames "$FRAMES" --compute cpu
+# shellcheck disable=SC2086
+set -- "$@" $RUN_ARGS
+
+# ---- preflight: baton-run and the checker on the host --------------------
+if [ "$PREFLIGHT" = 1 ]; then
+    if ! VK_ICD_FILENAMES=$ICD "$BUILD_ABS/baton-run" "$@" --sink headless --quiet --dump "$WORK/dump" \
+        --dump-frames "$LAST" > "$WORK/preflight.out" 2>&1; then
+        cat "$WORK/preflight.out"
+        die "preflight: baton-run --sink headless failed on the host (output above)"
+    fi
+    png=$WORK/dump/$(printf 'frame-%06d.png' "$LAST")
+    [ -f "$png" ] || die "preflight: baton-run wrote no $png"
+    "$CHECK" --png-to-ppm "$png" "$WORK/preflight.ppm" 1024x768 > /dev/null ||
+        die "preflight: converting $png failed"
+    if ! "$CHECK" "$WORK/preflight.ppm" "$FORMAT" "$SIZE" "$LAST" > "$WORK/preflight.check"; then
+        cat "$WORK/preflight.check"
+        die "preflight: the checker rejects baton-run's own dumped frame $LAST (output above)"
+    fi
+    say "preflight: host baton-run's dumped frame $LAST, centred on a 1024x768 PPM: $(head -n 1 "$WORK/preflight.check")"
+fi
+
+# ---- initramfs -----------------------------------------------------------
+ROOT=$WORK/root
+mkdir -p "$ROOT/bin" "$ROOT/modules" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" \
+    "$ROOT/host"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+
+# modules with their dependencies, in load order; what is built in has no
+# insmod line (e.g. fb, fbcon, devtmpfs, tmpfs in Debian's kernel)
+: > "$ROOT/modules/order"
+for m in virtio_pci 9pnet_virtio 9p bochs; do
+    deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) ||
+        skip "kernel $KVER has no module $m"
+    echo "$deps" | while read -r kind path _; do
+        [ "$kind" = insmod ] || continue # builtin
+        name=$(basename "$path")
+        case "$name" in
+        *.ko) ;;
+        *.ko.xz) name=${name%.xz} ;;
+        *.ko.zst) name=${name%.zst} ;;
+        *.ko.gz) name=${name%.gz} ;;
+        esac
+        grep -qx "$name" "$ROOT/modules/order" && continue
+        case "$path" in
+        *.ko) cp "$path" "$ROOT/modules/" ;;
+        *.ko.xz) xz -dc "$path" > "$ROOT/modules/$name" ;;
+        *.ko.zst) zstd -qdc "$path" > "$ROOT/modules/$name" ;;
+        *.ko.gz) gzip -dc "$path" > "$ROOT/modules/$name" ;;
+        esac
+        echo "$name" >> "$ROOT/modules/order"
+    done
+done
+for m in bochs.ko 9p.ko 9pnet_virtio.ko; do
+    grep -qx "$m" "$ROOT/modules/order" || die "could not collect $m for $KVER"
+done
+
+# values for the guest, quoted for sh
+shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+    echo "REPO=$(shq "$REPO")"
+    echo "ICD=$(shq "$ICD")"
+    echo "SINK=$(shq "$SINK")"
+    echo "HOLD=$(shq "$HOLD")"
+    echo "SHOWN_RE=$(shq "$SHOWN_RE")"
+    printf 'set -- %s' "$(shq "$BATON_RUN")"
+    for a in "$@"; do printf ' %s' "$(shq "$a")"; done
+    printf ' --sink %s' "$(shq "$SINK")"
+    [ -z "$HOLD" ] || printf ' --hold %s' "$(shq "$HOLD")"
+    echo
+} > "$ROOT/guest-env.sh"
+
+# Runs inside `chroot /host` (the host's /bin/sh and tools).
+cat > "$ROOT/guest-run.sh" <<'EOF'
+#!/bin/sh
+. /tmp/guest-env.sh
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp
+up() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
+cd "$REPO" || { echo "KTEST FAIL chroot: no $REPO on the share"; echo "KTEST EXIT 127"; exit 1; }
+out=/tmp/baton-run.out
+t0=$(up)
+echo "KTEST RUN START at $t0 s: VK_ICD_FILENAMES=$ICD $*"
+VK_ICD_FILENAMES=$ICD "$@" > "$out" 2>&1 &
+pid=$!
+shown=""
+# The shell reaps the finished child while it waits for `sleep`, so kill -0
+# fails once baton-run is gone.
+while kill -0 "$pid" 2>/dev/null; do
+    if [ -z "$shown" ] && grep -Eq "$SHOWN_RE" "$out"; then
+        shown=$(up)
+        echo "KTEST DRM SHOWN $(since "$t0") s after the start: $(grep -E "$SHOWN_RE" "$out" | head -n 1)"
+        # what the kernel scans out now: the CRTC's mode and the primary plane's fb
+        if [ -r /sys/kernel/debug/dri/0/state ]; then
+            grep -E 'plane\[|crtc\[|fb=|allocated by|format=|size=|mode:|enable=|active=' \
+                /sys/kernel/debug/dri/0/state | sed 's/^[[:space:]]*/KTEST STATE /'
+        fi
+    fi
+    sleep 0.2
+done
+wait "$pid"
+rc=$?
+echo "KTEST RUN END baton-run took $(since "$t0") s (uptime $(up) s)"
+sed 's/^/KTEST OUT /' "$out"
+echo "KTEST EXIT $rc"
+EOF
+
+cat > "$ROOT/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+up() { cut -d' ' -f1 /proc/uptime; }
+fail() { echo "KTEST FAIL $*"; sync; poweroff -f; }
+echo "KTEST BOOTED kernel $(uname -r) at $(up) s"
+for m in $(cat /modules/order); do
+    insmod /modules/$m || echo "KTEST FAIL insmod: $m"
+done
+i=0
+while [ $i -lt 100 ] && [ ! -e /sys/class/drm/card0 ]; do sleep 0.1; i=$((i + 1)); done
+echo "KTEST DRM NODES $(ls /sys/class/drm | tr '\n' ' ')"
+[ -e /sys/class/drm/card0 ] || fail "bochs: no /sys/class/drm/card0"
+echo "KTEST DRM DRIVER $(basename "$(readlink /sys/class/drm/card0/device/driver)")"
+for c in /sys/class/drm/card0-*; do
+    [ -r "$c/status" ] || continue
+    echo "KTEST DRM CONNECTOR ${c#/sys/class/drm/card0-}: $(cat "$c/status"), $(cat "$c/enabled"), modes: $(tr '\n' ' ' < "$c/modes")"
+done
+[ -r /sys/class/graphics/fb0/name ] &&
+    echo "KTEST DRM FBDEV fb0 $(cat /sys/class/graphics/fb0/name) $(cat /sys/class/graphics/fb0/virtual_size)"
+ls -l /dev/dri | sed 's/^/KTEST DEV /'
+# something to see in a screendump of the console
+printf '\n\nbaton check-kernel-drm: guest booted, kernel %s\n' "$(uname -r)" > /dev/tty1
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
+    fail "mount 9p hostroot"
+mount -t proc proc /host/proc || fail "mount /host/proc"
+mount -t sysfs sysfs /host/sys || fail "mount /host/sys"
+mount -t devtmpfs devtmpfs /host/dev || fail "mount /host/dev"
+mount -t tmpfs tmpfs /host/tmp || fail "mount /host/tmp"
+[ -d /host/run ] && { mount -t tmpfs tmpfs /host/run || fail "mount /host/run"; }
+[ -d /host/dev/shm ] || mkdir /host/dev/shm
+mount -t tmpfs tmpfs /host/dev/shm || fail "mount /host/dev/shm"
+[ -d /host/sys/kernel/debug ] && mount -t debugfs debugfs /host/sys/kernel/debug
+cp /guest-env.sh /guest-run.sh /host/tmp/
+echo "KTEST CHROOT ready at $(up) s"
+chroot /host /bin/sh /tmp/guest-run.sh
+echo "KTEST CHROOT done rc $? at $(up) s"
+sync
+poweroff -f
+EOF
+chmod +x "$ROOT/init" "$ROOT/guest-run.sh"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
+
+# ---- boot ----------------------------------------------------------------
+ACCEL=tcg
+if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then ACCEL=kvm:tcg; fi
+mkfifo "$WORK/mon.in" "$WORK/mon.out"
+# commands go in through fd 3, held open read-write: a write never blocks,
+# not even when QEMU has gone; the replies are collected for the log
+exec 3<> "$WORK/mon.in"
+cat "$WORK/mon.out" > "$WORK/monitor.log" &
+MPID=$!
+LOG=$WORK/console.log
+: > "$LOG"
+say "booting $KERNEL ($KVER) with accel $ACCEL, bochs-display, / over 9p; initramfs $(du -h "$WORK/initramfs.gz" | cut -f1)"
+say "guest runs: $(sed -n 's/^set -- //p' "$ROOT/guest-env.sh")"
+now() { date +%s.%N | cut -c1-14; }
+start=$(now)
+# QEMU opens both monitor FIFOs read-write, so it never blocks on them
+timeout -k 10 "$QEMU_TIMEOUT" $QEMU -accel "$ACCEL" -cpu max -m "$QEMU_MEM" -smp "$QEMU_SMP" \
+    -display none -vga none -device bochs-display -no-reboot -nic none \
+    -serial "file:$LOG" -monitor "pipe:$WORK/mon" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -kernel "$KERNEL" -initrd "$WORK/initramfs.gz" \
+    -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" > "$WORK/qemu.log" 2>&1 &
+QPID=$!
+
+elapsed() { awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+seen() { grep -q "$1" "$LOG"; }
+
+# screendump FILE: ask the monitor for it and wait until the file holds the
+# whole image (the size its header announces); 0 when it does
+screendump() {
+    rm -f "$1"
+    printf 'screendump %s\n' "$1" >&3
+    n=0
+    while [ $n -lt 200 ]; do
+        if [ -s "$1" ] && [ "$(head -n 3 "$1" 2>/dev/null | wc -l)" -eq 3 ]; then
+            # shellcheck disable=SC2046 # "W H" from the header, split on purpose
+            set -- "$1" $(head -n 2 "$1" | tail -n 1)
+            want=$(($(head -n 3 "$1" | wc -c) + ${2:-0} * ${3:-0} * 3))
+            [ "$(wc -c < "$1")" -eq "$want" ] && [ "$want" -gt 20 ] && return 0
+        fi
+        kill -0 "$QPID" 2>/dev/null || return 1
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+
+t_boot="" t_start="" t_shown="" shown_ok="" poll_next=0 poll_frame="" poll_at=""
+while kill -0 "$QPID" 2>/dev/null; do
+    if [ -z "$t_boot" ] && seen 'KTEST BOOTED'; then t_boot=$(elapsed); fi
+    if [ -z "$t_start" ] && seen 'KTEST RUN START'; then t_start=$(elapsed); fi
+    if [ -n "$t_start" ] && seen 'KTEST DRM SHOWN'; then
+        t_shown=$(elapsed)
+        if screendump "$WORK/screen.ppm"; then shown_ok=1; fi
+        say "screendump at KTEST DRM SHOWN (${t_shown} s after boot start): $([ -n "$shown_ok" ] && echo "done" || echo FAILED)"
+        seen 'KTEST RUN END' && say "note: baton-run had already ended when the dump was taken"
+        break
+    fi
+    if [ -n "$t_start" ] && [ "$POLL_S" != 0 ] && ! seen 'KTEST RUN END' &&
+        [ "$(date +%s)" -ge "$poll_next" ]; then
+        poll_next=$(($(date +%s) + POLL_S))
+        if screendump "$WORK/poll.ppm"; then
+            "$CHECK" "$WORK/poll.ppm" "$FORMAT" "$SIZE" > "$WORK/poll.check" 2>&1 || true
+            if grep -q ' shows frame ' "$WORK/poll.check"; then
+                cp "$WORK/poll.ppm" "$WORK/poll-last.ppm"
+                poll_frame=$(sed -n 's/.* shows frame \([0-9]*\).*/\1/p' "$WORK/poll.check")
+                poll_at=$(elapsed)
+            fi
+        fi
+    fi
+    sleep 0.2
+done
+set +e
+wait "$QPID"
+rc=$?
+set -e
+QPID=""
+end=$(elapsed)
+kill "$MPID" 2>/dev/null || true
+MPID=""
+cp "$WORK/monitor.log" "$BUILD/kernel/drm-monitor.log"
+
+tr -d '\r' < "$LOG" > "$BUILD/kernel/drm-console.log"
+sed -n 's/^.*\(KTEST [A-Z]\)/\1/p' "$BUILD/kernel/drm-console.log" > "$BUILD/kernel/drm-ktest.log"
+cat "$BUILD/kernel/drm-ktest.log"
+say "QEMU ran $end s (exit $rc); host clock: /init reached after ${t_boot:-?} s, baton-run started after ${t_start:-?} s"
+[ -s "$WORK/qemu.log" ] && sed 's/^/qemu: /' "$WORK/qemu.log"
+[ $rc -eq 124 ] && die "QEMU ran past ${QEMU_TIMEOUT} s (console: $BUILD/kernel/drm-console.log)"
+K=$BUILD/kernel/drm-ktest.log
+grep -q '^KTEST BOOTED' "$K" ||
+    die "the kernel never reached /init (console: $BUILD/kernel/drm-console.log)"
+grep -q '^KTEST FAIL' "$K" && die "$(grep '^KTEST FAIL' "$K" | head -n 1)"
+exitline=$(grep '^KTEST EXIT ' "$K" | tail -n 1)
+[ -n "$exitline" ] || die "no KTEST EXIT line: the guest command crashed or hung (console: $BUILD/kernel/drm-console.log)"
+g_boot=$(sed -n 's/^KTEST BOOTED .* at \([0-9.]*\) s$/\1/p' "$K")
+g_chroot=$(sed -n 's/^KTEST CHROOT ready at \([0-9.]*\) s$/\1/p' "$K")
+g_run=$(sed -n 's/^KTEST RUN END baton-run took \([0-9.]*\) s.*/\1/p' "$K")
+say "timings (guest uptime): /init at ${g_boot:-?} s, modules + 9p chroot ready at ${g_chroot:-?} s, baton-run took ${g_run:-?} s"
+
+# ---- the screen ------------------------------------------------------------
+screen=""
+if [ -n "$shown_ok" ]; then
+    "$CHECK" "$WORK/screen.ppm" "$FORMAT" "$SIZE" > "$WORK/screen.check" 2>&1 || true
+    if grep -q ' shows frame ' "$WORK/screen.check" || [ -z "$poll_frame" ]; then
+        screen=$WORK/screen.ppm
+        say "checking the screendump taken at KTEST DRM SHOWN"
+    else
+        say "the screendump taken at KTEST DRM SHOWN carries no frame code (the hold was over?)"
+    fi
+else
+    say "no screendump at KTEST DRM SHOWN ($([ -n "$t_shown" ] && echo "it failed" || echo "the guest never printed it: SHOWN_RE did not match baton-run's output while it ran"))"
+    case $HOLD in '' | 0) say "note: HOLD=${HOLD:-(empty)}: without a hold the console is back as soon as baton-run exits" ;; esac
+fi
+if [ -z "$screen" ] && [ -n "$poll_frame" ]; then
+    screen=$WORK/poll-last.ppm
+    say "checking instead the newest periodic screendump with a frame code, taken ${poll_at} s after boot start (it showed frame $poll_frame)"
+fi
+if [ -z "$screen" ] && [ -f "$WORK/poll.ppm" ]; then
+    screen=$WORK/poll.ppm
+    say "checking the last periodic screendump (none carried a frame code)"
+fi
+[ -n "$screen" ] || die "no screendump was taken (monitor log: $BUILD/kernel/drm-monitor.log)"
+cp "$screen" "$BUILD/kernel/screen.ppm"
+set +e
+"$CHECK" "$BUILD/kernel/screen.ppm" "$FORMAT" "$SIZE" "$LAST"
+crc=$?
+set -e
+[ "$exitline" = "KTEST EXIT 0" ] || die "baton-run in the guest: ${exitline#KTEST } (see the KTEST OUT lines above)"
+[ $crc -eq 0 ] || die "the screen ($BUILD/kernel/screen.ppm) does not show the $FORMAT $SIZE pattern frame $LAST (sink $SINK)"
+say "OK: sink $SINK put frame $LAST on the bochs display, matching the reference"
