@@ -31,6 +31,16 @@
 # dump taken at SHOWN carries none, or SHOWN never comes, that one is checked
 # instead, and the output says so.
 #
+# UNPLUG=1 (make check-kernel runs it second) tests display loss instead:
+# the pattern source paced at 30 fps runs with --progress for up to 100000
+# frames; once progress shows frames flowing the host grabs the screen (it
+# must show a pattern frame), then hot-unplugs the bochs card through the
+# monitor (device_del: an ACPI eject the guest's acpiphp driver carries out,
+# so the bochs driver unbinds and its DRM device goes away under the running
+# sink). baton-run must then stop by itself with exit 1 and "drm sink:
+# display Virtual-1 lost (...)" within UNPLUG_BOUND_S seconds, not hang or
+# crash, and the guest must shut down cleanly.
+#
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
 # Environment:
@@ -73,6 +83,16 @@ RUN_ARGS=${RUN_ARGS:-}
 ICD=${ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
 SHOWN_RE=${SHOWN_RE:-[Hh]olding|^baton-run [^ ]*: .* -> }
 POLL_S=${POLL_S:-1}
+UNPLUG=${UNPLUG:-0}
+UNPLUG_BOUND_S=${UNPLUG_BOUND_S:-20}
+if [ "$UNPLUG" = 1 ]; then
+    FRAMES=100000
+    HOLD=""
+    SHOWN_RE='baton-run: [1-9][0-9]*/[0-9]+ frames'
+    POLL_S=0
+    PREFLIGHT=0
+    RUN_ARGS="$RUN_ARGS --progress"
+fi
 PREFLIGHT=${PREFLIGHT:-1}
 skip() { echo "check-kernel-drm: SKIP: $*"; exit 77; }
 die() { echo "check-kernel-drm: FAIL: $*"; exit 1; }
@@ -118,9 +138,13 @@ command -v mkfifo >/dev/null || skip "no mkfifo"
 BATON_RUN=${BATON_RUN:-$BUILD_ABS/baton-run}
 case $BATON_RUN in /*) ;; *) BATON_RUN=$REPO/$BATON_RUN ;; esac
 [ -x "$BATON_RUN" ] || skip "BATON_RUN=$BATON_RUN is not an executable"
-case $REPO in /tmp | /tmp/* | /proc/* | /sys/* | /dev/* | /run/*)
+case $REPO in /proc/* | /sys/* | /dev/* | /run/*)
     skip "the tree ($REPO) lies under a directory the guest mounts over" ;;
 esac
+# a tree under /tmp (where CI may clone) is shared a second time and mounted
+# back over the guest's tmpfs /tmp
+REPO_SHARE=""
+case $REPO in /tmp/*) REPO_SHARE="-virtfs local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" ;; esac
 
 # ---- the screen checker (host program) ----------------------------------
 CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
@@ -144,7 +168,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # the baton-run arguments, the same on the host (preflight) and in the guest
-set -- --source pattern --size "$SIZE" --format "$FORMAT" \
+SOURCE=pattern
+[ "$UNPLUG" = 1 ] && SOURCE=pattern@30
+set -- --source "$SOURCE" --size "$SIZE" --format "$FORMAT" \
     --frames "$FRAMES" --compute cpu
 # shellcheck disable=SC2086
 set -- "$@" $RUN_ARGS
@@ -290,6 +316,11 @@ mount -t tmpfs tmpfs /host/tmp || fail "mount /host/tmp"
 [ -d /host/dev/shm ] || mkdir /host/dev/shm
 mount -t tmpfs tmpfs /host/dev/shm || fail "mount /host/dev/shm"
 [ -d /host/sys/kernel/debug ] && mount -t debugfs debugfs /host/sys/kernel/debug
+. /guest-env.sh
+case $REPO in /tmp/*)
+    mkdir -p "/host$REPO" && mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 repo "/host$REPO" ||
+        fail "mount 9p repo at $REPO" ;;
+esac
 cp /guest-env.sh /guest-run.sh /host/tmp/
 echo "KTEST CHROOT ready at $(up) s"
 chroot /host /bin/sh /tmp/guest-run.sh
@@ -317,9 +348,10 @@ now() { date +%s.%N | cut -c1-14; }
 start=$(now)
 # QEMU opens both monitor FIFOs read-write, so it never blocks on them
 timeout -k 10 "$QEMU_TIMEOUT" $QEMU -accel "$ACCEL" -cpu max -m "$QEMU_MEM" -smp "$QEMU_SMP" \
-    -display none -vga none -device bochs-display -no-reboot -nic none \
+    -display none -vga none -device bochs-display,id=disp -no-reboot -nic none \
     -serial "file:$LOG" -monitor "pipe:$WORK/mon" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    $REPO_SHARE \
     -kernel "$KERNEL" -initrd "$WORK/initramfs.gz" \
     -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" > "$WORK/qemu.log" 2>&1 &
 QPID=$!
@@ -356,6 +388,13 @@ while kill -0 "$QPID" 2>/dev/null; do
         if screendump "$WORK/screen.ppm"; then shown_ok=1; fi
         say "screendump at KTEST DRM SHOWN (${t_shown} s after boot start): $([ -n "$shown_ok" ] && echo "done" || echo FAILED)"
         seen 'KTEST RUN END' && say "note: baton-run had already ended when the dump was taken"
+        if [ "$UNPLUG" = 1 ]; then
+            printf 'device_del disp\n' >&3
+            t_unplug=$(elapsed)
+            say "device_del disp sent at ${t_unplug} s: the bochs card is being unplugged under the sink"
+            while kill -0 "$QPID" 2>/dev/null && ! seen 'KTEST RUN END'; do sleep 0.2; done
+            t_unplug_end=$(elapsed)
+        fi
         break
     fi
     if [ -n "$t_start" ] && [ "$POLL_S" != 0 ] && ! seen 'KTEST RUN END' &&
@@ -398,6 +437,29 @@ g_boot=$(sed -n 's/^KTEST BOOTED .* at \([0-9.]*\) s$/\1/p' "$K")
 g_chroot=$(sed -n 's/^KTEST CHROOT ready at \([0-9.]*\) s$/\1/p' "$K")
 g_run=$(sed -n 's/^KTEST RUN END baton-run took \([0-9.]*\) s.*/\1/p' "$K")
 say "timings (guest uptime): /init at ${g_boot:-?} s, modules + 9p chroot ready at ${g_chroot:-?} s, baton-run took ${g_run:-?} s"
+
+# ---- display loss ------------------------------------------------------------
+if [ "$UNPLUG" = 1 ]; then
+    [ -n "${t_unplug:-}" ] || die "the unplug was never sent (no KTEST DRM SHOWN: frames never flowed?)"
+    [ -n "$shown_ok" ] || die "no screendump before the unplug"
+    cp "$WORK/screen.ppm" "$BUILD/kernel/screen-before-unplug.ppm"
+    "$CHECK" "$BUILD/kernel/screen-before-unplug.ppm" "$FORMAT" "$SIZE" ||
+        die "before the unplug the screen showed no pattern frame"
+    took=$(awk -v a="$t_unplug" -v b="$t_unplug_end" 'BEGIN { printf "%.1f", b - a }')
+    say "baton-run ended ${took} s after device_del (bound ${UNPLUG_BOUND_S} s)"
+    awk -v t="$took" -v b="$UNPLUG_BOUND_S" 'BEGIN { exit !(t <= b) }' ||
+        die "baton-run took ${took} s to notice the unplug (bound ${UNPLUG_BOUND_S} s)"
+    grep -q '^KTEST CHROOT done' "$K" || die "the guest did not get back from the chroot after the unplug"
+    [ "$exitline" = "KTEST EXIT 1" ] ||
+        die "baton-run in the guest after the unplug: ${exitline#KTEST } (want EXIT 1, see above)"
+    lost=$(grep '^KTEST OUT .*drm sink: display .* lost' "$K" | head -n 1)
+    [ -n "$lost" ] || die "baton-run exited 1 but not with 'drm sink: display ... lost' (see above)"
+    if grep -Eq '^KTEST OUT .*(Segmentation|Aborted|core dumped|AddressSanitizer)' "$K"; then
+        die "baton-run crashed after the unplug"
+    fi
+    say "OK: unplugged display reported: ${lost#KTEST OUT }"
+    exit 0
+fi
 
 # ---- the screen ------------------------------------------------------------
 screen=""
