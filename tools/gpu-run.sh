@@ -45,6 +45,13 @@ if [ "$PHASE" = check ] || [ "$PHASE" = all ]; then
     "$BUNDLE/baton-probe" > "$LOGS/probe.log" 2>&1; echo "probe rc=$?" | tee -a "$SUMMARY"
     cat "$LOGS/probe.log" | tee -a "$SUMMARY"
     "$BUNDLE/baton-probe" --json > "$OUT/probe.json" 2>/dev/null
+    # this machine has no display: the drm sink must say so and exit 1
+    for sink in drm drm,via=vulkan drm,via=kms; do
+        "$BUNDLE/baton-run" -q --frames 10 --sink "$sink" > "$LOGS/sink-$sink.log" 2>&1; rc=$?
+        echo "== baton-run --sink $sink (no display here: expected exit 1 with a clear error): rc=$rc" | tee -a "$SUMMARY"
+        head -n 2 "$LOGS/sink-$sink.log" | tee -a "$SUMMARY"
+        [ $rc -eq 1 ] || status=1
+    done
     STEP_TIMEOUT=560 step check-gpu "$BUNDLE/run-suites" "$BUNDLE"/tests/gpu_*
     step check-portable "$BUNDLE/run-suites" "$BUNDLE"/tests/check_*
 fi
