@@ -277,9 +277,35 @@ static bool card_by_pci(const VkPhysicalDevicePCIBusInfoPropertiesEXT *pci, char
     return found;
 }
 
-/* Which device node, and why (for messages). */
-static baton_status device_path(const baton_context *ctx, char *path, size_t len, char *why,
-                                size_t why_len, baton_error *err)
+/* The lowest-numbered /dev/dri/cardN that is a KMS device with at least
+ * one connector (a display controller apart from the GPU, a BMC's VGA). */
+static bool first_kms_card(char *path, size_t len)
+{
+    int best = -1;
+    for (int n = 0; n < 64; n++) {
+        char p[32];
+        snprintf(p, sizeof p, "/dev/dri/card%d", n);
+        int f = open(p, O_RDWR | O_CLOEXEC);
+        if (f < 0)
+            continue;
+        drmModeRes *res = drmModeGetResources(f);
+        bool kms = res && res->count_connectors > 0;
+        drmModeFreeResources(res);
+        close(f);
+        if (kms) {
+            best = n;
+            break;
+        }
+    }
+    if (best >= 0)
+        snprintf(path, len, "/dev/dri/card%d", best);
+    return best >= 0;
+}
+
+/* Which device node, and why (for messages). any_card: the display need
+ * not be the Vulkan device's (the KMS path). */
+static baton_status device_path(const baton_context *ctx, bool any_card, char *path, size_t len,
+                                char *why, size_t why_len, baton_error *err)
 {
     const char *env = getenv("BATON_DRM_DEVICE");
     if (env && env[0]) {
@@ -293,6 +319,21 @@ static baton_status device_path(const baton_context *ctx, char *path, size_t len
         VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                           .pNext = &drm};
         vkGetPhysicalDeviceProperties2(ctx->physical, &p2);
+        if (!drm.hasPrimary && any_card) {
+            if (first_kms_card(path, len)) {
+                snprintf(why, why_len, "the first KMS card: %s has no display engine",
+                         baton_context_device_name(ctx));
+                return BATON_OK;
+            }
+            return baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                                   "drm sink: no display: the Vulkan device %s has no display "
+                                   "engine (no primary DRM node per VK_EXT_physical_device_drm) "
+                                   "and no /dev/dri/card* is a KMS device with connectors%s; set "
+                                   "BATON_DRM_DEVICE to the card driving the display",
+                                   baton_context_device_name(ctx),
+                                   access("/dev/dri", F_OK) != 0 ? " (this machine has no /dev/dri)"
+                                                                 : "");
+        }
         if (!drm.hasPrimary)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "drm sink: the Vulkan device %s has no display engine (no "
@@ -319,20 +360,25 @@ static baton_status device_path(const baton_context *ctx, char *path, size_t len
             return BATON_OK;
         }
     }
+    if (any_card && first_kms_card(path, len)) {
+        snprintf(why, why_len, "the first KMS card (%s offers neither VK_EXT_physical_device_drm "
+                 "nor a PCI match)", baton_context_device_name(ctx));
+        return BATON_OK;
+    }
     snprintf(path, len, "/dev/dri/card0");
     snprintf(why, why_len, "the default: %s offers neither VK_EXT_physical_device_drm nor a "
              "PCI match", baton_context_device_name(ctx));
     return BATON_OK;
 }
 
-baton_status sink_drm_open_device(const struct baton_context *ctx, int *fd, char *path,
-                                  size_t path_len, baton_error *err)
+baton_status sink_drm_open_device(const struct baton_context *ctx, bool any_card, int *fd,
+                                  char *path, size_t path_len, baton_error *err)
 {
     if (!ctx || !fd || !path || !path_len)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "sink_drm_open_device: NULL");
     *fd = -1;
     char why[256];
-    baton_status st = device_path(ctx, path, path_len, why, sizeof why, err);
+    baton_status st = device_path(ctx, any_card, path, path_len, why, sizeof why, err);
     if (st != BATON_OK)
         return st;
     int f = open(path, O_RDWR | O_CLOEXEC);
@@ -717,7 +763,7 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
     p->sink_state = d;
     if ((st = resolve(ctx, &d->vk, err)) != BATON_OK)
         return st;
-    if ((st = sink_drm_open_device(ctx, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
+    if ((st = sink_drm_open_device(ctx, false, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
         return st;
     if ((st = drm_modes_describe(d->fd, d->path, &d->card, err)) != BATON_OK)
         return st;

@@ -8,7 +8,8 @@
  *
  * Creation, once:
  *   1. parse the spec; open the card ($BATON_DRM_DEVICE, else the Vulkan
- *      device's primary node, else /dev/dri/card0: sink_drm_open_device);
+ *      device's primary node, else the first /dev/dri/cardN with KMS
+ *      connectors: sink_drm_open_device with any_card);
  *      we must be DRM master (the first opener is; a running X server or
  *      compositor is master instead: a clear error).
  *   2. choose connector, mode and CRTC (drm_modes_choose, the frame size as
@@ -367,7 +368,7 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
     snprintf(k->name, sizeof k->name, "%s", spec.connector[0] ? spec.connector : "auto");
     p->sink_state = k;
     p->cfg.readback = true; /* the frame reaches the scanout buffer through host memory */
-    if ((st = sink_drm_open_device(p->ctx, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
+    if ((st = sink_drm_open_device(p->ctx, true, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
         return st;
     drmVersion *v = drmGetVersion(k->fd);
     snprintf(k->driver, sizeof k->driver, "%s", v && v->name ? v->name : "?");

@@ -327,11 +327,19 @@ START_TEST(test_display_context_stops_at_drm_device)
         /* the seam the sink uses, directly: nothing left open on failure */
         int fd = 123;
         char path[256];
-        ck_assert_int_eq(sink_drm_open_device(d.ctx, &fd, path, sizeof path, &err),
+        ck_assert_int_eq(sink_drm_open_device(d.ctx, false, &fd, path, sizeof path, &err),
                          BATON_ERR_UNSUPPORTED);
         ck_assert_int_eq(fd, -1);
         ck_assert_str_eq(path, "/dev/null");
         unsetenv("BATON_DRM_DEVICE");
+        if (!have_dri()) { /* the KMS path looks for any KMS card: there is none */
+            fd = 123;
+            st = sink_drm_open_device(d.ctx, true, &fd, path, sizeof path, &err);
+            printf("  any KMS card, none here -> %s\n", err.message);
+            ck_assert_int_ne(st, BATON_OK);
+            ck_assert_int_eq(fd, -1);
+            ck_assert_ptr_nonnull(strstr(err.message, "no /dev/dri"));
+        }
     }
     ck_assert_int_eq(test_open_fd_count(), before);
     display_context_destroy(&d);
