@@ -156,11 +156,12 @@ sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 # drm sink's KMS path against bochs-drm, the screen grabbed with QEMU's
 # screendump and compared with the reference (tools/check-kernel-drm.sh;
 # baton-run from this build, lavapipe, the host's root over 9p), and the
-# same with the card hot-unplugged mid-run (UNPLUG=1). Each exits
+# same with the card hot-unplugged mid-run (UNPLUG=1), and vivid -> pipeline
+# -> bochs, the whole camera-to-screen path (CAMERA=1). Each exits
 # 77 (skip) when linux-image-amd64 / qemu-system-x86 / busybox-static are
 # missing; CI installs them and sets BATON_REQUIRE_TOOLS=1 so a skip fails.
 check-kernel: $(TOOLS)
-	@for t in check-kernel check-kernel-drm check-kernel-drm+UNPLUG=1; do \
+	@for t in check-kernel check-kernel-drm check-kernel-drm+UNPLUG=1 check-kernel-drm+CAMERA=1; do \
 	    script=$${t%%+*}; extra=$${t#"$$script"}; \
 	    env BUILD=$(BUILD) $${extra#+} tools/$$script.sh; rc=$$?; \
 	    if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "$$t skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \

@@ -41,6 +41,14 @@
 # display Virtual-1 lost (...)" within UNPLUG_BOUND_S seconds, not hang or
 # crash, and the guest must shut down cleanly.
 #
+# CAMERA=1 (make check-kernel runs it too) is the whole path on real
+# drivers: vivid is loaded as well and the source is its capture node
+# (v4l2:/dev/video0) instead of the pattern: camera -> CPU stage (lavapipe)
+# -> drm sink -> bochs. vivid's picture is its colour-bar test pattern, not
+# baton's, so the screen check is that the centred frame shows at least 6
+# colours of 4% or more each (kernel_screen_check --colour-bars) with a
+# black border, besides baton-run's own figures (frames, trace matches plan).
+#
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
 # Environment:
@@ -84,6 +92,11 @@ ICD=${ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
 SHOWN_RE=${SHOWN_RE:-[Hh]olding|^baton-run [^ ]*: .* -> }
 POLL_S=${POLL_S:-1}
 UNPLUG=${UNPLUG:-0}
+CAMERA=${CAMERA:-0}
+if [ "$CAMERA" = 1 ]; then
+    PREFLIGHT=0
+    SIZE=${CAMERA_SIZE:-640x360}
+fi
 UNPLUG_BOUND_S=${UNPLUG_BOUND_S:-20}
 if [ "$UNPLUG" = 1 ]; then
     FRAMES=100000
@@ -170,6 +183,7 @@ trap 'exit 1' INT TERM
 # the baton-run arguments, the same on the host (preflight) and in the guest
 SOURCE=pattern
 [ "$UNPLUG" = 1 ] && SOURCE=pattern@30
+[ "$CAMERA" = 1 ] && SOURCE=v4l2:/dev/video0
 set -- --source "$SOURCE" --size "$SIZE" --format "$FORMAT" \
     --frames "$FRAMES" --compute cpu
 # shellcheck disable=SC2086
@@ -202,7 +216,9 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 # modules with their dependencies, in load order; what is built in has no
 # insmod line (e.g. fb, fbcon, devtmpfs, tmpfs in Debian's kernel)
 : > "$ROOT/modules/order"
-for m in virtio_pci 9pnet_virtio 9p bochs; do
+MODULES="virtio_pci 9pnet_virtio 9p bochs"
+[ "$CAMERA" = 1 ] && MODULES="$MODULES vivid"
+for m in $MODULES; do
     deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) ||
         skip "kernel $KVER has no module $m"
     echo "$deps" | while read -r kind path _; do
@@ -289,7 +305,12 @@ up() { cut -d' ' -f1 /proc/uptime; }
 fail() { echo "KTEST FAIL $*"; sync; poweroff -f; }
 echo "KTEST BOOTED kernel $(uname -r) at $(up) s"
 for m in $(cat /modules/order); do
-    insmod /modules/$m || echo "KTEST FAIL insmod: $m"
+    # vivid: one instance, a single-planar capture node only (/dev/video0)
+    args=""; [ "$m" = vivid.ko ] && args="n_devs=1 node_types=0x1 multiplanar=1"
+    insmod /modules/$m $args || echo "KTEST FAIL insmod: $m $args"
+done
+[ -e /sys/class/video4linux ] && for n in /sys/class/video4linux/video*; do
+    [ -r "$n/name" ] && echo "KTEST V4L2 NODE $(basename "$n"): $(cat "$n/name")"
 done
 i=0
 while [ $i -lt 100 ] && [ ! -e /sys/class/drm/card0 ]; do sleep 0.1; i=$((i + 1)); done
@@ -458,6 +479,19 @@ if [ "$UNPLUG" = 1 ]; then
         die "baton-run crashed after the unplug"
     fi
     say "OK: unplugged display reported: ${lost#KTEST OUT }"
+    exit 0
+fi
+
+# ---- the camera's picture -------------------------------------------------------
+if [ "$CAMERA" = 1 ]; then
+    [ -n "$shown_ok" ] || die "no screendump was taken while the last camera frame was held"
+    cp "$WORK/screen.ppm" "$BUILD/kernel/screen-camera.ppm"
+    [ "$exitline" = "KTEST EXIT 0" ] || die "baton-run in the guest: ${exitline#KTEST } (see the KTEST OUT lines above)"
+    grep -q "^KTEST OUT   frames: *$FRAMES of $FRAMES" "$K" || die "baton-run did not show all $FRAMES camera frames"
+    grep -q '^KTEST OUT   trace: .*matches plan' "$K" || die "the trace does not match the plan"
+    "$CHECK" --colour-bars "$BUILD/kernel/screen-camera.ppm" "$SIZE" 6 ||
+        die "the screen ($BUILD/kernel/screen-camera.ppm) does not show vivid's colour bars"
+    say "OK: $FRAMES frames from vivid ($SOURCE) through the pipeline onto the bochs display ($SINK)"
     exit 0
 fi
 

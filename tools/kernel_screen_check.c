@@ -25,6 +25,12 @@
  *     way a screendump of the sink's output would look. For testing the
  *     check without a display. Exit 0, or 2 on errors.
  *
+ *   kernel_screen_check --colour-bars SCREEN.ppm WxH MIN
+ *     For a camera's picture (vivid's colour bars) rather than baton's
+ *     pattern: the centred WxH region must hold at least MIN distinct colours
+ *     (16 levels per channel) that each cover 4% of it or more, and the
+ *     border around it must be black. Exit 0 / 1 / 2 as above.
+ *
  * Builds from runtime/pattern.c, format.c, error.c, png_read.c and
  * tests/util_reference.c (-lpng -lm); no Vulkan, no CUDA. */
 #include <errno.h>
@@ -53,6 +59,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: kernel_screen_check SCREEN.ppm FORMAT WxH [EXPECTED_FRAME]\n"
             "       kernel_screen_check --png-to-ppm IN.png OUT.ppm [SCREEN_WxH]\n"
+            "       kernel_screen_check --colour-bars SCREEN.ppm WxH MIN\n"
             "FORMAT: YUYV, UYVY, NV12, GREY, RGB24 or RGBA8. Exit 0 match, 1 mismatch,\n"
             "2 usage or I/O error.\n");
     return EXIT_ERROR;
@@ -255,8 +262,56 @@ static size_t border_not_black(const image *s, uint32_t ox, uint32_t oy, uint32_
     return n;
 }
 
+/* The centred WxH region: at least min colours of 4% or more each. */
+static int colour_bars(const char *path, const char *size, const char *min_text)
+{
+    uint32_t w, h;
+    char *end;
+    unsigned long min = strtoul(min_text, &end, 10);
+    if (parse_size(size, &w, &h) || *end || end == min_text || min == 0 || min > 4096)
+        return usage();
+    image s = {0, 0, NULL};
+    if (ppm_read(path, &s))
+        return EXIT_ERROR;
+    if (s.w < w || s.h < h) {
+        printf("screen %ux%u is smaller than the %ux%u frame\nMISMATCH: screen too small\n", s.w,
+               s.h, w, h);
+        free(s.rgb);
+        return EXIT_MISMATCH;
+    }
+    uint32_t ox = (s.w - w) / 2u, oy = (s.h - h) / 2u;
+    static uint32_t bins[4096];
+    memset(bins, 0, sizeof bins);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            const uint8_t *p = s.rgb + 3u * ((size_t)(y + oy) * s.w + x + ox);
+            bins[((uint32_t)(p[0] >> 4) << 8) | ((uint32_t)(p[1] >> 4) << 4) | (uint32_t)(p[2] >> 4)]++;
+        }
+    unsigned big = 0;
+    char list[512] = "";
+    for (uint32_t b = 0; b < 4096; b++)
+        if ((double)bins[b] >= 0.04 * w * h) {
+            big++;
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s#%x%x%x %.0f%%", used ? ", " : "", b >> 8,
+                     (b >> 4) & 15u, b & 15u, 100.0 * bins[b] / ((double)w * h));
+        }
+    size_t border = border_not_black(&s, ox, oy, w, h);
+    printf("screen %ux%u, centred %ux%u region at %u,%u: %u colours of 4%% or more (%s); %zu "
+           "border pixels not black\n", s.w, s.h, w, h, ox, oy, big, list, border);
+    free(s.rgb);
+    if (big < min || border) {
+        printf("MISMATCH: want at least %lu such colours and a black border\n", min);
+        return EXIT_MISMATCH;
+    }
+    printf("MATCH\n");
+    return EXIT_MATCH;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "--colour-bars") == 0)
+        return argc == 5 ? colour_bars(argv[2], argv[3], argv[4]) : usage();
     if (argc >= 2 && strcmp(argv[1], "--png-to-ppm") == 0) {
         if (argc != 4 && argc != 5)
             return usage();
