@@ -49,6 +49,11 @@
 # colours of 4% or more each (kernel_screen_check --colour-bars) with a
 # black border, besides baton-run's own figures (frames, trace matches plan).
 #
+# SANITIZED=1 runs the ASan/UBSan/LSan build of baton-run instead
+# (build/sanitize/baton-run from `make check-sanitize`, through a wrapper in
+# $BUILD/kernel that sets the sanitizer options and preloads lavapipe as
+# check-sanitize does); any sanitizer report in its output fails the run.
+#
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
 # Environment:
@@ -148,6 +153,22 @@ command -v cpio >/dev/null || skip "no cpio"
 command -v mkfifo >/dev/null || skip "no mkfifo"
 [ -r "$ICD" ] || skip "no lavapipe ICD manifest $ICD (apt-get install mesa-vulkan-drivers)"
 [ -x "$BUILD_ABS/baton-run" ] || skip "no $BUILD_ABS/baton-run (run make first)"
+if [ "${SANITIZED:-0}" = 1 ]; then
+    [ -x "$REPO/build/sanitize/baton-run" ] ||
+        skip "no build/sanitize/baton-run (run make check-sanitize first)"
+    lvp=$(ls /usr/lib/*/libvulkan_lvp.so 2>/dev/null | head -n 1)
+    [ -n "$lvp" ] || skip "no libvulkan_lvp.so to preload"
+    mkdir -p "$BUILD_ABS/kernel"
+    cat > "$BUILD_ABS/kernel/sanitized-baton-run" <<EOF2
+#!/bin/sh
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LD_PRELOAD=$lvp
+exec $REPO/build/sanitize/baton-run "\$@"
+EOF2
+    chmod +x "$BUILD_ABS/kernel/sanitized-baton-run"
+    BATON_RUN=$BUILD_ABS/kernel/sanitized-baton-run
+fi
 BATON_RUN=${BATON_RUN:-$BUILD_ABS/baton-run}
 case $BATON_RUN in /*) ;; *) BATON_RUN=$REPO/$BATON_RUN ;; esac
 [ -x "$BATON_RUN" ] || skip "BATON_RUN=$BATON_RUN is not an executable"
@@ -452,6 +473,10 @@ K=$BUILD/kernel/drm-ktest.log
 grep -q '^KTEST BOOTED' "$K" ||
     die "the kernel never reached /init (console: $BUILD/kernel/drm-console.log)"
 grep -q '^KTEST FAIL' "$K" && die "$(grep '^KTEST FAIL' "$K" | head -n 1)"
+if grep -Eq '^KTEST OUT .*(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer)' "$K"; then
+    die "a sanitizer reported an error in baton-run (see the KTEST OUT lines above)"
+fi
+[ "${SANITIZED:-0}" = 1 ] && say "sanitized build: no ASan/UBSan/LSan report"
 exitline=$(grep '^KTEST EXIT ' "$K" | tail -n 1)
 [ -n "$exitline" ] || die "no KTEST EXIT line: the guest command crashed or hung (console: $BUILD/kernel/drm-console.log)"
 g_boot=$(sed -n 's/^KTEST BOOTED .* at \([0-9.]*\) s$/\1/p' "$K")
