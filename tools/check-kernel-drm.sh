@@ -54,6 +54,31 @@
 # $BUILD/kernel that sets the sanitizer options and preloads lavapipe as
 # check-sanitize does); any sanitizer report in its output fails the run.
 #
+# VKMS=1 runs the KMS sink against vkms, the kernel's virtual KMS driver,
+# whose vblanks are emulated (an hrtimer at the mode's refresh): page flips
+# complete at real vblanks with real sequence numbers, which bochs (no vblank
+# interrupt: flips complete at once, sequence 0) cannot show. Debian's kernel
+# does not ship vkms, so tools/build-vkms.sh builds it as an external module
+# from linux-source-X.Y against linux-headers-KVER ($BUILD/kernel/vkms/
+# vkms.ko, reused while it is newer than tools/build-vkms.sh; a kernel that
+# ships vkms uses its own). It is loaded after bochs with its dependencies;
+# the guest finds its card (/sys/class/drm/cardN whose device is vkms) and
+# runs baton-run with BATON_DRM_DEVICE=/dev/dri/cardN and
+#   --source pattern --size VKMS_SIZE (1024x768) --frames VKMS_FRAMES (120)
+#   --compute cpu --sink drm:auto,via=kms --json /tmp/run.json
+# (no hold, no screendump: vkms has no real scanout), printing the JSON on
+# the console (KTEST JSON). Checked, on vblank counters only, never on time:
+# baton-run exits 0 with all frames shown; its display line names vkms and
+# does not say "counts no vblanks"; its vblanks line counts exactly FRAMES
+# page-flip events (one flip a frame, each completion waited for, the last
+# one too); the JSON agrees, and its vblank_records (the last
+# 64) are consecutive frames whose vblank sequences strictly increase (every
+# flip landed on a vblank of its own: the pacing). The intervals (p50/max),
+# frames per second, sequence steps and "missed" (flips whose completion took
+# longer than three refresh periods: a time bound) are reported as figures,
+# not checked.
+# Writes $BUILD/kernel/vkms-vblanks.txt (frame sequence ns per record).
+#
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
 # Environment:
@@ -67,11 +92,13 @@
 #   its dumped last frame, as a test of the checker; 0 skips it),
 #   KVER (default: newest in /lib/modules with bochs), BUILD (default build),
 #   QEMU_TIMEOUT seconds (default 420), QEMU_MEM MiB (1536), QEMU_SMP (2),
-#   KEEP=1 keeps the work directory.
+#   KEEP=1 keeps the work directory. VKMS=1: VKMS_SIZE (1024x768),
+#   VKMS_FRAMES (120), VKMS_KO (a vkms.ko to use instead of building one).
 # Writes $BUILD/kernel/drm-console.log, drm-ktest.log, screen.ppm and
 #   kernel_screen_check.
-# Exit: 0 the screen showed the expected frame; 1 it did not, or the boot or
-#   the run went wrong; 77 something this needs is missing (says what).
+# Exit: 0 the screen showed the expected frame (VKMS=1: the vblank checks
+#   passed); 1 it did not, or the boot or the run went wrong; 77 something
+#   this needs is missing (says what).
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd -P)
@@ -98,6 +125,19 @@ SHOWN_RE=${SHOWN_RE:-[Hh]olding|^baton-run [^ ]*: .* -> }
 POLL_S=${POLL_S:-1}
 UNPLUG=${UNPLUG:-0}
 CAMERA=${CAMERA:-0}
+VKMS=${VKMS:-0}
+if [ "$VKMS" = 1 ]; then
+    if [ "$UNPLUG" = 1 ] || [ "$CAMERA" = 1 ]; then
+        echo "check-kernel-drm: FAIL: VKMS=1 does not combine with UNPLUG=1 or CAMERA=1"
+        exit 1
+    fi
+    SIZE=${VKMS_SIZE:-1024x768}
+    FRAMES=${VKMS_FRAMES:-120}
+    HOLD=""
+    SHOWN_RE="" # no screendump: the guest reports when vkms scans out baton-run's buffer
+    POLL_S=0
+    PREFLIGHT=0
+fi
 if [ "$CAMERA" = 1 ]; then
     PREFLIGHT=0
     SIZE=${CAMERA_SIZE:-640x360}
@@ -205,8 +245,12 @@ trap 'exit 1' INT TERM
 SOURCE=pattern
 [ "$UNPLUG" = 1 ] && SOURCE=pattern@30
 [ "$CAMERA" = 1 ] && SOURCE=v4l2:/dev/video0
-set -- --source "$SOURCE" --size "$SIZE" --format "$FORMAT" \
-    --frames "$FRAMES" --compute cpu
+if [ "$VKMS" = 1 ]; then
+    set -- --source "$SOURCE" --size "$SIZE" --frames "$FRAMES" --compute cpu
+else
+    set -- --source "$SOURCE" --size "$SIZE" --format "$FORMAT" \
+        --frames "$FRAMES" --compute cpu
+fi
 # shellcheck disable=SC2086
 set -- "$@" $RUN_ARGS
 
@@ -228,6 +272,36 @@ if [ "$PREFLIGHT" = 1 ]; then
     say "preflight: host baton-run's dumped frame $LAST, centred on a 1024x768 PPM: $(head -n 1 "$WORK/preflight.check")"
 fi
 
+# ---- vkms: the kernel's own, or built by tools/build-vkms.sh -------------------
+VKMS_DEPS=""
+if [ "$VKMS" = 1 ]; then
+    if [ -n "${VKMS_KO:-}" ]; then
+        [ -r "$VKMS_KO" ] || skip "VKMS_KO=$VKMS_KO is not readable"
+        say "vkms: using VKMS_KO=$VKMS_KO"
+    elif modprobe --show-depends -S "$KVER" vkms > /dev/null 2>&1; then
+        say "vkms: kernel $KVER ships vkms: $(modprobe --show-depends -S "$KVER" vkms | tail -n 1)"
+    else
+        VKMS_KO=$BUILD_ABS/kernel/vkms/vkms.ko
+        if [ -f "$VKMS_KO" ] && [ -n "$(find "$VKMS_KO" -newer tools/build-vkms.sh)" ] &&
+            [ "$(modinfo -F vermagic "$VKMS_KO" 2> /dev/null | cut -d' ' -f1)" = "$KVER" ]; then
+            say "vkms: reusing $VKMS_KO (newer than tools/build-vkms.sh, vermagic $KVER)"
+        else
+            say "vkms: kernel $KVER has no vkms module: building it (tools/build-vkms.sh $KVER)"
+            set +e
+            BUILD=$BUILD_ABS tools/build-vkms.sh "$KVER" > "$WORK/build-vkms.out" 2>&1
+            brc=$?
+            set -e
+            sed 's/^/  /' "$WORK/build-vkms.out"
+            [ $brc -eq 77 ] && skip "vkms: $(sed -n 's/^build-vkms: SKIP: //p' "$WORK/build-vkms.out" | head -n 1)"
+            [ $brc -eq 0 ] || die "vkms: tools/build-vkms.sh $KVER failed (exit $brc, output above)"
+        fi
+    fi
+    if [ -n "${VKMS_KO:-}" ]; then
+        VKMS_DEPS=$(modinfo -F depends "$VKMS_KO" | tr ',' ' ')
+        say "vkms: $(modinfo -F vermagic "$VKMS_KO" | sed 's/ *$//') (vermagic), depends: ${VKMS_DEPS:-none}"
+    fi
+fi
+
 # ---- initramfs -----------------------------------------------------------
 ROOT=$WORK/root
 mkdir -p "$ROOT/bin" "$ROOT/modules" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" \
@@ -239,6 +313,10 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 : > "$ROOT/modules/order"
 MODULES="virtio_pci 9pnet_virtio 9p bochs"
 [ "$CAMERA" = 1 ] && MODULES="$MODULES vivid"
+# vkms after bochs (so bochs is card0); built out of tree: its dependencies here
+if [ "$VKMS" = 1 ]; then
+    if [ -n "${VKMS_KO:-}" ]; then MODULES="$MODULES $VKMS_DEPS"; else MODULES="$MODULES vkms"; fi
+fi
 for m in $MODULES; do
     deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) ||
         skip "kernel $KVER has no module $m"
@@ -261,9 +339,15 @@ for m in $MODULES; do
         echo "$name" >> "$ROOT/modules/order"
     done
 done
+if [ "$VKMS" = 1 ] && [ -n "${VKMS_KO:-}" ]; then
+    cp "$VKMS_KO" "$ROOT/modules/vkms.ko"
+    echo vkms.ko >> "$ROOT/modules/order"
+fi
 for m in bochs.ko 9p.ko 9pnet_virtio.ko; do
     grep -qx "$m" "$ROOT/modules/order" || die "could not collect $m for $KVER"
 done
+[ "$VKMS" = 1 ] && ! grep -qx vkms.ko "$ROOT/modules/order" && die "could not collect vkms.ko for $KVER"
+[ "$VKMS" = 1 ] && say "modules, in load order: $(tr '\n' ' ' < "$ROOT/modules/order")"
 
 # values for the guest, quoted for sh
 shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -273,10 +357,12 @@ shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
     echo "SINK=$(shq "$SINK")"
     echo "HOLD=$(shq "$HOLD")"
     echo "SHOWN_RE=$(shq "$SHOWN_RE")"
+    echo "VKMS=$(shq "$VKMS")"
     printf 'set -- %s' "$(shq "$BATON_RUN")"
     for a in "$@"; do printf ' %s' "$(shq "$a")"; done
     printf ' --sink %s' "$(shq "$SINK")"
     [ -z "$HOLD" ] || printf ' --hold %s' "$(shq "$HOLD")"
+    [ "$VKMS" = 1 ] && printf ' --json /tmp/run.json'
     echo
 } > "$ROOT/guest-env.sh"
 
@@ -296,15 +382,24 @@ pid=$!
 shown=""
 # The shell reaps the finished child while it waits for `sleep`, so kill -0
 # fails once baton-run is gone.
+state=/sys/kernel/debug/dri/${DRI_MINOR:-0}/state
+# what the kernel scans out now: the CRTC's mode and the primary plane's fb
+print_state() {
+    [ -r "$state" ] || return 0
+    grep -E 'plane\[|crtc\[|fb=|allocated by|format=|size=|mode:|enable=|active=' \
+        "$state" | sed 's/^[[:space:]]*/KTEST STATE /'
+}
 while kill -0 "$pid" 2>/dev/null; do
-    if [ -z "$shown" ] && grep -Eq "$SHOWN_RE" "$out"; then
+    if [ -z "$shown" ] && [ -n "$SHOWN_RE" ] && grep -Eq "$SHOWN_RE" "$out"; then
         shown=$(up)
         echo "KTEST DRM SHOWN $(since "$t0") s after the start: $(grep -E "$SHOWN_RE" "$out" | head -n 1)"
-        # what the kernel scans out now: the CRTC's mode and the primary plane's fb
-        if [ -r /sys/kernel/debug/dri/0/state ]; then
-            grep -E 'plane\[|crtc\[|fb=|allocated by|format=|size=|mode:|enable=|active=' \
-                /sys/kernel/debug/dri/0/state | sed 's/^[[:space:]]*/KTEST STATE /'
-        fi
+        print_state
+    fi
+    # VKMS=1 (no screendump): report once when a baton-run buffer is on a plane
+    if [ -z "$shown" ] && [ "$VKMS" = 1 ] && grep -q 'allocated by = baton-run' "$state" 2>/dev/null; then
+        shown=$(up)
+        echo "KTEST VKMS SCANOUT $(since "$t0") s after the start: a baton-run framebuffer is on a plane of $BATON_DRM_DEVICE"
+        print_state
     fi
     sleep 0.2
 done
@@ -312,6 +407,7 @@ wait "$pid"
 rc=$?
 echo "KTEST RUN END baton-run took $(since "$t0") s (uptime $(up) s)"
 sed 's/^/KTEST OUT /' "$out"
+[ "$VKMS" = 1 ] && [ -r /tmp/run.json ] && sed 's/^/KTEST JSON /' /tmp/run.json
 echo "KTEST EXIT $rc"
 EOF
 
@@ -325,6 +421,7 @@ mount -t devtmpfs devtmpfs /dev
 up() { cut -d' ' -f1 /proc/uptime; }
 fail() { echo "KTEST FAIL $*"; sync; poweroff -f; }
 echo "KTEST BOOTED kernel $(uname -r) at $(up) s"
+. /guest-env.sh # VKMS
 for m in $(cat /modules/order); do
     # vivid: one instance, a single-planar capture node only (/dev/video0)
     args=""; [ "$m" = vivid.ko ] && args="n_devs=1 node_types=0x1 multiplanar=1"
@@ -338,6 +435,32 @@ while [ $i -lt 100 ] && [ ! -e /sys/class/drm/card0 ]; do sleep 0.1; i=$((i + 1)
 echo "KTEST DRM NODES $(ls /sys/class/drm | tr '\n' ' ')"
 [ -e /sys/class/drm/card0 ] || fail "bochs: no /sys/class/drm/card0"
 echo "KTEST DRM DRIVER $(basename "$(readlink /sys/class/drm/card0/device/driver)")"
+vkms_card=""
+if [ "$VKMS" = 1 ]; then
+    # vkms's card: its device is the platform device "vkms" (bound to no
+    # driver, so no device/driver link); the DRM driver name says vkms too
+    i=0
+    while [ $i -lt 100 ] && [ -z "$vkms_card" ]; do
+        for c in /sys/class/drm/card[0-9]*; do
+            case $c in *-*) continue ;; esac
+            dev=$(basename "$(readlink -f "$c/device")")
+            drv=$(basename "$(readlink "$c/device/driver" 2>/dev/null)")
+            [ "$dev" = vkms ] || [ "$drv" = vkms ] && vkms_card=$(basename "$c")
+        done
+        [ -n "$vkms_card" ] || { sleep 0.1; i=$((i + 1)); }
+    done
+    for c in /sys/class/drm/card[0-9]*; do
+        case $c in *-*) continue ;; esac
+        echo "KTEST DRM CARD $(basename "$c"): device $(basename "$(readlink -f "$c/device")"), driver $(basename "$(readlink "$c/device/driver" 2>/dev/null)" 2>/dev/null)"
+    done
+    dmesg | grep -i -E 'vkms|taint' | sed 's/^/KTEST VKMS DMESG /'
+    [ -n "$vkms_card" ] || fail "vkms: no /sys/class/drm/cardN whose device is vkms"
+    for c in /sys/class/drm/$vkms_card-*; do
+        [ -r "$c/status" ] || continue
+        echo "KTEST VKMS CONNECTOR ${c#/sys/class/drm/$vkms_card-}: $(cat "$c/status"), $(cat "$c/enabled"), $(wc -l < "$c/modes") modes: $(head -n 8 "$c/modes" | tr '\n' ' ')..."
+    done
+    echo "KTEST VKMS CARD /dev/dri/$vkms_card"
+fi
 for c in /sys/class/drm/card0-*; do
     [ -r "$c/status" ] || continue
     echo "KTEST DRM CONNECTOR ${c#/sys/class/drm/card0-}: $(cat "$c/status"), $(cat "$c/enabled"), modes: $(tr '\n' ' ' < "$c/modes")"
@@ -364,6 +487,9 @@ case $REPO in /tmp/*)
         fail "mount 9p repo at $REPO" ;;
 esac
 cp /guest-env.sh /guest-run.sh /host/tmp/
+if [ -n "$vkms_card" ]; then
+    echo "export BATON_DRM_DEVICE=/dev/dri/$vkms_card DRI_MINOR=${vkms_card#card}" >> /host/tmp/guest-env.sh
+fi
 echo "KTEST CHROOT ready at $(up) s"
 chroot /host /bin/sh /tmp/guest-run.sh
 echo "KTEST CHROOT done rc $? at $(up) s"
@@ -483,6 +609,73 @@ g_boot=$(sed -n 's/^KTEST BOOTED .* at \([0-9.]*\) s$/\1/p' "$K")
 g_chroot=$(sed -n 's/^KTEST CHROOT ready at \([0-9.]*\) s$/\1/p' "$K")
 g_run=$(sed -n 's/^KTEST RUN END baton-run took \([0-9.]*\) s.*/\1/p' "$K")
 say "timings (guest uptime): /init at ${g_boot:-?} s, modules + 9p chroot ready at ${g_chroot:-?} s, baton-run took ${g_run:-?} s"
+
+# ---- vkms: paced by vblanks ----------------------------------------------------
+# Only counters and vblank sequence numbers are checked, never wall-clock
+# times: the intervals and frames per second are figures for the reader.
+if [ "$VKMS" = 1 ]; then
+    [ "$exitline" = "KTEST EXIT 0" ] || die "baton-run in the guest: ${exitline#KTEST } (see the KTEST OUT lines above)"
+    card=$(sed -n 's/^KTEST VKMS CARD //p' "$K" | head -n 1)
+    [ -n "$card" ] || die "the guest found no vkms card"
+    grep -q "^KTEST OUT   frames: *$FRAMES of $FRAMES\$" "$K" || die "baton-run did not show all $FRAMES frames"
+    grep -q '^KTEST OUT   trace: .*matches plan' "$K" || die "the trace does not match the plan"
+    disp=$(sed -n 's/^KTEST OUT   display: *//p' "$K" | head -n 1)
+    [ -n "$disp" ] || die "baton-run printed no display: line"
+    case $disp in
+    *"on $card (vkms)"*) ;;
+    *) die "the display is not vkms on $card: $disp" ;;
+    esac
+    case $disp in *"counts no vblanks"*) die "vkms counts no vblanks?: $disp" ;; esac
+    vbl=$(sed -n 's/^KTEST OUT   vblanks: *//p' "$K" | head -n 1)
+    [ -n "$vbl" ] || die "baton-run printed no vblanks: line"
+    # "120 page-flip events (last 64: interval ...), 0 missed"
+    v_total=$(echo "$vbl" | sed -n 's/^\([0-9]*\) .*/\1/p')
+    v_missed=$(echo "$vbl" | sed -n 's/.*, \([0-9]*\) missed$/\1/p')
+    case $vbl in
+    *"(no vblank IRQ)"*) die "the flips were not paced by vblanks: $vbl" ;;
+    *" page-flip events"*) ;;
+    *) die "the vblank records are not from page-flip events: $vbl" ;;
+    esac
+    # every frame is flipped and every flip's completion waited for (the
+    # last one's too): exactly FRAMES events
+    [ "$v_total" = "$FRAMES" ] || die "$FRAMES frames but ${v_total:-?} page-flip events: $vbl"
+    json=$(sed -n 's/^KTEST JSON //p' "$K" | head -n 1)
+    [ -n "$json" ] || die "no KTEST JSON line (baton-run --json /tmp/run.json)"
+    j_num() { echo "$json" | sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" | head -n 1; }
+    [ "$(j_num vblanks)" = "$FRAMES" ] || die "the JSON's display says vblanks $(j_num vblanks), want $FRAMES"
+    echo "$json" | sed -n 's/.*"vblank_records":\[\([^]]*\)\].*/\1/p' | tr '{' '\n' |
+        sed -n 's/^"frame":\([0-9]*\),"sequence":\([0-9]*\),"ns":\([0-9]*\)}.*/\1 \2 \3/p' \
+            > "$BUILD/kernel/vkms-vblanks.txt"
+    nrec=$(wc -l < "$BUILD/kernel/vkms-vblanks.txt")
+    want=$((FRAMES < 64 ? FRAMES : 64)) # BATON_DISPLAY_VBLANKS_KEEP
+    [ "$nrec" -eq "$want" ] || die "the JSON has $nrec vblank records, want $want (the last $want frames)"
+    # consecutive frames ending with the last; strictly increasing sequences;
+    # the steps between sequences as figures
+    verdict=$(awk -v last="$LAST" -v n="$nrec" '
+        NR == 1 { f0 = $1 - 1; s0 = $2; first = $2 }
+        {
+            if ($1 != f0 + 1) { print "BAD frames " f0 " then " $1; bad = 1; exit }
+            if (NR > 1 && $2 <= s0) { print "BAD frame " $1 " at vblank " $2 " after vblank " s0; bad = 1; exit }
+            if (NR > 1) { d = $2 - s0; step[d > 3 ? 4 : d]++ }
+            f0 = $1; s0 = $2
+        }
+        END {
+            if (bad) exit
+            if (f0 != last) { print "BAD the last record is frame " f0 ", not " last; exit }
+            printf "OK frames %d..%d at vblanks %d..%d: %d vblanks for %d flips; steps +1: %d, +2: %d, +3: %d, more: %d\n",
+                last - n + 1, last, first, s0, s0 - first, n - 1, step[1], step[2], step[3], step[4]
+        }' "$BUILD/kernel/vkms-vblanks.txt")
+    case $verdict in
+    OK*) ;;
+    *) die "vblank_records ($BUILD/kernel/vkms-vblanks.txt): ${verdict#BAD }" ;;
+    esac
+    say "vkms display: $disp"
+    say "vkms vblanks: $vbl"
+    say "vkms vblank_records: every flip on a vblank of its own, ${verdict#OK }"
+    say "figures (not checked): ${v_missed:-?} flips past the 3-period completion bound; $(sed -n 's/^KTEST OUT   frames per second: *//p' "$K") frames per second; vblank interval p50 $(j_num vblank_interval_p50_ms) ms, max $(j_num vblank_interval_max_ms) ms, refresh period $(j_num refresh_period_ms) ms; latency $(sed -n 's/^KTEST OUT   latency: *//p' "$K")"
+    say "OK: $FRAMES frames page-flipped on vkms ($card), $v_total flip events on strictly increasing vblanks"
+    exit 0
+fi
 
 # ---- display loss ------------------------------------------------------------
 if [ "$UNPLUG" = 1 ]; then
