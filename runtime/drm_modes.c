@@ -706,3 +706,21 @@ baton_status drm_modes_describe(int fd, const char *path, drm_card_desc *out, ba
     drmModeFreeResources(res);
     return st;
 }
+
+baton_status drm_modes_pick(int fd, const char *path, const drm_spec *spec, uint32_t size_w,
+                            uint32_t size_h, drm_target *t, baton_error *err)
+{
+    baton_status st = drm_modes_describe(fd, path, &t->card, err);
+    if (st == BATON_OK)
+        st = drm_modes_choose(&t->card, spec, size_w, size_h, &t->choice, err);
+    if (st != BATON_OK)
+        return st;
+    const drm_connector_desc *c = &t->card.connectors[t->choice.connector];
+    snprintf(t->name, sizeof t->name, "%s", c->name);
+    t->connector_id = c->id;
+    t->mode = c->modes[t->choice.mode];
+    t->crtc_index = t->choice.crtc;
+    t->crtc_id = t->card.crtcs[t->choice.crtc];
+    t->period_ns = t->mode.refresh_mhz ? 1000000000000ull / t->mode.refresh_mhz : 16666667u;
+    return BATON_OK;
+}

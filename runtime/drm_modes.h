@@ -118,6 +118,17 @@ typedef struct drm_choice {
     bool crtc_was_driving;  /* the CRTC already drove this connector */
 } drm_choice;
 
+/* What a drm sink drives: the card's description, the choice made on it
+ * and its results (drm_modes_pick). */
+typedef struct drm_target {
+    drm_card_desc card;
+    drm_choice choice;
+    char name[DRM_MODES_NAME_MAX]; /* the connector, for messages */
+    uint32_t connector_id, crtc_id, crtc_index;
+    drm_mode_desc mode;
+    uint64_t period_ns;            /* of the mode's refresh (60 Hz when unknown) */
+} drm_target;
+
 /* Parse "", ":CONN", ":CONN@WxH", ":CONN@WxH@HZ", ":@WxH"...; a leading
  * "drm" is skipped so a whole sink name parses too. BATON_ERR_INVALID_ARGUMENT
  * with the expected form on bad input. */
@@ -246,6 +257,12 @@ size_t drm_vblank_copy(const drm_vblank_ring *r, drm_vblank *out, size_t capacit
 
 struct baton_pipeline;
 struct baton_context;
+
+/* drm_modes_describe(fd) then drm_modes_choose() (size_w/size_h: the soft
+ * size), and the chosen connector's name, ids, mode and refresh period in
+ * *t. Errors as those two. */
+baton_status drm_modes_pick(int fd, const char *path, const drm_spec *spec, uint32_t size_w,
+                            uint32_t size_h, drm_target *t, baton_error *err);
 
 /* Fill out's vblank fields from a ring (both drm paths use it). */
 struct baton_display_report;

@@ -48,7 +48,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +59,7 @@
 #include <xf86drmMode.h>
 
 #include "baton/png.h"
+#include "drm_events.h"
 #include "drm_modes.h"
 #include "pipeline_internal.h"
 #include "vk_util.h"
@@ -107,12 +107,8 @@ typedef enum vblank_api {
 typedef struct drm_sink {
     int fd;
     char path[256];
-    char name[DRM_MODES_NAME_MAX]; /* the connector, for messages */
     drm_spec spec;
-    drm_card_desc card;
-    drm_choice choice;
-    drm_mode_desc mode;
-    uint32_t connector_id, crtc_id, crtc_index;
+    drm_target t;             /* connector (t.name, for messages), mode, CRTC */
     drm_vk vk;
     VkDisplayKHR display;
     bool acquired;            /* vkAcquireDrmDisplayEXT succeeded: release it */
@@ -136,7 +132,6 @@ typedef struct drm_sink {
     bool sequence_worked;
     bool pending[BATON_SLOTS_MAX];
     uint64_t pending_frame[BATON_SLOTS_MAX];
-    uint64_t period_ns;
     drm_vblank_ring ring;
     uint64_t vblank_missed;
     uint64_t next_check_ns;
@@ -417,19 +412,19 @@ static baton_status display_lost(const drm_sink *d, const char *what, uint64_t f
                                  baton_error *err)
 {
     return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s at frame %llu)",
-                           d->name, what, (unsigned long long)frame);
+                           d->t.name, what, (unsigned long long)frame);
 }
 
 static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *err)
 {
     baton_context *ctx = p->ctx;
     if (d->vk.get_drm_display) {
-        VkResult r = d->vk.get_drm_display(ctx->physical, d->fd, d->connector_id, &d->display);
+        VkResult r = d->vk.get_drm_display(ctx->physical, d->fd, d->t.connector_id, &d->display);
         if (r != VK_SUCCESS)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "drm sink: vkGetDrmDisplayEXT(%s, connector %u) failed: %s "
                                    "(is %s the card of %s? set BATON_DRM_DEVICE)",
-                                   d->name, d->connector_id, baton_vk_result_name(r), d->path,
+                                   d->t.name, d->t.connector_id, baton_vk_result_name(r), d->path,
                                    baton_context_device_name(ctx));
         r = d->vk.acquire_drm(ctx->physical, d->fd, d->display);
         if (r == VK_SUCCESS) {
@@ -440,7 +435,7 @@ static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *er
          * display is then usable without acquiring it. If it is not, the
          * step that fails later says why, with this note. */
         snprintf(d->acquire_note, sizeof d->acquire_note,
-                 "vkAcquireDrmDisplayEXT(%s) had failed: %s%s", d->name, baton_vk_result_name(r),
+                 "vkAcquireDrmDisplayEXT(%s) had failed: %s%s", d->t.name, baton_vk_result_name(r),
                  drmIsMaster(d->fd) ? ""
                                     : "; another process (an X server or compositor) may be DRM "
                                       "master on the card: stop it, or use the x11 sink");
@@ -461,12 +456,12 @@ static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *er
                  props[i].displayName ? props[i].displayName : "?", list[i].width,
                  list[i].height);
     }
-    int k = drm_modes_match_display(list, n, &d->card, d->choice.connector);
+    int k = drm_modes_match_display(list, n, &d->t.card, d->t.choice.connector);
     if (k < 0)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: no Vulkan display is connector %s (%s%s); without "
                                "VK_EXT_acquire_drm_display the match is by name or resolution",
-                               d->name, n ? "Vulkan displays: " : "the driver lists no display: "
+                               d->t.name, n ? "Vulkan displays: " : "the driver lists no display: "
                                "an X server or compositor may own them", names);
     d->display = props[k].display;
     return BATON_OK;
@@ -485,7 +480,7 @@ static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
         list[i] = (drm_vk_mode){mp[i].parameters.visibleRegion.width,
                                 mp[i].parameters.visibleRegion.height,
                                 mp[i].parameters.refreshRate};
-    int k = drm_modes_match_vk_mode(list, n, d->mode.width, d->mode.height, d->mode.refresh_mhz,
+    int k = drm_modes_match_vk_mode(list, n, d->t.mode.width, d->t.mode.height, d->t.mode.refresh_mhz,
                                     10);
     if (k >= 0) {
         d->display_mode = mp[k].displayMode;
@@ -493,7 +488,7 @@ static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
     }
     VkDisplayModeCreateInfoKHR ci = {
         .sType = VK_STRUCTURE_TYPE_DISPLAY_MODE_CREATE_INFO_KHR,
-        .parameters = {{d->mode.width, d->mode.height}, d->mode.refresh_mhz},
+        .parameters = {{d->t.mode.width, d->t.mode.height}, d->t.mode.refresh_mhz},
     };
     r = d->vk.create_mode(ctx->physical, d->display, &ci, NULL, &d->display_mode);
     if (r == VK_SUCCESS) {
@@ -503,7 +498,7 @@ static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
     /* no refresh asked for: the driver's own timing of that size will do
      * (its refresh may be computed a little differently from the kernel's) */
     if (!d->spec.refresh_mhz &&
-        (k = drm_modes_match_vk_mode(list, n, d->mode.width, d->mode.height, d->mode.refresh_mhz,
+        (k = drm_modes_match_vk_mode(list, n, d->t.mode.width, d->t.mode.height, d->t.mode.refresh_mhz,
                                      500)) >= 0) {
         d->display_mode = mp[k].displayMode;
         return BATON_OK;
@@ -517,8 +512,8 @@ static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
     return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                            "drm sink: %s: the Vulkan display has no mode %ux%u@%s and "
                            "vkCreateDisplayModeKHR failed: %s (Vulkan modes: %s)",
-                           d->name, d->mode.width, d->mode.height,
-                           drm_modes_format_refresh(d->mode.refresh_mhz, hz, sizeof hz),
+                           d->t.name, d->t.mode.width, d->t.mode.height,
+                           drm_modes_format_refresh(d->t.mode.refresh_mhz, hz, sizeof hz),
                            baton_vk_result_name(r), modes[0] ? modes : "none");
 }
 
@@ -544,7 +539,7 @@ static baton_status create_surface(baton_pipeline *p, drm_sink *d, baton_error *
     }
     if (plane < 0)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
-                               "drm sink: none of the %u display planes can show %s", n, d->name);
+                               "drm sink: none of the %u display planes can show %s", n, d->t.name);
     VkDisplayPlaneCapabilitiesKHR caps;
     r = d->vk.plane_caps(ctx->physical, d->display_mode, (uint32_t)plane, &caps);
     if (r != VK_SUCCESS)
@@ -565,7 +560,7 @@ static baton_status create_surface(baton_pipeline *p, drm_sink *d, baton_error *
         .transform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR,
         .globalAlpha = 1.0f,
         .alphaMode = alpha,
-        .imageExtent = {d->mode.width, d->mode.height},
+        .imageExtent = {d->t.mode.width, d->t.mode.height},
     };
     r = d->vk.create_surface(ctx->instance, &si, NULL, &d->surface);
     if (r != VK_SUCCESS)
@@ -578,7 +573,7 @@ static baton_status create_surface(baton_pipeline *p, drm_sink *d, baton_error *
     if (!ok)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: queue family %u of %s cannot present to %s",
-                               ctx->queue_family, baton_context_device_name(ctx), d->name);
+                               ctx->queue_family, baton_context_device_name(ctx), d->t.name);
     return BATON_OK;
 }
 
@@ -605,7 +600,7 @@ static baton_status choose_format(baton_context *ctx, drm_sink *d, VkColorSpaceK
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceFormatsKHR", r);
     if (n == 0)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED, "drm sink: %s offers no formats",
-                               d->name);
+                               d->t.name);
     if (n == 1 && f[0].format == VK_FORMAT_UNDEFINED) {
         d->format = VK_FORMAT_R8G8B8A8_UNORM;
         *space = f[0].colorSpace;
@@ -635,7 +630,7 @@ static baton_status choose_format(baton_context *ctx, drm_sink *d, VkColorSpaceK
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: %s's swapchain format (VkFormat %d) is not RGBA8 and "
                                "the device cannot blit RGBA8 into it",
-                               d->name, (int)d->format);
+                               d->t.name, (int)d->format);
     return BATON_OK;
 }
 
@@ -653,14 +648,14 @@ static baton_status create_swapchain(baton_pipeline *p, drm_sink *d, baton_error
     if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: swapchain images on %s cannot be transfer destinations",
-                               d->name);
+                               d->t.name);
     d->extent = caps.currentExtent;
     if (d->extent.width == UINT32_MAX)
-        d->extent = (VkExtent2D){d->mode.width, d->mode.height};
+        d->extent = (VkExtent2D){d->t.mode.width, d->t.mode.height};
     if (caps.minImageCount > SINK_MAX_TARGETS)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: %s needs at least %u swapchain images (%u supported)",
-                               d->name, caps.minImageCount, SINK_MAX_TARGETS);
+                               d->t.name, caps.minImageCount, SINK_MAX_TARGETS);
     uint32_t count = caps.minImageCount + 1;
     if (count < 2)
         count = 2;
@@ -759,24 +754,15 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
     d->fd = -1;
     d->spec = spec;
-    snprintf(d->name, sizeof d->name, "%s", spec.connector[0] ? spec.connector : "auto");
+    snprintf(d->t.name, sizeof d->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
     p->sink_state = d;
     if ((st = resolve(ctx, &d->vk, err)) != BATON_OK)
         return st;
     if ((st = sink_drm_open_device(ctx, false, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
         return st;
-    if ((st = drm_modes_describe(d->fd, d->path, &d->card, err)) != BATON_OK)
-        return st;
-    if ((st = drm_modes_choose(&d->card, &spec, p->cfg.width, p->cfg.height, &d->choice, err)) !=
+    if ((st = drm_modes_pick(d->fd, d->path, &spec, p->cfg.width, p->cfg.height, &d->t, err)) !=
         BATON_OK)
         return st;
-    const drm_connector_desc *c = &d->card.connectors[d->choice.connector];
-    snprintf(d->name, sizeof d->name, "%s", c->name);
-    d->connector_id = c->id;
-    d->mode = c->modes[d->choice.mode];
-    d->crtc_index = d->choice.crtc;
-    d->crtc_id = d->card.crtcs[d->choice.crtc];
-    d->period_ns = d->mode.refresh_mhz ? 1000000000000ull / d->mode.refresh_mhz : 16666667u;
     if ((st = find_display(p, d, err)) != BATON_OK)
         return st;
     if (!d->acquired)
@@ -945,7 +931,7 @@ static baton_status drm_acquire(baton_pipeline *p, slot *sl, uint32_t *target, V
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "drm sink, frame %llu: no image of display %s free within %u ms "
                                "(vkAcquireNextImageKHR: %s)",
-                               (unsigned long long)sl->frame, d->name, p->cfg.timeout_ms,
+                               (unsigned long long)sl->frame, d->t.name, p->cfg.timeout_ms,
                                baton_vk_result_name(r));
     if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
         return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
@@ -967,7 +953,7 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
     d->pending[s] = false;
     if (d->vblank == VBLANK_SEQUENCE) {
         uint64_t queued = 0;
-        if (drmCrtcQueueSequence(d->fd, d->crtc_id,
+        if (drmCrtcQueueSequence(d->fd, d->t.crtc_id,
                                  DRM_CRTC_SEQUENCE_RELATIVE | DRM_CRTC_SEQUENCE_NEXT_ON_MISS, 1,
                                  &queued, frame) == 0) {
             d->sequence_worked = true;
@@ -980,11 +966,8 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
     }
     drmVBlank v;
     memset(&v, 0, sizeof v);
-    uint32_t pipe = d->crtc_index == 0   ? 0u
-                    : d->crtc_index == 1 ? (uint32_t)DRM_VBLANK_SECONDARY
-                                         : (d->crtc_index << DRM_VBLANK_HIGH_CRTC_SHIFT) &
-                                               (uint32_t)DRM_VBLANK_HIGH_CRTC_MASK;
-    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | DRM_VBLANK_EVENT | pipe);
+    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | DRM_VBLANK_EVENT |
+                                        drm_vblank_pipe(d->t.crtc_index));
     v.request.sequence = 1;
     v.request.signal = (unsigned long)frame;
     if (drmWaitVBlank(d->fd, &v) == 0) {
@@ -1024,64 +1007,40 @@ static baton_status drm_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
     return BATON_OK;
 }
 
-static void record_vblank(drm_sink *d, const baton_pipeline *p, uint64_t frame, uint64_t seq,
-                          uint64_t ns)
+typedef struct vblank_wait {
+    drm_sink *d;
+    const baton_pipeline *p;
+    uint32_t slot;
+} vblank_wait;
+
+/* A vblank (or CRTC sequence) event: record it, its frame is no longer pending. */
+static void on_event(void *ctx, const drm_event_rec *e)
 {
-    drm_vblank v = {frame, seq, ns, DRM_VBLANK_FROM_DRM_EVENT};
-    drm_vblank_push(&d->ring, &v);
-    for (uint32_t s = 0; s < p->cfg.slots; s++)
-        if (d->pending[s] && d->pending_frame[s] == frame)
-            d->pending[s] = false;
+    vblank_wait *w = ctx;
+    if (e->type != DRM_EVENT_VBLANK && e->type != DRM_EVENT_CRTC_SEQUENCE)
+        return;
+    drm_vblank v = {e->user_data, e->sequence, e->ns, DRM_VBLANK_FROM_DRM_EVENT};
+    drm_vblank_push(&w->d->ring, &v);
+    for (uint32_t s = 0; s < w->p->cfg.slots; s++)
+        if (w->d->pending[s] && w->d->pending_frame[s] == e->user_data)
+            w->d->pending[s] = false;
 }
 
-/* Read whatever events are queued on the fd (call only when it polled
- * readable: the read would block otherwise). */
-static void read_events(drm_sink *d, const baton_pipeline *p)
+static bool slot_not_pending(void *ctx)
 {
-    char buf[1024];
-    ssize_t n = read(d->fd, buf, sizeof buf);
-    size_t at = 0;
-    while (n > 0 && at + sizeof(struct drm_event) <= (size_t)n) {
-        struct drm_event e;
-        memcpy(&e, buf + at, sizeof e);
-        if (e.length < sizeof e || at + e.length > (size_t)n)
-            break;
-        if (e.type == DRM_EVENT_CRTC_SEQUENCE && e.length >= sizeof(struct drm_event_crtc_sequence)) {
-            struct drm_event_crtc_sequence c;
-            memcpy(&c, buf + at, sizeof c);
-            record_vblank(d, p, c.user_data, c.sequence, (uint64_t)c.time_ns);
-        } else if (e.type == DRM_EVENT_VBLANK && e.length >= sizeof(struct drm_event_vblank)) {
-            struct drm_event_vblank v;
-            memcpy(&v, buf + at, sizeof v);
-            record_vblank(d, p, v.user_data, v.sequence,
-                          (uint64_t)v.tv_sec * 1000000000u + (uint64_t)v.tv_usec * 1000u);
-        }
-        at += e.length;
-    }
+    const vblank_wait *w = ctx;
+    return !w->d->pending[w->slot];
 }
 
 static void wait_vblank_event(drm_sink *d, const baton_pipeline *p, uint32_t s)
 {
-    uint64_t bound = 3 * d->period_ns + 2000000u;
+    uint64_t bound = 3 * d->t.period_ns + 2000000u;
     uint64_t cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
-    uint64_t end = baton_now_ns() + (bound < cap ? bound : cap);
-    while (d->pending[s]) {
-        uint64_t now = baton_now_ns();
-        if (now >= end) {
-            d->pending[s] = false;
-            d->vblank_missed++;
-            return;
-        }
-        struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
-        int ms = (int)((end - now + 999999u) / 1000000u);
-        int r = poll(&pfd, 1, ms);
-        if (r > 0 && (pfd.revents & POLLIN))
-            read_events(d, p);
-        else if (r < 0 && errno != EINTR) {
-            d->pending[s] = false;
-            d->vblank_missed++;
-            return;
-        }
+    vblank_wait w = {d, p, s};
+    if (!drm_events_wait(d->fd, baton_now_ns() + (bound < cap ? bound : cap), slot_not_pending,
+                         on_event, &w)) {
+        d->pending[s] = false;
+        d->vblank_missed++;
     }
 }
 
@@ -1114,7 +1073,7 @@ static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *er
     if (now < d->next_check_ns)
         return BATON_OK;
     d->next_check_ns = now + CHECK_PERIOD_NS;
-    int state = drm_modes_connector_state(d->fd, d->connector_id);
+    int state = drm_modes_connector_state(d->fd, d->t.connector_id);
     if (state == 2)
         return display_lost(d, "the connector is gone", frame, err);
     if (state == 1)
@@ -1160,10 +1119,10 @@ static void drm_report(const baton_pipeline *p, baton_display_report *out)
 {
     const drm_sink *d = p->sink_state;
     snprintf(out->description, sizeof out->description,
-             "drm %s %ux%u@%u.%02uHz on %s, VK_KHR_display swapchain%s", d->name, d->mode.width,
-             d->mode.height, d->mode.refresh_mhz / 1000u, d->mode.refresh_mhz % 1000u / 10u,
+             "drm %s %ux%u@%u.%02uHz on %s, VK_KHR_display swapchain%s", d->t.name, d->t.mode.width,
+             d->t.mode.height, d->t.mode.refresh_mhz / 1000u, d->t.mode.refresh_mhz % 1000u / 10u,
              d->path, d->acquired ? " (display acquired)" : "");
-    sink_drm_report_vblanks(&d->ring, d->vblank_missed, d->period_ns, out);
+    sink_drm_report_vblanks(&d->ring, d->vblank_missed, d->t.period_ns, out);
 }
 
 const sink_ops sink_drm_ops = {

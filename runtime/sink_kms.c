@@ -49,7 +49,6 @@
  * not done here. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +59,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "drm_events.h"
 #include "drm_modes.h"
 #include "pipeline_internal.h"
 
@@ -83,12 +83,9 @@ typedef struct kms_sink {
     int fd;
     char path[256];
     char driver[32];
-    char name[DRM_MODES_NAME_MAX];
-    drm_card_desc card;
-    drm_choice choice;
-    drm_mode_desc mode;
+    drm_target t;            /* connector (t.name, for messages), mode, CRTC */
     drmModeModeInfo modeinfo;
-    uint32_t connector_id, crtc_id, crtc_index, plane_id, mode_blob;
+    uint32_t plane_id, mode_blob;
     bool atomic;             /* else legacy SetCrtc + PageFlip */
     bool swap_rb;            /* XRGB8888 scanout: red and blue swapped */
     uint32_t fourcc;
@@ -101,7 +98,6 @@ typedef struct kms_sink {
     bool has_vblank;         /* the driver counts vblanks (else flips complete at once) */
     drmModeCrtc *saved;      /* the CRTC before us, restored at destroy */
     drm_fit fit;
-    uint64_t period_ns;
     drm_vblank_ring ring;
     uint64_t vblank_missed;
     uint64_t next_check_ns;
@@ -113,7 +109,7 @@ static baton_status kms_lost(const kms_sink *k, const char *what, int e, uint64_
                              baton_error *err)
 {
     return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s%s%s at frame %llu)",
-                           k->name, what, e ? ": " : "", e ? strerror(e) : "",
+                           k->t.name, what, e ? ": " : "", e ? strerror(e) : "",
                            (unsigned long long)frame);
 }
 
@@ -156,7 +152,7 @@ static baton_status find_plane(kms_sink *k, baton_error *err)
         if (!pl)
             continue;
         uint64_t type = 0;
-        bool usable = (pl->possible_crtcs & (1u << k->crtc_index)) &&
+        bool usable = (pl->possible_crtcs & (1u << k->t.crtc_index)) &&
                       prop_id(k->fd, pl->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type) &&
                       type == DRM_PLANE_TYPE_PRIMARY;
         if (usable) {
@@ -179,7 +175,7 @@ static baton_status find_plane(kms_sink *k, baton_error *err)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: no primary plane of CRTC %u on %s scans out XBGR8888 "
                                "or XRGB8888 (primary planes seen: %s)",
-                               k->crtc_id, k->path, seen[0] ? seen : "none");
+                               k->t.crtc_id, k->path, seen[0] ? seen : "none");
     return BATON_OK;
 }
 
@@ -191,9 +187,9 @@ static baton_status find_props(kms_sink *k, baton_error *err)
         uint32_t object, type;
         const char *name;
     } want[] = {
-        {&pr->conn_crtc_id, k->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID"},
-        {&pr->crtc_mode_id, k->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID"},
-        {&pr->crtc_active, k->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE"},
+        {&pr->conn_crtc_id, k->t.connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID"},
+        {&pr->crtc_mode_id, k->t.crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID"},
+        {&pr->crtc_active, k->t.crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE"},
         {&pr->fb_id, k->plane_id, DRM_MODE_OBJECT_PLANE, "FB_ID"},
         {&pr->crtc_id, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_ID"},
         {&pr->src_x, k->plane_id, DRM_MODE_OBJECT_PLANE, "SRC_X"},
@@ -217,19 +213,19 @@ static baton_status find_props(kms_sink *k, baton_error *err)
 
 static baton_status create_buffer(kms_sink *k, kms_buffer *b, baton_error *err)
 {
-    struct drm_mode_create_dumb c = {.width = k->mode.width, .height = k->mode.height, .bpp = 32};
+    struct drm_mode_create_dumb c = {.width = k->t.mode.width, .height = k->t.mode.height, .bpp = 32};
     if (drmIoctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &c) != 0)
         return baton_error_set(err, BATON_ERR_OS,
                                "drm sink: DRM_IOCTL_MODE_CREATE_DUMB(%ux%u) on %s failed: %s",
-                               k->mode.width, k->mode.height, k->path, strerror(errno));
+                               k->t.mode.width, k->t.mode.height, k->path, strerror(errno));
     b->handle = c.handle;
     b->pitch = c.pitch;
     b->size = c.size;
     uint32_t handles[4] = {b->handle}, pitches[4] = {b->pitch}, offsets[4] = {0};
-    if (drmModeAddFB2(k->fd, k->mode.width, k->mode.height, k->fourcc, handles, pitches, offsets,
+    if (drmModeAddFB2(k->fd, k->t.mode.width, k->t.mode.height, k->fourcc, handles, pitches, offsets,
                       &b->fb_id, 0) != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeAddFB2(%ux%u, %.4s) on %s failed: %s",
-                               k->mode.width, k->mode.height, (const char *)&k->fourcc, k->path,
+                               k->t.mode.width, k->t.mode.height, (const char *)&k->fourcc, k->path,
                                strerror(errno));
     struct drm_mode_map_dumb m = {.handle = b->handle};
     if (drmIoctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &m) != 0)
@@ -283,15 +279,15 @@ static uint32_t plane_props(const kms_sink *k, uint32_t b, uint32_t *props, uint
     uint32_t n = 0;
 #define SET(id, v) (props[n] = (id), values[n] = (v), n++)
     SET(pr->fb_id, k->buf[b].fb_id);
-    SET(pr->crtc_id, k->crtc_id);
+    SET(pr->crtc_id, k->t.crtc_id);
     SET(pr->src_x, 0);
     SET(pr->src_y, 0);
-    SET(pr->src_w, (uint64_t)k->mode.width << 16);
-    SET(pr->src_h, (uint64_t)k->mode.height << 16);
+    SET(pr->src_w, (uint64_t)k->t.mode.width << 16);
+    SET(pr->src_h, (uint64_t)k->t.mode.height << 16);
     SET(pr->crtc_x, 0);
     SET(pr->crtc_y, 0);
-    SET(pr->crtc_w, k->mode.width);
-    SET(pr->crtc_h, k->mode.height);
+    SET(pr->crtc_w, k->t.mode.width);
+    SET(pr->crtc_h, k->t.mode.height);
 #undef SET
     return n;
 }
@@ -299,11 +295,11 @@ static uint32_t plane_props(const kms_sink *k, uint32_t b, uint32_t *props, uint
 static baton_status set_mode(kms_sink *k, baton_error *err)
 {
     if (!k->atomic) {
-        if (drmModeSetCrtc(k->fd, k->crtc_id, k->buf[0].fb_id, 0, 0, &k->connector_id, 1,
+        if (drmModeSetCrtc(k->fd, k->t.crtc_id, k->buf[0].fb_id, 0, 0, &k->t.connector_id, 1,
                            &k->modeinfo) != 0)
             return baton_error_set(err, BATON_ERR_OS,
                                    "drm sink: drmModeSetCrtc(CRTC %u, %s %ux%u) failed: %s",
-                                   k->crtc_id, k->name, k->mode.width, k->mode.height,
+                                   k->t.crtc_id, k->t.name, k->t.mode.width, k->t.mode.height,
                                    strerror(errno));
         k->mode_set = true;
         return BATON_OK;
@@ -311,11 +307,11 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
     if (drmModeCreatePropertyBlob(k->fd, &k->modeinfo, sizeof k->modeinfo, &k->mode_blob) != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeCreatePropertyBlob(mode) failed: %s",
                                strerror(errno));
-    uint32_t objs[3] = {k->connector_id, k->crtc_id, k->plane_id};
+    uint32_t objs[3] = {k->t.connector_id, k->t.crtc_id, k->plane_id};
     uint32_t props[16];
     uint64_t values[16];
     props[0] = k->prop.conn_crtc_id;
-    values[0] = k->crtc_id;
+    values[0] = k->t.crtc_id;
     props[1] = k->prop.crtc_mode_id;
     values[1] = k->mode_blob;
     props[2] = k->prop.crtc_active;
@@ -326,7 +322,7 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
         return baton_error_set(err, e == EACCES || e == EPERM ? BATON_ERR_UNSUPPORTED : BATON_ERR_OS,
                                "drm sink: the mode set (atomic commit: %s %ux%u on CRTC %u, "
                                "plane %u) on %s failed: %s%s",
-                               k->name, k->mode.width, k->mode.height, k->crtc_id, k->plane_id,
+                               k->t.name, k->t.mode.width, k->t.mode.height, k->t.crtc_id, k->plane_id,
                                k->path, strerror(e),
                                e == EACCES || e == EPERM
                                    ? "; another program (an X server or compositor) is DRM "
@@ -342,15 +338,11 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
 static bool crtc_has_vblank(const kms_sink *k)
 {
     uint64_t seq = 0, ns = 0;
-    if (drmCrtcGetSequence(k->fd, k->crtc_id, &seq, &ns) == 0)
+    if (drmCrtcGetSequence(k->fd, k->t.crtc_id, &seq, &ns) == 0)
         return true;
     drmVBlank v;
     memset(&v, 0, sizeof v);
-    uint32_t pipe = k->crtc_index == 0   ? 0u
-                    : k->crtc_index == 1 ? (uint32_t)DRM_VBLANK_SECONDARY
-                                         : (k->crtc_index << DRM_VBLANK_HIGH_CRTC_SHIFT) &
-                                               (uint32_t)DRM_VBLANK_HIGH_CRTC_MASK;
-    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | pipe);
+    v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | drm_vblank_pipe(k->t.crtc_index));
     return drmWaitVBlank(k->fd, &v) == 0;
 }
 
@@ -365,7 +357,7 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
     k->fd = -1;
     k->queued = NO_BUFFER;
-    snprintf(k->name, sizeof k->name, "%s", spec.connector[0] ? spec.connector : "auto");
+    snprintf(k->t.name, sizeof k->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
     p->sink_state = k;
     p->cfg.readback = true; /* the frame reaches the scanout buffer through host memory */
     if ((st = sink_drm_open_device(p->ctx, true, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
@@ -380,27 +372,19 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
                                k->path, k->driver);
     k->atomic = drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == 0 &&
                 drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0;
-    if ((st = drm_modes_describe(k->fd, k->path, &k->card, err)) != BATON_OK ||
-        (st = drm_modes_choose(&k->card, &spec, p->cfg.width, p->cfg.height, &k->choice, err)) !=
-            BATON_OK)
+    if ((st = drm_modes_pick(k->fd, k->path, &spec, p->cfg.width, p->cfg.height, &k->t, err)) !=
+        BATON_OK)
         return st;
-    const drm_connector_desc *c = &k->card.connectors[k->choice.connector];
-    snprintf(k->name, sizeof k->name, "%s", c->name);
-    k->connector_id = c->id;
-    k->mode = c->modes[k->choice.mode];
-    k->crtc_index = k->choice.crtc;
-    k->crtc_id = k->card.crtcs[k->choice.crtc];
-    k->period_ns = k->mode.refresh_mhz ? 1000000000000ull / k->mode.refresh_mhz : 16666667u;
     /* the mode itself, as the kernel listed it (same order as the description) */
-    drmModeConnector *dc = drmModeGetConnector(k->fd, k->connector_id);
-    bool have_mode = dc && k->choice.mode < (uint32_t)dc->count_modes;
+    drmModeConnector *dc = drmModeGetConnector(k->fd, k->t.connector_id);
+    bool have_mode = dc && k->t.choice.mode < (uint32_t)dc->count_modes;
     if (have_mode)
-        k->modeinfo = dc->modes[k->choice.mode];
+        k->modeinfo = dc->modes[k->t.choice.mode];
     drmModeFreeConnector(dc);
     if (!have_mode)
         return baton_error_set(err, BATON_ERR_IO,
                                "drm sink: %s changed while it was opened (mode %u is gone)",
-                               k->name, k->choice.mode);
+                               k->t.name, k->t.choice.mode);
     if (k->atomic) {
         if ((st = find_plane(k, err)) != BATON_OK || (st = find_props(k, err)) != BATON_OK)
             return st;
@@ -412,61 +396,37 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
         st = create_buffer(k, &k->buf[b], err);
     if (st != BATON_OK)
         return st;
-    k->saved = drmModeGetCrtc(k->fd, k->crtc_id);
+    k->saved = drmModeGetCrtc(k->fd, k->t.crtc_id);
     if ((st = set_mode(k, err)) != BATON_OK)
         return st;
     k->shown = 0;
     k->has_vblank = crtc_has_vblank(k);
-    k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->mode.width, k->mode.height);
+    k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->t.mode.width, k->t.mode.height);
     k->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
     return sink_readback_create(p, err);
 }
 
 /* ---- flips ------------------------------------------------------------------------------ */
 
-/* Read queued events (the fd polled readable). */
-static void read_events(kms_sink *k)
+/* A flip-complete event for the queued flip: that buffer is on screen. */
+static void on_event(void *ctx, const drm_event_rec *e)
 {
-    char buf[1024];
-    ssize_t n = read(k->fd, buf, sizeof buf);
-    size_t at = 0;
-    while (n > 0 && at + sizeof(struct drm_event) <= (size_t)n) {
-        struct drm_event e;
-        memcpy(&e, buf + at, sizeof e);
-        if (e.length < sizeof e || at + e.length > (size_t)n)
-            break;
-        if (e.type == DRM_EVENT_FLIP_COMPLETE && e.length >= sizeof(struct drm_event_vblank)) {
-            struct drm_event_vblank v;
-            memcpy(&v, buf + at, sizeof v);
-            if (k->queued != NO_BUFFER && v.user_data == k->queued_frame) {
-                drm_vblank rec = {k->queued_frame, v.sequence,
-                                  (uint64_t)v.tv_sec * 1000000000u + (uint64_t)v.tv_usec * 1000u,
-                                  DRM_VBLANK_FROM_FLIP_EVENT};
-                drm_vblank_push(&k->ring, &rec);
-                k->shown = k->queued;
-                k->queued = NO_BUFFER;
-            }
-        }
-        at += e.length;
-    }
+    kms_sink *k = ctx;
+    if (e->type != DRM_EVENT_FLIP_COMPLETE || k->queued == NO_BUFFER ||
+        e->user_data != k->queued_frame)
+        return;
+    drm_vblank rec = {k->queued_frame, e->sequence, e->ns, DRM_VBLANK_FROM_FLIP_EVENT};
+    drm_vblank_push(&k->ring, &rec);
+    k->shown = k->queued;
+    k->queued = NO_BUFFER;
 }
+
+static bool nothing_queued(void *ctx) { return ((kms_sink *)ctx)->queued == NO_BUFFER; }
 
 /* Wait for the queued flip to complete, at most bound_ns. false: it did not. */
 static bool wait_flip(kms_sink *k, uint64_t bound_ns)
 {
-    uint64_t end = baton_now_ns() + bound_ns;
-    while (k->queued != NO_BUFFER) {
-        uint64_t now = baton_now_ns();
-        if (now >= end)
-            return false;
-        struct pollfd pfd = {.fd = k->fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)((end - now + 999999u) / 1000000u));
-        if (r > 0 && (pfd.revents & POLLIN))
-            read_events(k);
-        else if (r < 0 && errno != EINTR)
-            return false;
-    }
-    return true;
+    return drm_events_wait(k->fd, baton_now_ns() + bound_ns, nothing_queued, on_event, k);
 }
 
 static baton_status check_connector(kms_sink *k, uint64_t frame, baton_error *err)
@@ -475,7 +435,7 @@ static baton_status check_connector(kms_sink *k, uint64_t frame, baton_error *er
     if (now < k->next_check_ns)
         return BATON_OK;
     k->next_check_ns = now + CHECK_PERIOD_NS;
-    int state = drm_modes_connector_state(k->fd, k->connector_id);
+    int state = drm_modes_connector_state(k->fd, k->t.connector_id);
     if (state == 2)
         return kms_lost(k, "the connector is gone", 0, frame, err);
     if (state == 1)
@@ -493,7 +453,7 @@ static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *e
         e = atomic_commit(k->fd, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, objs, counts,
                           1, props, values, frame);
     } else {
-        e = drmModePageFlip(k->fd, k->crtc_id, k->buf[b].fb_id, DRM_MODE_PAGE_FLIP_EVENT,
+        e = drmModePageFlip(k->fd, k->t.crtc_id, k->buf[b].fb_id, DRM_MODE_PAGE_FLIP_EVENT,
                             (void *)(uintptr_t)frame) == 0
                 ? 0
                 : errno;
@@ -513,7 +473,7 @@ static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *e
     if (e == ENOENT || e == EINVAL || e == ENODEV)
         return kms_lost(k, call, e, frame, err);
     return baton_error_set(err, BATON_ERR_OS, "drm sink, frame %llu: %s on %s failed: %s",
-                           (unsigned long long)frame, call, k->name, strerror(e));
+                           (unsigned long long)frame, call, k->t.name, strerror(e));
 }
 
 static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
@@ -529,7 +489,7 @@ static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
         b++;
     drm_modes_copy_frame(k->buf[b].map, k->buf[b].pitch, sl->readback_host, p->pitch, &k->fit,
                          k->swap_rb);
-    uint64_t bound = 3 * k->period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
     if (!wait_flip(k, bound < cap ? bound : cap)) {
         /* no completion event: count it, and the display still holds that
          * buffer as far as we know */
@@ -539,7 +499,7 @@ static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
                                    "drm sink, frame %llu: the flip of frame %llu on %s did not "
                                    "complete within %u ms",
                                    (unsigned long long)sl->frame,
-                                   (unsigned long long)k->queued_frame, k->name,
+                                   (unsigned long long)k->queued_frame, k->t.name,
                                    p->cfg.timeout_ms);
     }
     if ((st = flip(k, b, sl->frame, err)) != BATON_OK)
@@ -551,19 +511,19 @@ static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
 
 static void restore(kms_sink *k)
 {
-    wait_flip(k, 3 * k->period_ns + 50000000u);
+    wait_flip(k, 3 * k->t.period_ns + 50000000u);
     const drmModeCrtc *s = k->saved;
     if (s && s->mode_valid && s->buffer_id) {
         drmModeModeInfo m = s->mode;
-        drmModeSetCrtc(k->fd, s->crtc_id, s->buffer_id, s->x, s->y, &k->connector_id, 1, &m);
+        drmModeSetCrtc(k->fd, s->crtc_id, s->buffer_id, s->x, s->y, &k->t.connector_id, 1, &m);
     } else if (k->atomic) {
-        uint32_t objs[3] = {k->connector_id, k->crtc_id, k->plane_id}, counts[3] = {1, 2, 2};
+        uint32_t objs[3] = {k->t.connector_id, k->t.crtc_id, k->plane_id}, counts[3] = {1, 2, 2};
         uint32_t props[5] = {k->prop.conn_crtc_id, k->prop.crtc_mode_id, k->prop.crtc_active,
                              k->prop.fb_id, k->prop.crtc_id};
         uint64_t values[5] = {0, 0, 0, 0, 0};
         atomic_commit(k->fd, DRM_MODE_ATOMIC_ALLOW_MODESET, objs, counts, 3, props, values, 0);
     } else {
-        drmModeSetCrtc(k->fd, k->crtc_id, 0, 0, 0, NULL, 0, NULL);
+        drmModeSetCrtc(k->fd, k->t.crtc_id, 0, 0, 0, NULL, 0, NULL);
     }
 }
 
@@ -590,7 +550,7 @@ static void kms_destroy(baton_pipeline *p)
 static void kms_drained(baton_pipeline *p)
 {
     kms_sink *k = p->sink_state;
-    uint64_t bound = 3 * k->period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
     if (!wait_flip(k, bound < cap ? bound : cap))
         k->vblank_missed++;
 }
@@ -615,11 +575,11 @@ static void kms_report(const baton_pipeline *p, baton_display_report *out)
 {
     const kms_sink *k = p->sink_state;
     snprintf(out->description, sizeof out->description,
-             "drm %s %ux%u@%u.%02uHz on %s (%s), KMS %s of dumb buffers (%.4s)", k->name,
-             k->mode.width, k->mode.height, k->mode.refresh_mhz / 1000u,
-             k->mode.refresh_mhz % 1000u / 10u, k->path, k->driver,
+             "drm %s %ux%u@%u.%02uHz on %s (%s), KMS %s of dumb buffers (%.4s)", k->t.name,
+             k->t.mode.width, k->t.mode.height, k->t.mode.refresh_mhz / 1000u,
+             k->t.mode.refresh_mhz % 1000u / 10u, k->path, k->driver,
              k->atomic ? "atomic page flips" : "legacy page flips", (const char *)&k->fourcc);
-    sink_drm_report_vblanks(&k->ring, k->vblank_missed, k->period_ns, out);
+    sink_drm_report_vblanks(&k->ring, k->vblank_missed, k->t.period_ns, out);
     if (!k->has_vblank && out->vblank_count) {
         snprintf(out->vblank_source, sizeof out->vblank_source,
                  "page-flip events (no vblank IRQ)");

@@ -162,34 +162,16 @@ case $FRAMES in '' | *[!0-9]*) die "FRAMES=$FRAMES is not a number" ;; esac
 LAST=$((FRAMES - 1))
 
 # ---- what this needs ----------------------------------------------------
-if [ -z "${KVER:-}" ]; then
-    for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V -r); do
-        v=$(basename "$d")
-        if [ -f "/boot/vmlinuz-$v" ] && find "$d" -name 'bochs.ko*' | grep -q .; then
-            KVER=$v
-            break
-        fi
-    done
-fi
-[ -n "${KVER:-}" ] || skip "no /boot/vmlinuz-* with a bochs DRM module (apt-get install linux-image-amd64)"
-KERNEL=/boot/vmlinuz-$KVER
-[ -r "$KERNEL" ] || skip "$KERNEL not readable"
+. tools/kernel-vm.sh
+kvm_find_kernel bochs
+kvm_find_tools
 QEMU=qemu-system-x86_64
-command -v $QEMU >/dev/null || skip "no $QEMU (apt-get install qemu-system-x86)"
 $QEMU -help 2>/dev/null | grep -q '^-virtfs' ||
     skip "$QEMU has no -virtfs option (built without virtfs/9p support)"
 $QEMU -device help 2>/dev/null | grep -q '"virtio-9p-pci"' ||
     skip "$QEMU has no virtio-9p-pci device (built without virtfs/9p support)"
 $QEMU -device help 2>/dev/null | grep -q '"bochs-display"' ||
     skip "$QEMU has no bochs-display device"
-BUSYBOX=""
-for b in /bin/busybox /usr/bin/busybox; do
-    if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then BUSYBOX=$b; fi
-done
-[ -n "$BUSYBOX" ] || [ ! -x /bin/busybox ] || BUSYBOX=/bin/busybox # no 'file': trust it
-[ -n "$BUSYBOX" ] || skip "no static busybox (apt-get install busybox-static)"
-command -v modprobe >/dev/null || skip "no modprobe (apt-get install kmod)"
-command -v cpio >/dev/null || skip "no cpio"
 command -v mkfifo >/dev/null || skip "no mkfifo"
 [ -r "$ICD" ] || skip "no lavapipe ICD manifest $ICD (apt-get install mesa-vulkan-drivers)"
 [ -x "$BUILD_ABS/baton-run" ] || skip "no $BUILD_ABS/baton-run (run make first)"
@@ -317,28 +299,8 @@ MODULES="virtio_pci 9pnet_virtio 9p bochs"
 if [ "$VKMS" = 1 ]; then
     if [ -n "${VKMS_KO:-}" ]; then MODULES="$MODULES $VKMS_DEPS"; else MODULES="$MODULES vkms"; fi
 fi
-for m in $MODULES; do
-    deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) ||
-        skip "kernel $KVER has no module $m"
-    echo "$deps" | while read -r kind path _; do
-        [ "$kind" = insmod ] || continue # builtin
-        name=$(basename "$path")
-        case "$name" in
-        *.ko) ;;
-        *.ko.xz) name=${name%.xz} ;;
-        *.ko.zst) name=${name%.zst} ;;
-        *.ko.gz) name=${name%.gz} ;;
-        esac
-        grep -qx "$name" "$ROOT/modules/order" && continue
-        case "$path" in
-        *.ko) cp "$path" "$ROOT/modules/" ;;
-        *.ko.xz) xz -dc "$path" > "$ROOT/modules/$name" ;;
-        *.ko.zst) zstd -qdc "$path" > "$ROOT/modules/$name" ;;
-        *.ko.gz) gzip -dc "$path" > "$ROOT/modules/$name" ;;
-        esac
-        echo "$name" >> "$ROOT/modules/order"
-    done
-done
+# shellcheck disable=SC2086 # a list on purpose
+missing=$(kvm_collect_modules "$ROOT/modules" $MODULES) || skip "kernel $KVER has no module $missing"
 if [ "$VKMS" = 1 ] && [ -n "${VKMS_KO:-}" ]; then
     cp "$VKMS_KO" "$ROOT/modules/vkms.ko"
     echo vkms.ko >> "$ROOT/modules/order"
@@ -500,8 +462,6 @@ chmod +x "$ROOT/init" "$ROOT/guest-run.sh"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
 
 # ---- boot ----------------------------------------------------------------
-ACCEL=tcg
-if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then ACCEL=kvm:tcg; fi
 mkfifo "$WORK/mon.in" "$WORK/mon.out"
 # commands go in through fd 3, held open read-write: a write never blocks,
 # not even when QEMU has gone; the replies are collected for the log

@@ -9,7 +9,8 @@
 # negotiation incl. a FOURCC in the spec and a size the driver adjusts,
 # increasing sequence numbers and timestamps, NEWEST drops) and prints
 # "KTEST PASS|FAIL ..." lines to the serial console, which this script
-# parses. vkms is loaded too when the kernel has it (Debian 12's does not).
+# parses. (The drm sink's test against bochs-drm and vkms is
+# tools/check-kernel-drm.sh; both use tools/kernel-vm.sh.)
 #
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   (--install-deps installs them).
@@ -33,27 +34,9 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-600}
 skip() { echo "check-kernel: SKIP: $*"; exit 77; }
 die() { echo "check-kernel: FAIL: $*"; exit 1; }
 
-if [ -z "${KVER:-}" ]; then
-    for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V -r); do
-        v=$(basename "$d")
-        if [ -f "/boot/vmlinuz-$v" ] && find "$d" -name 'vivid.ko*' | grep -q .; then
-            KVER=$v
-            break
-        fi
-    done
-fi
-[ -n "${KVER:-}" ] || skip "no /boot/vmlinuz-* with a vivid module (apt-get install linux-image-amd64)"
-KERNEL=/boot/vmlinuz-$KVER
-[ -r "$KERNEL" ] || skip "$KERNEL not readable"
-command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
-BUSYBOX=""
-for b in /bin/busybox /usr/bin/busybox; do
-    if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then BUSYBOX=$b; fi
-done
-[ -n "$BUSYBOX" ] || [ ! -x /bin/busybox ] || BUSYBOX=/bin/busybox # no 'file': trust it
-[ -n "$BUSYBOX" ] || skip "no static busybox (apt-get install busybox-static)"
-command -v modprobe >/dev/null || skip "no modprobe (apt-get install kmod)"
-command -v cpio >/dev/null || skip "no cpio"
+. tools/kernel-vm.sh
+kvm_find_kernel vivid
+kvm_find_tools
 
 WORK=$(mktemp -d /tmp/baton-check-kernel.XXXXXX)
 [ "${KEEP:-}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
@@ -71,24 +54,8 @@ ${CC:-gcc} $CFLAGS_K -static -o "$BUILD/kernel/kernel_v4l2_test" tools/kernel_v4
 cp "$BUILD/kernel/kernel_v4l2_test" "$ROOT/bin/"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 
-# vivid (and vkms if this kernel has it) with their dependencies, in load order
-: > "$ROOT/modules/order"
-for m in vivid vkms; do
-    deps=$(modprobe --show-depends -S "$KVER" "$m" 2>/dev/null) || {
-        echo "check-kernel: note: kernel $KVER has no module $m"; continue; }
-    echo "$deps" | while read -r kind path _; do
-        [ "$kind" = insmod ] || continue # builtin
-        name=$(basename "$path")
-        grep -qx "$name" "$ROOT/modules/order" && continue
-        case "$name" in
-        *.ko) cp "$path" "$ROOT/modules/" ;;
-        *.ko.xz) xz -dc "$path" > "$ROOT/modules/${name%.xz}"; name=${name%.xz} ;;
-        *.ko.zst) zstd -qdc "$path" > "$ROOT/modules/${name%.zst}"; name=${name%.zst} ;;
-        *.ko.gz) gzip -dc "$path" > "$ROOT/modules/${name%.gz}"; name=${name%.gz} ;;
-        esac
-        echo "$name" >> "$ROOT/modules/order"
-    done
-done
+# vivid with its dependencies, in load order
+missing=$(kvm_collect_modules "$ROOT/modules" vivid) || skip "kernel $KVER has no module $missing"
 grep -qx vivid.ko "$ROOT/modules/order" || die "could not collect vivid.ko for $KVER"
 
 cat > "$ROOT/init" <<'EOF'
@@ -117,7 +84,6 @@ while [ $i -lt 100 ] && [ -z "$cap" ]; do
     [ -n "$cap" ] || { sleep 0.1; i=$((i + 1)); }
 done
 for n in /sys/class/video4linux/video*; do echo "KTEST NODE $(basename $n): $(cat $n/name)"; done
-[ -d /sys/module/vkms ] && echo "KTEST NOTE vkms loaded: $(ls /sys/class/drm | tr '\n' ' ')"
 if [ -z "$cap" ]; then
     echo "KTEST FAIL vivid: no capture node appeared"
     echo "KTEST RESULT: 0 passed, 1 failed"
@@ -131,8 +97,6 @@ EOF
 chmod +x "$ROOT/init"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
 
-ACCEL=tcg
-if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then ACCEL=kvm:tcg; fi
 echo "check-kernel: booting $KERNEL ($KVER) with accel $ACCEL; initramfs $(du -h "$WORK/initramfs.gz" | cut -f1)"
 LOG=$WORK/console.log
 start=$(date +%s)
