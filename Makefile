@@ -159,14 +159,15 @@ sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 # same with the card hot-unplugged mid-run (UNPLUG=1), and vivid -> pipeline
 # -> bochs, the whole camera-to-screen path (CAMERA=1); vkms (built here
 # out of tree by tools/build-vkms.sh: Debian's kernel lacks it), whose
-# vblank emulation paces the flips (VKMS=1); the first two again
+# vblank emulation paces the flips (VKMS=1); the steady-state allocation
+# count with the drm sink (ALLOC=1, tests/check_pipeline_alloc); the first two again
 # with the ASan/UBSan/LSan baton-run (SANITIZED=1: after check-sanitize,
 # else they skip). Each exits
 # 77 (skip) when linux-image-amd64 / qemu-system-x86 / busybox-static are
 # missing; CI installs them and sets BATON_REQUIRE_TOOLS=1 so a skip fails.
 check-kernel: $(TOOLS)
 	@for t in check-kernel check-kernel-drm check-kernel-drm+UNPLUG=1 check-kernel-drm+CAMERA=1 \
-	          check-kernel-drm+VKMS=1 check-kernel-drm+SANITIZED=1 \
+	          check-kernel-drm+VKMS=1 check-kernel-drm+ALLOC=1 check-kernel-drm+SANITIZED=1 \
 	          check-kernel-drm+UNPLUG=1+SANITIZED=1; do \
 	    script=$${t%%+*}; extra=$${t#"$$script"}; \
 	    echo "== $$script $$(echo "$${extra#+}" | tr + ' ')"; \

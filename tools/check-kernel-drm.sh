@@ -79,6 +79,12 @@
 # not checked.
 # Writes $BUILD/kernel/vkms-vblanks.txt (frame sequence ns per record).
 #
+# ALLOC=1 runs build/tests/check_pipeline_alloc in the guest with
+# BATON_ALLOC_SINK=SINK: after warm-up, 300 frames per configuration
+# (timeline/binary, S=2/3) through the pipeline with the drm sink on
+# bochs-drm, counted by the LD_PRELOAD interposer: no allocation and no fd
+# operation by baton on the driving thread, no Vulkan object created.
+#
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   mesa-vulkan-drivers (lavapipe), and `make` run first (build/baton-run).
 # Environment:
@@ -124,6 +130,12 @@ ICD=${ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
 SHOWN_RE=${SHOWN_RE:-[Hh]olding|^baton-run [^ ]*: .* -> }
 POLL_S=${POLL_S:-1}
 UNPLUG=${UNPLUG:-0}
+ALLOC=${ALLOC:-0}
+if [ "$ALLOC" = 1 ]; then
+    PREFLIGHT=0
+    POLL_S=0
+    HOLD=""
+fi
 CAMERA=${CAMERA:-0}
 VKMS=${VKMS:-0}
 if [ "$VKMS" = 1 ]; then
@@ -326,6 +338,9 @@ shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
     [ -z "$HOLD" ] || printf ' --hold %s' "$(shq "$HOLD")"
     [ "$VKMS" = 1 ] && printf ' --json /tmp/run.json'
     echo
+    # ALLOC=1: the steady-state allocation count instead of baton-run
+    [ "$ALLOC" = 1 ] && printf 'set -- env BATON_ALLOC_SINK=%s %s\n' "$(shq "$SINK")" \
+        "$(shq "$BUILD_ABS/tests/check_pipeline_alloc")"
 } > "$ROOT/guest-env.sh"
 
 # Runs inside `chroot /host` (the host's /bin/sh and tools).
@@ -634,6 +649,17 @@ if [ "$VKMS" = 1 ]; then
     say "vkms vblank_records: every flip on a vblank of its own, ${verdict#OK }"
     say "figures (not checked): ${v_missed:-?} flips past the 3-period completion bound; $(sed -n 's/^KTEST OUT   frames per second: *//p' "$K") frames per second; vblank interval p50 $(j_num vblank_interval_p50_ms) ms, max $(j_num vblank_interval_max_ms) ms, refresh period $(j_num refresh_period_ms) ms; latency $(sed -n 's/^KTEST OUT   latency: *//p' "$K")"
     say "OK: $FRAMES frames page-flipped on vkms ($card), $v_total flip events on strictly increasing vblanks"
+    exit 0
+fi
+
+# ---- no allocation per frame -------------------------------------------------
+if [ "$ALLOC" = 1 ]; then
+    [ -x "$BUILD_ABS/tests/check_pipeline_alloc" ] || die "no $BUILD_ABS/tests/check_pipeline_alloc (make check first)"
+    [ "$exitline" = "KTEST EXIT 0" ] || die "check_pipeline_alloc in the guest: ${exitline#KTEST } (see the KTEST OUT lines above)"
+    n=$(grep -c "^KTEST OUT CPU stage, .*, sink $SINK: [0-9]* steady-state frames: 0 allocation/fd calls, 0 Vulkan objects" "$K" || true)
+    [ "$n" -eq 4 ] || die "$n of 4 steady-state counts with sink $SINK came out zero (see above)"
+    grep '^KTEST OUT CPU stage, .*, sink ' "$K" | sed 's/^KTEST OUT /check-kernel-drm: /'
+    say "OK: the drm sink ($SINK) on bochs-drm allocates nothing per frame (4 configurations)"
     exit 0
 fi
 
