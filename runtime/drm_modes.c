@@ -1,6 +1,7 @@
 /* drm_modes.c - choose connector, mode and CRTC for the drm sink (pure),
  * and describe a card from libdrm (the only part that touches a device). */
 #include "drm_modes.h"
+#include "baton_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -584,8 +585,12 @@ void drm_modes_copy_frame(uint8_t *dst, size_t dst_pitch, const uint8_t *src, si
 
 /* ---- connector state, cheaply --------------------------------------------------- */
 
-int drm_modes_connector_state(int fd, uint32_t connector_id)
+const char *drm_modes_connector_lost(int fd, uint32_t connector_id, uint64_t *next_check_ns)
 {
+    uint64_t now = baton_now_ns();
+    if (now < *next_check_ns)
+        return NULL;
+    *next_check_ns = now + DRM_CONNECTOR_CHECK_NS;
     struct drm_mode_modeinfo one;
     struct drm_mode_get_connector c;
     memset(&c, 0, sizeof c);
@@ -593,8 +598,8 @@ int drm_modes_connector_state(int fd, uint32_t connector_id)
     c.count_modes = 1;
     c.modes_ptr = (uint64_t)(uintptr_t)&one;
     if (drmIoctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) != 0)
-        return errno == ENOENT ? 2 : -1;
-    return c.connection == DRM_MODE_DISCONNECTED ? 1 : 0;
+        return errno == ENOENT ? "the connector is gone" : NULL;
+    return c.connection == DRM_MODE_DISCONNECTED ? "the connector reports disconnected" : NULL;
 }
 
 /* ---- vblank ring -------------------------------------------------------------- */

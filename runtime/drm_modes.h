@@ -219,10 +219,14 @@ drm_fit drm_modes_fit(uint32_t frame_w, uint32_t frame_h, uint32_t target_w, uin
 void drm_modes_copy_frame(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,
                           const drm_fit *fit, bool swap_rb);
 
-/* The connector's state without probing it (one GETCONNECTOR ioctl with room
- * for one mode: no allocation, no EDID read). Returns 0 connected or unknown,
- * 1 disconnected, 2 gone (ENOENT), -1 the ioctl failed otherwise. */
-int drm_modes_connector_state(int fd, uint32_t connector_id);
+/* The sinks' cheap check that the display is still there, at most every
+ * DRM_CONNECTOR_CHECK_NS: when CLOCK_MONOTONIC has reached *next_check_ns,
+ * one GETCONNECTOR ioctl with room for one mode (no probe, no EDID read, no
+ * allocation) and *next_check_ns moves on. Returns why the display is lost
+ * ("the connector is gone", "the connector reports disconnected"), else NULL
+ * (connected, unknown, not checked this time, or the ioctl failed otherwise). */
+#define DRM_CONNECTOR_CHECK_NS 250000000ull
+const char *drm_modes_connector_lost(int fd, uint32_t connector_id, uint64_t *next_check_ns);
 
 /* ---- vblank records: a fixed ring, no allocation -------------------------- */
 

@@ -91,6 +91,25 @@ void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memo
 /* Per-slot host-visible readback buffers when cfg.readback is on. */
 baton_status sink_readback_create(baton_pipeline *p, baton_error *err);
 void sink_readback_destroy(baton_pipeline *p);
+/* A colour image's layout transition (whole image, no queue transfer). */
+VkImageMemoryBarrier sink_image_barrier(VkImage img, VkImageLayout from, VkImageLayout to,
+                                        VkAccessFlags src_access, VkAccessFlags dst_access);
+/* Record that transition alone, after the transfer stage of everything
+ * earlier in submission order, before dst_stage. */
+void sink_cmd_image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
+                            VkAccessFlags src_access, VkAccessFlags dst_access,
+                            VkPipelineStageFlags dst_stage);
+/* A binary semaphore for a sink (counted as a Vulkan object); `what` names
+ * the sink in errors. */
+baton_status sink_semaphore_create(baton_context *ctx, const char *what, VkSemaphore *out,
+                                   baton_error *err);
+/* Record slot s's frame (its shared buffer) copied into image (RGBA8, the
+ * frame's size): the image's earlier reads and writes finish first; then,
+ * when leave_src or cfg.readback, the image goes to TRANSFER_SRC_OPTIMAL,
+ * and with cfg.readback it is copied into the slot's readback buffer, made
+ * visible to the host. */
+void sink_record_frame_to_image(baton_pipeline *p, uint32_t s, VkImage image, bool leave_src,
+                                VkCommandBuffer cmd);
 /* Record the barrier that makes the slot's readback copy visible to the host. */
 void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl);
 /* Write the slot's displayed frame as PNG if cfg.dump_frames lists it. */

@@ -82,6 +82,75 @@ void sink_readback_destroy(baton_pipeline *p)
     }
 }
 
+VkImageMemoryBarrier sink_image_barrier(VkImage img, VkImageLayout from, VkImageLayout to,
+                                        VkAccessFlags src_access, VkAccessFlags dst_access)
+{
+    VkImageMemoryBarrier b = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+        .oldLayout = from,
+        .newLayout = to,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .image = img,
+        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
+    };
+    return b;
+}
+
+void sink_cmd_image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
+                            VkAccessFlags src_access, VkAccessFlags dst_access,
+                            VkPipelineStageFlags dst_stage)
+{
+    VkImageMemoryBarrier b = sink_image_barrier(img, from, to, src_access, dst_access);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, dst_stage, 0, 0, NULL, 0, NULL, 1,
+                         &b);
+}
+
+baton_status sink_semaphore_create(baton_context *ctx, const char *what, VkSemaphore *out,
+                                   baton_error *err)
+{
+    VkSemaphoreCreateInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+    VkResult r = vkCreateSemaphore(ctx->device, &si, NULL, out);
+    if (r != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_VULKAN, "vkCreateSemaphore(%s) failed: %s", what,
+                               baton_vk_result_name(r));
+    baton_count_vk(ctx);
+    return BATON_OK;
+}
+
+void sink_record_frame_to_image(baton_pipeline *p, uint32_t s, VkImage image, bool leave_src,
+                                VkCommandBuffer cmd)
+{
+    slot *sl = &p->slots[s];
+    /* earlier copies into and out of the image (any slot's, earlier in
+     * submission order) finish before this frame writes it */
+    sink_cmd_image_barrier(cmd, image, VK_IMAGE_LAYOUT_UNDEFINED,
+                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+    VkBufferImageCopy region = {
+        .bufferOffset = 0,
+        .bufferRowLength = (uint32_t)(p->pitch / 4),
+        .bufferImageHeight = p->cfg.height,
+        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+        .imageExtent = {p->cfg.width, p->cfg.height, 1},
+    };
+    vkCmdCopyBufferToImage(cmd, sl->shared.buffer, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                           &region);
+    if (!leave_src && !p->cfg.readback)
+        return;
+    sink_cmd_image_barrier(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                           VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+    if (!p->cfg.readback)
+        return;
+    vkCmdCopyImageToBuffer(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
+                           &region);
+    sink_readback_to_host(cmd, sl);
+}
+
 void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl)
 {
     VkBufferMemoryBarrier hb = {

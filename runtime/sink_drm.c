@@ -64,7 +64,6 @@
 #include "pipeline_internal.h"
 #include "vk_util.h"
 
-#define CHECK_PERIOD_NS 250000000ull /* connector state check in done() */
 #define MAX_DISPLAYS 16u
 #define MAX_VK_MODES 128u
 #define MAX_PLANES 32u
@@ -704,16 +703,6 @@ static baton_status create_swapchain(baton_pipeline *p, drm_sink *d, baton_error
     return BATON_OK;
 }
 
-static baton_status create_semaphore(baton_context *ctx, VkSemaphore *out, baton_error *err)
-{
-    VkSemaphoreCreateInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
-    VkResult r = vkCreateSemaphore(ctx->device, &si, NULL, out);
-    if (r != VK_SUCCESS)
-        return baton_vk_fail(err, "vkCreateSemaphore(drm sink)", r);
-    baton_count_vk(ctx);
-    return BATON_OK;
-}
-
 static baton_status create_staging(baton_pipeline *p, drm_sink *d, baton_error *err)
 {
     return sink_image_create(p->ctx, p->cfg.width, p->cfg.height,
@@ -779,15 +768,15 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
     if (d->blit && (st = create_staging(p, d, err)) != BATON_OK)
         return st;
     for (uint32_t t = 0; t < d->image_count && st == BATON_OK; t++)
-        st = create_semaphore(ctx, &d->rendered[t], err);
+        st = sink_semaphore_create(ctx, "drm sink", &d->rendered[t], err);
     for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
-        st = create_semaphore(ctx, &d->acquired_sem[s], err);
+        st = sink_semaphore_create(ctx, "drm sink", &d->acquired_sem[s], err);
     }
     if (st == BATON_OK)
         st = sink_readback_create(p, err);
     d->display_timing = d->vk.past_timing != NULL;
     d->vblank = d->display_timing ? VBLANK_NONE : VBLANK_SEQUENCE;
-    d->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
+    d->next_check_ns = baton_now_ns() + DRM_CONNECTOR_CHECK_NS;
     return st;
 }
 
@@ -828,23 +817,6 @@ static uint32_t drm_targets(const baton_pipeline *p)
 
 /* ---- recording -------------------------------------------------------------------- */
 
-static void barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
-                    VkAccessFlags src_access, VkAccessFlags dst_access, VkPipelineStageFlags dst)
-{
-    VkImageMemoryBarrier b = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-        .srcAccessMask = src_access,
-        .dstAccessMask = dst_access,
-        .oldLayout = from,
-        .newLayout = to,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .image = img,
-        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-    };
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, dst, 0, 0, NULL, 0, NULL, 1, &b);
-}
-
 static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     slot *sl = &p->slots[s];
@@ -854,15 +826,16 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
     const VkPipelineStageFlags xfer = VK_PIPELINE_STAGE_TRANSFER_BIT;
     /* The swapchain image: its transition waits for the acquire semaphore,
      * which the Vulkan stage's submit waits for at the transfer stage. */
-    barrier(cmd, img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
-            VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+    sink_cmd_image_barrier(cmd, img, VK_IMAGE_LAYOUT_UNDEFINED,
+                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT,
+                           xfer);
     if (!f->covers) {
         VkClearColorValue black = {.float32 = {0, 0, 0, 1}};
         VkImageSubresourceRange all = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
         vkCmdClearColorImage(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &black, 1, &all);
-        barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+        sink_cmd_image_barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                               VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                               VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
     }
     if (!d->blit) {
         VkBufferImageCopy region = {
@@ -878,8 +851,9 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
     } else {
         /* earlier blits from the staging image (any slot) finish first: the
          * barrier's first scope is everything earlier on the queue */
-        barrier(cmd, d->staging, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
+        sink_cmd_image_barrier(cmd, d->staging, VK_IMAGE_LAYOUT_UNDEFINED,
+                               VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_READ_BIT,
+                               VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
         VkBufferImageCopy region = {
             .bufferRowLength = (uint32_t)(p->pitch / 4),
             .bufferImageHeight = p->cfg.height,
@@ -888,9 +862,9 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
         };
         vkCmdCopyBufferToImage(cmd, sl->shared.buffer, d->staging,
                                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        barrier(cmd, d->staging, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                VK_ACCESS_TRANSFER_READ_BIT, xfer);
+        sink_cmd_image_barrier(cmd, d->staging, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                               VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                               VK_ACCESS_TRANSFER_READ_BIT, xfer);
         VkImageBlit blit = {
             .srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
             .srcOffsets = {{(int32_t)f->src_x, (int32_t)f->src_y, 0},
@@ -902,8 +876,9 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
         vkCmdBlitImage(cmd, d->staging, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, img,
                        VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, VK_FILTER_NEAREST);
     }
-    barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-            VK_ACCESS_TRANSFER_WRITE_BIT, 0, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
+    sink_cmd_image_barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_WRITE_BIT, 0,
+                           VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
     if (!p->cfg.readback)
         return;
     VkBufferCopy bc = {0, 0, (VkDeviceSize)p->pitch * p->cfg.height};
@@ -1065,20 +1040,10 @@ static baton_status collect_display_timing(drm_sink *d, const baton_pipeline *p,
     return BATON_OK;
 }
 
-/* Cheap connector check, at most every CHECK_PERIOD_NS (see
- * drm_modes_connector_state: no probe, no allocation). */
 static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *err)
 {
-    uint64_t now = baton_now_ns();
-    if (now < d->next_check_ns)
-        return BATON_OK;
-    d->next_check_ns = now + CHECK_PERIOD_NS;
-    int state = drm_modes_connector_state(d->fd, d->t.connector_id);
-    if (state == 2)
-        return display_lost(d, "the connector is gone", frame, err);
-    if (state == 1)
-        return display_lost(d, "the connector reports disconnected", frame, err);
-    return BATON_OK;
+    const char *why = drm_modes_connector_lost(d->fd, d->t.connector_id, &d->next_check_ns);
+    return why ? display_lost(d, why, frame, err) : BATON_OK;
 }
 
 static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)

@@ -46,51 +46,11 @@ static uint32_t headless_targets(const baton_pipeline *p)
     return 1;
 }
 
-static void image_barrier(VkCommandBuffer cmd, VkImage img, VkImageLayout from, VkImageLayout to,
-                          VkAccessFlags src_access, VkAccessFlags dst_access)
-{
-    VkImageMemoryBarrier b = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-        .srcAccessMask = src_access,
-        .dstAccessMask = dst_access,
-        .oldLayout = from,
-        .newLayout = to,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .image = img,
-        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-    };
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                         NULL, 0, NULL, 1, &b);
-}
-
 static void headless_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     (void)t;
-    slot *sl = &p->slots[s];
     headless *h = p->sink_state;
-    /* The previous frame's copies (any slot) finish before this one writes:
-     * the barrier's first scope is everything earlier on the queue. */
-    image_barrier(cmd, h->target, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-                  VK_ACCESS_TRANSFER_WRITE_BIT);
-    VkBufferImageCopy region = {
-        .bufferOffset = 0,
-        .bufferRowLength = (uint32_t)(p->pitch / 4),
-        .bufferImageHeight = p->cfg.height,
-        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .imageExtent = {p->cfg.width, p->cfg.height, 1},
-    };
-    vkCmdCopyBufferToImage(cmd, sl->shared.buffer, h->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                           1, &region);
-    if (!p->cfg.readback)
-        return;
-    image_barrier(cmd, h->target, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                  VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                  VK_ACCESS_TRANSFER_READ_BIT);
-    vkCmdCopyImageToBuffer(cmd, h->target, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
-                           &region);
-    sink_readback_to_host(cmd, sl);
+    sink_record_frame_to_image(p, s, h->target, false, cmd);
 }
 
 static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)

@@ -64,7 +64,6 @@
 #include "pipeline_internal.h"
 
 #define KMS_BUFFERS 3u
-#define CHECK_PERIOD_NS 250000000ull
 #define NO_BUFFER UINT32_MAX
 
 typedef struct kms_buffer {
@@ -402,7 +401,7 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
     k->shown = 0;
     k->has_vblank = crtc_has_vblank(k);
     k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->t.mode.width, k->t.mode.height);
-    k->next_check_ns = baton_now_ns() + CHECK_PERIOD_NS;
+    k->next_check_ns = baton_now_ns() + DRM_CONNECTOR_CHECK_NS;
     return sink_readback_create(p, err);
 }
 
@@ -431,16 +430,8 @@ static bool wait_flip(kms_sink *k, uint64_t bound_ns)
 
 static baton_status check_connector(kms_sink *k, uint64_t frame, baton_error *err)
 {
-    uint64_t now = baton_now_ns();
-    if (now < k->next_check_ns)
-        return BATON_OK;
-    k->next_check_ns = now + CHECK_PERIOD_NS;
-    int state = drm_modes_connector_state(k->fd, k->t.connector_id);
-    if (state == 2)
-        return kms_lost(k, "the connector is gone", 0, frame, err);
-    if (state == 1)
-        return kms_lost(k, "the connector reports disconnected", 0, frame, err);
-    return BATON_OK;
+    const char *why = drm_modes_connector_lost(k->fd, k->t.connector_id, &k->next_check_ns);
+    return why ? kms_lost(k, why, 0, frame, err) : BATON_OK;
 }
 
 static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *err)

@@ -185,16 +185,6 @@ static baton_status open_window(x11 *x, baton_error *err)
     return BATON_OK;
 }
 
-static baton_status create_semaphore(baton_context *ctx, VkSemaphore *out, baton_error *err)
-{
-    VkSemaphoreCreateInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
-    VkResult r = vkCreateSemaphore(ctx->device, &si, NULL, out);
-    if (r != VK_SUCCESS)
-        return baton_vk_fail(err, "vkCreateSemaphore(x11 sink)", r);
-    baton_count_vk(ctx);
-    return BATON_OK;
-}
-
 static baton_status create_frame_image(baton_pipeline *p, x11 *x, uint32_t s, baton_error *err)
 {
     return sink_image_create(p->ctx, p->cfg.width, p->cfg.height, VK_FORMAT_R8G8B8A8_UNORM,
@@ -312,23 +302,6 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, VkSwapchainKHR o
     return BATON_OK;
 }
 
-static VkImageMemoryBarrier barrier(VkImage img, VkImageLayout from, VkImageLayout to,
-                                    VkAccessFlags src_access, VkAccessFlags dst_access)
-{
-    VkImageMemoryBarrier b = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-        .srcAccessMask = src_access,
-        .dstAccessMask = dst_access,
-        .oldLayout = from,
-        .newLayout = to,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .image = img,
-        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-    };
-    return b;
-}
-
 /* The sink's command buffer (slot s, swapchain image t): frame[s] (left in
  * TRANSFER_SRC_OPTIMAL by the stage's submission) blitted into images[t]. */
 static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t t,
@@ -346,9 +319,9 @@ static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t 
     VkMemoryBarrier copied = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                               .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                               .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
-    VkImageMemoryBarrier dst = barrier(x->images[t], VK_IMAGE_LAYOUT_UNDEFINED,
-                                       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
-                                       VK_ACCESS_TRANSFER_WRITE_BIT);
+    VkImageMemoryBarrier dst =
+        sink_image_barrier(x->images[t], VK_IMAGE_LAYOUT_UNDEFINED,
+                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT);
     vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
                          &copied, 0, NULL, 1, &dst);
     VkImageBlit blit = {
@@ -359,11 +332,9 @@ static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t 
     };
     vkCmdBlitImage(cmd, x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, x->images[t],
                    VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, x->filter);
-    VkImageMemoryBarrier present = barrier(x->images[t], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                           VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-                                           VK_ACCESS_TRANSFER_WRITE_BIT, 0);
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                         0, 0, NULL, 0, NULL, 1, &present);
+    sink_cmd_image_barrier(cmd, x->images[t], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                           VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_WRITE_BIT, 0,
+                           VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
     if ((r = vkEndCommandBuffer(cmd)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkEndCommandBuffer(x11 sink blit)", r);
     return BATON_OK;
@@ -409,7 +380,7 @@ static baton_status create_rendered(baton_context *ctx, x11 *x, baton_error *err
     baton_status st = BATON_OK;
     for (uint32_t t = 0; t < x->image_count && st == BATON_OK; t++)
         if (!x->rendered[t])
-            st = create_semaphore(ctx, &x->rendered[t], err);
+            st = sink_semaphore_create(ctx, "x11 sink", &x->rendered[t], err);
     return st;
 }
 
@@ -457,7 +428,7 @@ static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
                             .flags = VK_FENCE_CREATE_SIGNALED_BIT}; /* no blit yet */
     for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
-        st = create_semaphore(ctx, &x->acquired[s], err);
+        st = sink_semaphore_create(ctx, "x11 sink", &x->acquired[s], err);
         if (st == BATON_OK)
             st = create_frame_image(p, x, s, err);
         if (st == BATON_OK) {
@@ -529,35 +500,8 @@ static uint32_t x11_targets(const baton_pipeline *p)
 static void x11_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     (void)t; /* always 0 */
-    slot *sl = &p->slots[s];
     x11 *x = p->sink_state;
-    /* The slot's image: earlier reads of it (the sink's blit and the
-     * readback of this slot's previous frame, earlier in submission order)
-     * finish before this frame writes it. */
-    VkImageMemoryBarrier b = barrier(x->frame[s], VK_IMAGE_LAYOUT_UNDEFINED,
-                                     VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                     VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                         NULL, 0, NULL, 1, &b);
-    VkBufferImageCopy region = {
-        .bufferOffset = 0,
-        .bufferRowLength = (uint32_t)(p->pitch / 4),
-        .bufferImageHeight = p->cfg.height,
-        .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .imageExtent = {p->cfg.width, p->cfg.height, 1},
-    };
-    vkCmdCopyBufferToImage(cmd, sl->shared.buffer, x->frame[s],
-                           VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-    VkImageMemoryBarrier src = barrier(x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                                       VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                         NULL, 0, NULL, 1, &src);
-    if (!p->cfg.readback)
-        return;
-    vkCmdCopyImageToBuffer(cmd, x->frame[s], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
-                           &region);
-    sink_readback_to_host(cmd, sl);
+    sink_record_frame_to_image(p, s, x->frame[s], true, cmd);
 }
 
 /* SURFACE_LOST (or OUT_OF_DATE right after a recreation): stop. */
