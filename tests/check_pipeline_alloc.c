@@ -11,12 +11,15 @@
 #include "util_steady.h"
 #include "util_test.h"
 
-START_TEST(test_steady_state_allocates_nothing)
+/* Configuration i (timeline/binary, S = 2/3), CPU stage, 320x180, through
+ * `sink` (NULL: headless, with readback): after `warmup` frames, `frames`
+ * frames allocate nothing. */
+static void steady_case(int i, const char *sink, uint64_t warmup, uint64_t frames)
 {
     baton_context_config cc;
     baton_context_config_default(&cc);
     cc.compute = BATON_COMPUTE_CPU;
-    cc.sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    cc.sync = i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
     baton_context *ctx = NULL;
     baton_error err;
     ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
@@ -24,42 +27,32 @@ START_TEST(test_steady_state_allocates_nothing)
     baton_pipeline_config_default(&pc);
     pc.width = 320;
     pc.height = 180;
-    pc.slots = 2 + (uint32_t)(_i / 2);
-    pc.readback = true;
+    pc.slots = 2 + (uint32_t)(i / 2);
+    if (sink)
+        pc.sink = sink;
+    else
+        pc.readback = true;
     steady_result r;
-    ck_assert_msg(steady_run(ctx, &pc, 50, 1000, &r, &err) == BATON_OK, "%s", err.message);
-    char label[64];
-    snprintf(label, sizeof label, "CPU stage, %s, S=%u", baton_sync_mode_name(cc.sync), pc.slots);
+    ck_assert_msg(steady_run(ctx, &pc, warmup, frames, &r, &err) == BATON_OK, "%s", err.message);
+    char label[96];
+    int n = snprintf(label, sizeof label, "CPU stage, %s, S=%u", baton_sync_mode_name(cc.sync),
+                     pc.slots);
+    if (sink && n > 0 && (size_t)n < sizeof label)
+        snprintf(label + n, sizeof label - (size_t)n, ", sink %s", sink);
     steady_print(label, &r);
     baton_context_destroy(ctx);
     ck_assert_msg(steady_all_zero(&r), "the per-frame path allocated (see above)");
+}
+
+START_TEST(test_steady_state_allocates_nothing)
+{
+    steady_case(_i, NULL, 50, 1000);
 }
 END_TEST
 
 START_TEST(test_steady_state_on_sink)
 {
-    const char *sink = getenv("BATON_ALLOC_SINK");
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    cc.sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    baton_pipeline_config pc;
-    baton_pipeline_config_default(&pc);
-    pc.width = 320;
-    pc.height = 180;
-    pc.slots = 2 + (uint32_t)(_i / 2);
-    pc.sink = sink;
-    steady_result r;
-    ck_assert_msg(steady_run(ctx, &pc, 20, 300, &r, &err) == BATON_OK, "%s", err.message);
-    char label[96];
-    snprintf(label, sizeof label, "CPU stage, %s, S=%u, sink %s", baton_sync_mode_name(cc.sync),
-             pc.slots, sink);
-    steady_print(label, &r);
-    baton_context_destroy(ctx);
-    ck_assert_msg(steady_all_zero(&r), "the per-frame path allocated (see above)");
+    steady_case(_i, getenv("BATON_ALLOC_SINK"), 20, 300);
 }
 END_TEST
 
