@@ -52,8 +52,8 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_C   := $(sort $(wildcard runtime/*.c))
-LIB_CU  := $(sort $(wildcard runtime/*.cu))
+LIB_C   := $(sort $(wildcard runtime/*/*.c))
+LIB_CU  := $(sort $(wildcard runtime/*/*.cu))
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CU:%.cu=$(BUILD)/%.cu.o)
 LIB_A   := $(BUILD)/libbaton.a
 LIB_SO  := $(BUILD)/libbaton.so.$(VERSION)
@@ -152,13 +152,13 @@ check-sanitize:
 sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 
 # Real kernel drivers in QEMU (no camera, display or KVM needed): the V4L2
-# source against vivid (tools/check-kernel.sh, a tiny initramfs), then the
+# source against vivid (tests/kernel/check-kernel.sh, a tiny initramfs), then the
 # drm sink's KMS path against bochs-drm, the screen grabbed with QEMU's
-# screendump and compared with the reference (tools/check-kernel-drm.sh;
+# screendump and compared with the reference (tests/kernel/check-kernel-drm.sh;
 # baton-run from this build, lavapipe, the host's root over 9p), and the
 # same with the card hot-unplugged mid-run (UNPLUG=1), and vivid -> pipeline
 # -> bochs, the whole camera-to-screen path (CAMERA=1); vkms (built here
-# out of tree by tools/build-vkms.sh: Debian's kernel lacks it), whose
+# out of tree by tests/kernel/build-vkms.sh: Debian's kernel lacks it), whose
 # vblank emulation paces the flips (VKMS=1); the steady-state allocation
 # count with the drm sink (ALLOC=1, tests/check_pipeline_alloc); the first two again
 # with the ASan/UBSan/LSan baton-run (SANITIZED=1: after check-sanitize,
@@ -171,7 +171,7 @@ check-kernel: $(TOOLS)
 	          check-kernel-drm+UNPLUG=1+SANITIZED=1; do \
 	    script=$${t%%+*}; extra=$${t#"$$script"}; \
 	    echo "== $$script $$(echo "$${extra#+}" | tr + ' ')"; \
-	    env BUILD=$(BUILD) $$(echo "$${extra#+}" | tr + ' ') tools/$$script.sh; rc=$$?; \
+	    env BUILD=$(BUILD) $$(echo "$${extra#+}" | tr + ' ') tests/kernel/$$script.sh; rc=$$?; \
 	    if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "$$t skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
 	    [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; \
 	done

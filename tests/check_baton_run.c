@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "baton/caps.h"
-#include "baton/pattern.h"
-#include "baton/png.h"
+#include "sources/pattern.h"
+#include "util/png.h"
 #include "baton/trace.h"
 #include "util_test.h"
 

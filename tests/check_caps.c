@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "baton/caps.h"
-#include "sem_backend.h"
+#include "core/sem_backend.h"
 #include "util_test.h"
 
 /* An H100-like machine: CUDA device whose UUID matches Vulkan device 1. */

@@ -5,7 +5,7 @@
 
 #include "baton/context.h"
 #include "baton/sem_pool.h"
-#include "sem_backend.h"
+#include "core/sem_backend.h"
 #include "util_test.h"
 
 static baton_caps caps;

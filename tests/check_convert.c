@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baton/convert.h"
+#include "frame/convert.h"
 #include "baton/format.h"
 #include "util_reference.h"
 #include "util_test.h"

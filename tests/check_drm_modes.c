@@ -14,7 +14,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "drm_modes.h"
+#include "sinks/drm_modes.h"
 #include "util_test.h"
 
 /* libdrm 2.4.113+; weak so the suite still links against older libdrm

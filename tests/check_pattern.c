@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "baton/convert.h"
+#include "frame/convert.h"
 #include "baton/format.h"
-#include "baton/pattern.h"
-#include "baton/png.h"
+#include "sources/pattern.h"
+#include "util/png.h"
 #include "util_test.h"
 
 static const uint32_t sizes[][2] = {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "baton/pattern.h"
-#include "baton/png.h"
+#include "sources/pattern.h"
+#include "util/png.h"
 #include "util_pipeline.h"
 #include "util_test.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sem_backend.h"
+#include "core/sem_backend.h"
 #include "util_test.h"
 
 #define MAX_FDS 256

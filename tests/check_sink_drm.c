@@ -18,10 +18,10 @@
 
 #include "baton/caps.h"
 #include "baton/pipeline.h"
-#include "drm_modes.h"
-#include "pipeline_internal.h"
+#include "sinks/drm_modes.h"
+#include "engine/pipeline_internal.h"
 #include "util_test.h"
-#include "vk_util.h"
+#include "core/vk_util.h"
 
 static bool have_dri(void) { return access("/dev/dri/card0", F_OK) == 0; }
 

@@ -21,7 +21,7 @@
 
 #include <xcb/xcb.h>
 
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 #include "baton/pipeline.h"
 #include "util_reference.h"
 #include "util_test.h"

@@ -31,7 +31,7 @@
 #include "baton/caps.h"
 #include "baton/context.h"
 #include "baton/pipeline.h"
-#include "source.h"
+#include "sources/source.h"
 #include "util_reference.h"
 #include "util_test.h"
 

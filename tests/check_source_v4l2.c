@@ -29,13 +29,13 @@
 
 #include "baton/caps.h"
 #include "baton/context.h"
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 #include "baton/pipeline.h"
-#include "baton_internal.h"
-#include "source.h"
+#include "util/baton_internal.h"
+#include "sources/source.h"
 #include "util_reference.h"
 #include "util_test.h"
-#include "v4l2_io.h"
+#include "sources/v4l2_io.h"
 
 /* ---- the double ---------------------------------------------------------- */
 

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "baton/interop.h"
-#include "baton_internal.h"
-#include "sem_backend.h"
+#include "util/baton_internal.h"
+#include "core/sem_backend.h"
 #include "util_test.h"
 
 #define POOL_N 64

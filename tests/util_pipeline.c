@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 #include "util_reference.h"
 
 typedef struct checker {

@@ -23,7 +23,7 @@
 #include "baton/board.h"
 #include "baton/context.h"
 #include "baton/format.h"
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 #include "baton/pipeline.h"
 #include "baton/trace.h"
 #include "json_writer.h"

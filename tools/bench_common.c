@@ -1,7 +1,7 @@
 /* bench_common.c - baton-bench's workloads, rows, samples and timing window. */
 #include "bench_common.h"
 
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 
 #include <stdlib.h>
 #include <string.h>

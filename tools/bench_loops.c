@@ -15,9 +15,9 @@
 #include <string.h>
 
 #define BATON_WANT_CUDA 1
-#include "baton/convert.h"
+#include "frame/convert.h"
 #include "baton/interop.h"
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 #include "bench_gpu.h"
 #include "bench_loops.h"
 

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "baton/schedule.h"
-#include "baton_internal.h"
-#include "ini.h"
+#include "util/baton_internal.h"
+#include "util/ini.h"
 
 #define BOARD_FILE_MAX (64u * 1024u)  /* largest profile file read */
 #define SMALL_FILE_MAX 4096u          /* device tree / nv_tegra_release read */

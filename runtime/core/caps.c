@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "baton/caps.h"
-#include "probe.h"
-#include "vk_util.h"
+#include "core/probe.h"
+#include "core/vk_util.h"
 
 baton_status baton_probe(int cuda_device, baton_compute_mode compute, baton_caps *caps,
                          baton_error *err)

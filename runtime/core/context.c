@@ -1,12 +1,12 @@
 /* context.c - create the Vulkan device matching the CUDA device. */
-#include "context_internal.h"
+#include "core/context_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <cuda_runtime_api.h>
 
-#include "vk_util.h"
+#include "core/vk_util.h"
 
 void baton_context_config_default(baton_context_config *cfg)
 {

@@ -5,7 +5,7 @@
 #include <vulkan/vulkan.h>
 
 #include "baton/context.h"
-#include "baton_internal.h"
+#include "util/baton_internal.h"
 
 struct baton_context {
     baton_caps caps;

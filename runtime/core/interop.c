@@ -1,6 +1,6 @@
 /* interop.c - raw handle accessors declared in baton/interop.h. */
 #include "baton/interop.h"
-#include "context_internal.h"
+#include "core/context_internal.h"
 
 VkInstance baton_context_vk_instance(const baton_context *ctx) { return ctx->instance; }
 VkPhysicalDevice baton_context_vk_physical_device(const baton_context *ctx) { return ctx->physical; }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "baton/caps.h"
-#include "baton_internal.h"
+#include "util/baton_internal.h"
 
 /* Fill the CUDA fields of caps for device `ordinal` (cuda_present false and
  * cuda_error set when there is no driver or device). */

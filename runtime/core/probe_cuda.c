@@ -1,5 +1,5 @@
 /* probe_cuda.c - describe the CUDA device into baton_caps. */
-#include "probe.h"
+#include "core/probe.h"
 
 #include <dlfcn.h>
 #include <string.h>

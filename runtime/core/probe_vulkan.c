@@ -1,9 +1,9 @@
 /* probe_vulkan.c - describe every Vulkan physical device into baton_caps. */
-#include "probe.h"
+#include "core/probe.h"
 
 #include <string.h>
 
-#include "vk_util.h"
+#include "core/vk_util.h"
 
 static bool has_extension(const VkExtensionProperties *ext, uint32_t n, const char *name)
 {

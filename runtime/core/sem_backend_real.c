@@ -1,9 +1,9 @@
 /* sem_backend_real.c - the semaphore pool's calls into Vulkan and CUDA. */
 #include <unistd.h>
 
-#include "context_internal.h"
-#include "sem_backend.h"
-#include "vk_util.h"
+#include "core/context_internal.h"
+#include "core/sem_backend.h"
+#include "core/vk_util.h"
 
 static baton_status real_create(void *user, baton_sem_kind kind, bool exportable,
                                 VkSemaphore *out, baton_error *err)

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "baton/interop.h"
-#include "context_internal.h"
-#include "sem_backend.h"
+#include "core/context_internal.h"
+#include "core/sem_backend.h"
 
 typedef struct sem_entry {
     VkSemaphore vk;

@@ -1,5 +1,5 @@
 /* vk_util.c - VkResult names, instance creation with a useful failure. */
-#include "vk_util.h"
+#include "core/vk_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

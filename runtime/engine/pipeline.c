@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nvtx_ranges.h"
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "frame/nvtx_ranges.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg)
 {

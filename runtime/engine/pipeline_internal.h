@@ -8,9 +8,9 @@
 #include "baton/interop.h"
 #include "baton/pipeline.h"
 #include "baton/sem_pool.h"
-#include "context_internal.h"
-#include "sink.h"
-#include "source.h"
+#include "core/context_internal.h"
+#include "sinks/sink.h"
+#include "sources/source.h"
 
 /* One slot's memory that both APIs see: a Vulkan buffer of RGBA8 rows. */
 typedef struct frame_memory {

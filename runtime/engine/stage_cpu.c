@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baton/convert.h"
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "frame/convert.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 baton_status stage_cpu_create(baton_pipeline *p, baton_error *err)
 {

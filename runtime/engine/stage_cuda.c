@@ -6,8 +6,8 @@
 #include <string.h>
 
 #define BATON_WANT_CUDA 1
-#include "baton/convert.h"
-#include "pipeline_internal.h"
+#include "frame/convert.h"
+#include "engine/pipeline_internal.h"
 
 static baton_status cuda_fail(baton_error *err, const char *call, cudaError_t e, uint64_t frame)
 {

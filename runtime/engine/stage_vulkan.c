@@ -2,8 +2,8 @@
  * creation, submitted each frame with the plan's wait and signal. */
 #include <string.h>
 
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 static void shared_ownership(baton_pipeline *p, uint32_t s, VkCommandBuffer cmd, bool acquire)
 {

@@ -1,9 +1,9 @@
 /* convert_cpu.c - source frame -> RGBA8 on the CPU (see baton/convert.h). */
-#include "baton/convert.h"
+#include "frame/convert.h"
 
 #include <stdint.h>
 
-#include "convert_math.h"
+#include "frame/convert_math.h"
 
 /* One loop per format so the per-pixel dispatch is resolved at compile time;
  * the pixel math itself lives in convert_math.h, shared with CUDA. */

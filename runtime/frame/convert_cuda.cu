@@ -5,12 +5,12 @@
  * output is bit-identical to baton_convert_cpu().
  */
 #define BATON_WANT_CUDA 1
-#include "baton/convert.h"
+#include "frame/convert.h"
 
 #include <cuda_runtime.h>
 #include <stdint.h>
 
-#include "convert_math.h"
+#include "frame/convert_math.h"
 
 namespace {
 

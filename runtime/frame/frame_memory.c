@@ -2,8 +2,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want)
 {

@@ -1,7 +1,7 @@
 /* trace.c - the fixed-size trace rings, the plan check and the exporters.
  * See baton/trace.h. Only baton_trace_create allocates. */
 #include "baton/trace.h"
-#include "trace_internal.h"
+#include "frame/trace_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

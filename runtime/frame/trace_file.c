@@ -3,7 +3,7 @@
  * encoded byte by byte as little-endian, so the file is the same on every
  * host and no struct layout leaks into it. */
 #include "baton/trace.h"
-#include "trace_internal.h"
+#include "frame/trace_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* drm_events.c - a DRM fd's events, decoded; waiting for them (bounded). */
-#include "drm_events.h"
+#include "sinks/drm_events.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 
 #include <xf86drm.h>
 
-#include "baton_internal.h"
+#include "util/baton_internal.h"
 
 void drm_events_read(int fd, drm_event_fn fn, void *ctx)
 {

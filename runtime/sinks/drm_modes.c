@@ -1,7 +1,7 @@
 /* drm_modes.c - choose connector, mode and CRTC for the drm sink (pure),
  * and describe a card from libdrm (the only part that touches a device). */
-#include "drm_modes.h"
-#include "baton_internal.h"
+#include "sinks/drm_modes.h"
+#include "util/baton_internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* sink.c - choose a sink implementation by name. */
-#include "sink.h"
+#include "sinks/sink.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,9 +2,9 @@
  * its own, per-slot readback buffers, PNG dumps of chosen frames. */
 #include <stdio.h>
 
-#include "baton/png.h"
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "util/png.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t height,
                                VkFormat format, const char *what, VkImage *image,

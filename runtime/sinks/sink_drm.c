@@ -58,11 +58,11 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "baton/png.h"
-#include "drm_events.h"
-#include "drm_modes.h"
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "util/png.h"
+#include "sinks/drm_events.h"
+#include "sinks/drm_modes.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 #define MAX_DISPLAYS 16u
 #define MAX_VK_MODES 128u

@@ -6,8 +6,8 @@
 
 #include <stdlib.h>
 
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 typedef struct headless {
     VkImage target;

@@ -59,9 +59,9 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "drm_events.h"
-#include "drm_modes.h"
-#include "pipeline_internal.h"
+#include "sinks/drm_events.h"
+#include "sinks/drm_modes.h"
+#include "engine/pipeline_internal.h"
 
 #define KMS_BUFFERS 3u
 #define NO_BUFFER UINT32_MAX

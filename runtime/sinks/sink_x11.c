@@ -46,9 +46,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "baton/png.h"
-#include "pipeline_internal.h"
-#include "vk_util.h"
+#include "util/png.h"
+#include "engine/pipeline_internal.h"
+#include "core/vk_util.h"
 
 #define X11_MAX_SIDE 16384u
 

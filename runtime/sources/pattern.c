@@ -1,6 +1,6 @@
 /* pattern.c - deterministic moving test pattern with a frame code
  * (layout documented in baton/pattern.h). */
-#include "baton/pattern.h"
+#include "sources/pattern.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* source.c - choose a source implementation by name. */
-#include "source.h"
+#include "sources/source.h"
 
 #include <stdio.h>
 #include <string.h>

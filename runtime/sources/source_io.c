@@ -1,5 +1,5 @@
 /* source_io.c - bounded reads for the y4m and pipe sources (source_io.h). */
-#include "source_io.h"
+#include "sources/source_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "baton_internal.h"
+#include "util/baton_internal.h"
 
 uint64_t source_io_deadline(uint32_t timeout_ms)
 {

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "baton/pattern.h"
-#include "baton_internal.h"
-#include "source.h"
+#include "sources/pattern.h"
+#include "util/baton_internal.h"
+#include "sources/source.h"
 
 typedef struct pattern_state {
     double fps;          /* 0: unpaced */

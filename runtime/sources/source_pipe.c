@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
-#include "source_io.h"
+#include "sources/source.h"
+#include "sources/source_io.h"
 
 #define PIPE_MAX_DIMENSION 32768u
 

@@ -43,9 +43,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "baton_internal.h"
-#include "source.h"
-#include "v4l2_io.h"
+#include "util/baton_internal.h"
+#include "sources/source.h"
+#include "sources/v4l2_io.h"
 
 /* ---- the system call table ---------------------------------------------- */
 

@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
-#include "source_io.h"
+#include "sources/source.h"
+#include "sources/source_io.h"
 
 #define Y4M_HEADER_TIMEOUT_MS 5000u
 #define Y4M_MAX_DIMENSION 32768u

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "source.h"
+#include "sources/source.h"
 
 typedef struct v4l2_io {
     int (*open)(const char *path, int flags);

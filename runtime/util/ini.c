@@ -1,5 +1,5 @@
 /* ini.c - a small INI reader (see ini.h). */
-#include "ini.h"
+#include "util/ini.h"
 
 #include <ctype.h>
 #include <stdbool.h>

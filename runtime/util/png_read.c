@@ -1,12 +1,12 @@
 /* png_read.c - read a PNG file as RGBA8 into a caller buffer (see baton/png.h). */
-#include "baton/png.h"
+#include "util/png.h"
 
 #include <errno.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "png_internal.h"
+#include "util/png_internal.h"
 
 #define SIG_BYTES 8u
 

@@ -1,12 +1,12 @@
 /* png_write.c - write an RGBA8 image as a PNG file (see baton/png.h). */
-#include "baton/png.h"
+#include "util/png.h"
 
 #include <errno.h>
 #include <setjmp.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "png_internal.h"
+#include "util/png_internal.h"
 
 /* Every libpng call of the write, under one setjmp; 0 or -1 (ctx says why).
  * No local of this function is read after a longjmp. */

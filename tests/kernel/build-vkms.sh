@@ -5,7 +5,7 @@
 # Debian's kernels leave CONFIG_DRM_VKMS unset, yet vkms is the one KMS
 # driver in a VM that emulates vblanks (an hrtimer at the mode's refresh):
 # its page flips complete at real vblanks with real sequence numbers, which
-# bochs (no vblank interrupt) cannot give. tools/check-kernel-drm.sh VKMS=1
+# bochs (no vblank interrupt) cannot give. tests/kernel/check-kernel-drm.sh VKMS=1
 # tests baton's KMS sink against it.
 #
 # Takes only drivers/gpu/drm/vkms/ (and the top Makefile, for its version)
@@ -21,7 +21,7 @@
 # depends on (modinfo's depends:) exists for KVER as a module or built in
 # (modprobe --show-depends -S KVER).
 #
-# Usage: tools/build-vkms.sh [--install-deps] [KVER]
+# Usage: tests/kernel/build-vkms.sh [--install-deps] [KVER]
 #   KVER: default the newest /lib/modules/* that has headers (build/), else
 #   the newest with a /boot/vmlinuz-*. --install-deps installs (apt-get)
 #   linux-headers-KVER (else linux-headers-amd64), linux-source-X.Y, make,
@@ -81,12 +81,12 @@ TARBALL=${SRC_TARBALL:-/usr/src/linux-source-$SERIES.tar.xz}
 # ---- what this needs ----------------------------------------------------
 [ -d "/lib/modules/$KVER" ] || skip "no /lib/modules/$KVER: kernel $KVER is not installed"
 [ -e "$KBUILD/Makefile" ] ||
-    skip "no kernel headers for $KVER: $KBUILD/Makefile missing (apt-get install linux-headers-$KVER, or tools/build-vkms.sh --install-deps)"
+    skip "no kernel headers for $KVER: $KBUILD/Makefile missing (apt-get install linux-headers-$KVER, or tests/kernel/build-vkms.sh --install-deps)"
 [ -f "$KBUILD/.config" ] || skip "the headers in $KBUILD have no .config"
 [ -f "$KBUILD/Module.symvers" ] ||
     skip "the headers in $KBUILD have no Module.symvers (symbol versions for modpost)"
 [ -r "$TARBALL" ] ||
-    skip "no kernel source $TARBALL (apt-get install linux-source-$SERIES, or tools/build-vkms.sh --install-deps)"
+    skip "no kernel source $TARBALL (apt-get install linux-source-$SERIES, or tests/kernel/build-vkms.sh --install-deps)"
 for t in make tar xz modinfo modprobe awk; do
     command -v $t > /dev/null || skip "no $t"
 done

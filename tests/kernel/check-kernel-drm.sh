@@ -11,7 +11,7 @@
 # (Mesa's CPU Vulkan driver): the pattern source, SIZE FORMAT, FRAMES frames,
 # the CPU compute stage and the sink SINK, holding the last frame on screen
 # for HOLD seconds. The host then takes QEMU's `screendump` of the display
-# and tools/kernel_screen_check.c decodes the frame number on the screen,
+# and tests/kernel/kernel_screen_check.c decodes the frame number on the screen,
 # regenerates that pattern frame and compares it with an independent float
 # BT.601 reference (max difference 1 per channel, black border around a
 # frame smaller than the mode); the frame shown must be the last one.
@@ -58,9 +58,9 @@
 # whose vblanks are emulated (an hrtimer at the mode's refresh): page flips
 # complete at real vblanks with real sequence numbers, which bochs (no vblank
 # interrupt: flips complete at once, sequence 0) cannot show. Debian's kernel
-# does not ship vkms, so tools/build-vkms.sh builds it as an external module
+# does not ship vkms, so tests/kernel/build-vkms.sh builds it as an external module
 # from linux-source-X.Y against linux-headers-KVER ($BUILD/kernel/vkms/
-# vkms.ko, reused while it is newer than tools/build-vkms.sh; a kernel that
+# vkms.ko, reused while it is newer than tests/kernel/build-vkms.sh; a kernel that
 # ships vkms uses its own). It is loaded after bochs with its dependencies;
 # the guest finds its card (/sys/class/drm/cardN whose device is vkms) and
 # runs baton-run with BATON_DRM_DEVICE=/dev/dri/cardN and
@@ -174,7 +174,7 @@ case $FRAMES in '' | *[!0-9]*) die "FRAMES=$FRAMES is not a number" ;; esac
 LAST=$((FRAMES - 1))
 
 # ---- what this needs ----------------------------------------------------
-. tools/kernel-vm.sh
+. tests/kernel/kernel-vm.sh
 kvm_find_kernel bochs
 kvm_find_tools
 QEMU=qemu-system-x86_64
@@ -220,8 +220,8 @@ CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
 mkdir -p "$BUILD/kernel"
 CHECK=$BUILD/kernel/kernel_screen_check
 # shellcheck disable=SC2086
-${CC:-gcc} $CFLAGS_K -o "$CHECK" tools/kernel_screen_check.c runtime/pattern.c \
-    runtime/format.c runtime/error.c runtime/png_read.c tests/util_reference.c -lpng -lm ||
+${CC:-gcc} $CFLAGS_K -o "$CHECK" tests/kernel/kernel_screen_check.c runtime/sources/pattern.c \
+    runtime/core/format.c runtime/core/error.c runtime/util/png_read.c tests/util_reference.c -lpng -lm ||
     die "building kernel_screen_check failed"
 
 WORK=$(mktemp -d /tmp/baton-check-kernel-drm.XXXXXX)
@@ -266,7 +266,7 @@ if [ "$PREFLIGHT" = 1 ]; then
     say "preflight: host baton-run's dumped frame $LAST, centred on a 1024x768 PPM: $(head -n 1 "$WORK/preflight.check")"
 fi
 
-# ---- vkms: the kernel's own, or built by tools/build-vkms.sh -------------------
+# ---- vkms: the kernel's own, or built by tests/kernel/build-vkms.sh -------------------
 VKMS_DEPS=""
 if [ "$VKMS" = 1 ]; then
     if [ -n "${VKMS_KO:-}" ]; then
@@ -276,18 +276,18 @@ if [ "$VKMS" = 1 ]; then
         say "vkms: kernel $KVER ships vkms: $(modprobe --show-depends -S "$KVER" vkms | tail -n 1)"
     else
         VKMS_KO=$BUILD_ABS/kernel/vkms/vkms.ko
-        if [ -f "$VKMS_KO" ] && [ -n "$(find "$VKMS_KO" -newer tools/build-vkms.sh)" ] &&
+        if [ -f "$VKMS_KO" ] && [ -n "$(find "$VKMS_KO" -newer tests/kernel/build-vkms.sh)" ] &&
             [ "$(modinfo -F vermagic "$VKMS_KO" 2> /dev/null | cut -d' ' -f1)" = "$KVER" ]; then
-            say "vkms: reusing $VKMS_KO (newer than tools/build-vkms.sh, vermagic $KVER)"
+            say "vkms: reusing $VKMS_KO (newer than tests/kernel/build-vkms.sh, vermagic $KVER)"
         else
-            say "vkms: kernel $KVER has no vkms module: building it (tools/build-vkms.sh $KVER)"
+            say "vkms: kernel $KVER has no vkms module: building it (tests/kernel/build-vkms.sh $KVER)"
             set +e
-            BUILD=$BUILD_ABS tools/build-vkms.sh "$KVER" > "$WORK/build-vkms.out" 2>&1
+            BUILD=$BUILD_ABS tests/kernel/build-vkms.sh "$KVER" > "$WORK/build-vkms.out" 2>&1
             brc=$?
             set -e
             sed 's/^/  /' "$WORK/build-vkms.out"
             [ $brc -eq 77 ] && skip "vkms: $(sed -n 's/^build-vkms: SKIP: //p' "$WORK/build-vkms.out" | head -n 1)"
-            [ $brc -eq 0 ] || die "vkms: tools/build-vkms.sh $KVER failed (exit $brc, output above)"
+            [ $brc -eq 0 ] || die "vkms: tests/kernel/build-vkms.sh $KVER failed (exit $brc, output above)"
         fi
     fi
     if [ -n "${VKMS_KO:-}" ]; then

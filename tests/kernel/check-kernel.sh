@@ -3,14 +3,14 @@
 #
 # Boots Debian's kernel under QEMU (KVM when usable, else software
 # emulation) with a tiny initramfs: busybox, vivid and its dependencies,
-# and a static test program (tools/kernel_v4l2_test.c, built from
+# and a static test program (tests/kernel/kernel_v4l2_test.c, built from
 # runtime/source_v4l2.c + format.c + error.c, no Vulkan). The program
 # streams frames from vivid's capture node through the source (format
 # negotiation incl. a FOURCC in the spec and a size the driver adjusts,
 # increasing sequence numbers and timestamps, NEWEST drops) and prints
 # "KTEST PASS|FAIL ..." lines to the serial console, which this script
 # parses. (The drm sink's test against bochs-drm and vkms is
-# tools/check-kernel-drm.sh; both use tools/kernel-vm.sh.)
+# tests/kernel/check-kernel-drm.sh; both use tests/kernel/kernel-vm.sh.)
 #
 # Needs (Debian): linux-image-amd64 qemu-system-x86 busybox-static kmod
 #   (--install-deps installs them).
@@ -34,7 +34,7 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-600}
 skip() { echo "check-kernel: SKIP: $*"; exit 77; }
 die() { echo "check-kernel: FAIL: $*"; exit 1; }
 
-. tools/kernel-vm.sh
+. tests/kernel/kernel-vm.sh
 kvm_find_kernel vivid
 kvm_find_tools
 
@@ -48,8 +48,8 @@ CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
 -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -O2 -Iinclude -Iruntime"
 mkdir -p "$BUILD/kernel"
 # shellcheck disable=SC2086
-${CC:-gcc} $CFLAGS_K -static -o "$BUILD/kernel/kernel_v4l2_test" tools/kernel_v4l2_test.c \
-    runtime/source_v4l2.c runtime/format.c runtime/error.c ||
+${CC:-gcc} $CFLAGS_K -static -o "$BUILD/kernel/kernel_v4l2_test" tests/kernel/kernel_v4l2_test.c \
+    runtime/sources/source_v4l2.c runtime/core/format.c runtime/core/error.c ||
     die "building the static test program failed"
 cp "$BUILD/kernel/kernel_v4l2_test" "$ROOT/bin/"
 cp "$BUSYBOX" "$ROOT/bin/busybox"

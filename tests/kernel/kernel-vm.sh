@@ -1,4 +1,4 @@
-# kernel-vm.sh - what tools/check-kernel.sh and tools/check-kernel-drm.sh
+# kernel-vm.sh - what tests/kernel/check-kernel.sh and tests/kernel/check-kernel-drm.sh
 # share to boot Debian's kernel in QEMU: sourced (POSIX sh), after the
 # caller has defined skip() (exit 77 with a reason).
 

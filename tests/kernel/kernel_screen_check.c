@@ -1,6 +1,6 @@
 /* kernel_screen_check.c - compare a screenshot of a (virtual) display with
  * the pattern frame baton should have put there. Used by
- * tools/check-kernel-drm.sh on QEMU's `screendump` of the bochs display.
+ * tests/kernel/check-kernel-drm.sh on QEMU's `screendump` of the bochs display.
  *
  *   kernel_screen_check SCREEN.ppm FORMAT WxH [EXPECTED_FRAME]
  *     SCREEN.ppm: binary PPM (P6, maxval 255), at least WxH. The frame is
@@ -40,8 +40,8 @@
 #include <string.h>
 
 #include "baton/format.h"
-#include "baton/pattern.h"
-#include "baton/png.h"
+#include "sources/pattern.h"
+#include "util/png.h"
 #include "util_reference.h"
 
 #define EXIT_MATCH 0

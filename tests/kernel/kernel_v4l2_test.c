@@ -1,5 +1,5 @@
 /* kernel_v4l2_test.c - the V4L2 source against a real driver (vivid), run as
- * the only program of a tiny initramfs under QEMU by tools/check-kernel.sh.
+ * the only program of a tiny initramfs under QEMU by tests/kernel/check-kernel.sh.
  *
  * Built static from runtime/source_v4l2.c, format.c and error.c only (no
  * Vulkan, no CUDA). Uses the source through its ops table as source_open()
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "baton/format.h"
-#include "source.h"
-#include "v4l2_io.h"
+#include "sources/source.h"
+#include "sources/v4l2_io.h"
 
 static int passed, failed;
 
