@@ -8,8 +8,8 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make BOARD=<name>    pick the board profile in boards/<name>.board (CUDA arch)
 
-VERSION_MAJOR := 0
-VERSION       := 0.1.0
+VERSION_MAJOR := 1
+VERSION       := 1.0.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BOARD   ?= x86-discrete
@@ -102,9 +102,10 @@ $(LIB_A): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJ)
+$(LIB_SO): $(LIB_OBJ) runtime/libbaton.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,--version-script=runtime/libbaton.map \
+	    $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 	ln -sf libbaton.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libbaton.so
 
@@ -131,8 +132,8 @@ $(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 
 # The portable suites: run each, report every failure, fail if any failed.
-check: $(CHECKS) $(PRELOADS) $(TOOLS)
-	@BUILD=$(BUILD) tests/run-suites $(CHECKS)
+check: lib $(CHECKS) $(PRELOADS) $(TOOLS)
+	@BUILD=$(BUILD) tests/run-suites tests/check-abi $(CHECKS)
 
 check-gpu: $(GPU_TESTS) $(PRELOADS) $(TOOLS)
 	@BUILD=$(BUILD) tests/run-suites $(GPU_TESTS)

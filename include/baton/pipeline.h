@@ -30,18 +30,13 @@
 #include "baton/format.h"
 #include "baton/schedule.h"
 #include "baton/trace.h"
+#include "baton/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct baton_pipeline baton_pipeline;
-
-/* When the sink is slower than the source. */
-typedef enum baton_drop_policy {
-    BATON_POLICY_NEWEST = 0,   /* show the newest frame; older ones are dropped (counted) */
-    BATON_POLICY_BACKPRESSURE, /* take every frame in order; the source waits */
-} baton_drop_policy;
 
 /* What a finished frame looked like; valid only during the callback. */
 typedef struct baton_frame_info {

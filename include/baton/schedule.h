@@ -31,8 +31,6 @@
 extern "C" {
 #endif
 
-#define BATON_SLOTS_MIN 2u
-#define BATON_SLOTS_MAX 4u
 #define BATON_SCHEDULE_MAX_OPS 4u /* operations in one frame, at most */
 
 typedef enum baton_stage {

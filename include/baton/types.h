@@ -23,6 +23,16 @@ typedef enum baton_compute_mode {
     BATON_COMPUTE_CPU,      /* no CUDA: CPU conversion, host-side semaphore ops */
 } baton_compute_mode;
 
+/* Frames in flight: S, the number of slots a pipeline cycles through. */
+#define BATON_SLOTS_MIN 2u
+#define BATON_SLOTS_MAX 4u
+
+/* When the sink is slower than the source. */
+typedef enum baton_drop_policy {
+    BATON_POLICY_NEWEST = 0,   /* show the newest frame; older ones are dropped (counted) */
+    BATON_POLICY_BACKPRESSURE, /* take every frame in order; the source waits */
+} baton_drop_policy;
+
 const char *baton_sync_mode_name(baton_sync_mode mode);
 const char *baton_compute_mode_name(baton_compute_mode mode);
 

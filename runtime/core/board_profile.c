@@ -10,7 +10,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "baton/schedule.h"
 #include "util/baton_internal.h"
 #include "util/ini.h"
 

@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 #include "baton/format.h"
-#include "baton/pipeline.h"
+#include "baton/error.h"
+#include "baton/types.h"
 
 typedef struct source source;
 
