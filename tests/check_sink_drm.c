@@ -19,7 +19,7 @@
 #include "baton/caps.h"
 #include "baton/pipeline.h"
 #include "sinks/drm_modes.h"
-#include "engine/pipeline_internal.h"
+#include "sinks/sink.h"
 #include "util_test.h"
 #include "core/vk_util.h"
 
@@ -36,14 +36,14 @@ static baton_context *cpu_context(void)
     return ctx;
 }
 
-static baton_pipeline_config small_config(const char *sink)
+static baton_pipeline_config small_config(const char *spec)
 {
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 64;
     pc.height = 32;
     pc.timeout_ms = 200;
-    pc.sink = sink;
+    pc.sink = spec;
     return pc;
 }
 
@@ -261,24 +261,20 @@ static void display_context_destroy(display_ctx *d)
     free(d->ctx);
 }
 
-/* The sink's create and destroy on a bare pipeline of this context. */
+/* The sink's create and destroy on a bare view of this context. */
 static baton_status sink_create(baton_context *ctx, const char *spec, baton_error *err)
 {
-    baton_pipeline *p = calloc(1, sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    p->ctx = ctx;
-    baton_pipeline_config_default(&p->cfg);
-    p->cfg.width = 64;
-    p->cfg.height = 32;
-    p->cfg.slots = 2;
-    p->pitch = 64 * 4;
+    frame_slot slots[2];
+    memset(slots, 0, sizeof slots);
+    frame_view view = {.ctx = ctx, .format = BATON_FORMAT_YUYV, .width = 64, .height = 32,
+                       .pitch = 64 * 4, .slots = 2, .slot = slots, .timeout_ms = 1000};
+    sink sk = {.view = &view};
     const char *arg = NULL;
-    ck_assert_int_eq(sink_find(spec, &p->sink, &arg, err), BATON_OK);
-    ck_assert_ptr_eq(p->sink, &sink_drm_ops);
-    baton_status st = p->sink->create(p, arg, err);
-    p->sink->destroy(p);
-    ck_assert_ptr_null(p->sink_state);
-    free(p);
+    ck_assert_int_eq(sink_find(spec, &sk.ops, &arg, err), BATON_OK);
+    ck_assert_ptr_eq(sk.ops, &sink_drm_ops);
+    baton_status st = sk.ops->create(&sk, arg, err);
+    sk.ops->destroy(&sk);
+    ck_assert_ptr_null(sk.state);
     return st;
 }
 

@@ -23,6 +23,7 @@
 
 #include "sources/pattern.h"
 #include "baton/pipeline.h"
+#include "engine/pipeline_internal.h"
 #include "util_reference.h"
 #include "util_test.h"
 
@@ -54,7 +55,7 @@ static baton_context *cpu_context(void)
     return ctx;
 }
 
-static baton_pipeline_config x11_config(const char *sink)
+static baton_pipeline_config x11_config(const char *spec)
 {
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
@@ -62,7 +63,7 @@ static baton_pipeline_config x11_config(const char *sink)
     pc.height = FRAME_H;
     pc.format = BATON_FORMAT_YUYV;
     pc.timeout_ms = 2000;
-    pc.sink = sink;
+    pc.sink = spec;
     return pc;
 }
 
@@ -231,7 +232,6 @@ START_TEST(test_scaled_window)
 END_TEST
 
 /* The sink's count of swapchain recreations (runtime/sink_x11.c). */
-extern uint64_t baton_x11_sink_recreations(const baton_pipeline *p);
 
 /* Poll the window (w x h) until a screenshot of it is not all black; true
  * once one is. Its geometry must be w x h. */
@@ -271,7 +271,7 @@ START_TEST(test_window_changed)
     baton_error err;
     ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_run(p, 5, &err) == BATON_OK, "%s", err.message);
-    ck_assert_uint_eq(baton_x11_sink_recreations(p), 0);
+    ck_assert_uint_eq(sink_x11_recreations(&p->sink), 0);
     xcb_connection_t *c = xcb_connect(NULL, NULL);
     ck_assert(!xcb_connection_has_error(c));
     const char *name = "_NET_WM_PID";
@@ -297,7 +297,7 @@ START_TEST(test_window_changed)
         ck_assert_msg(baton_pipeline_run(p, 10, &err) == BATON_OK, "%s", err.message);
         ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
         ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_done, 35);
-        uint64_t recreations = baton_x11_sink_recreations(p);
+        uint64_t recreations = sink_x11_recreations(&p->sink);
         static uint8_t rgba[300 * 200 * 4];
         size_t lit = 0;
         bool shown = wait_for_content(c, win, size[0], size[1], rgba, &lit);

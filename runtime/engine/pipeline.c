@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "baton/interop.h"
 #include "frame/nvtx_ranges.h"
-#include "engine/pipeline_internal.h"
 #include "core/vk_util.h"
+#include "engine/pipeline_internal.h"
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg)
 {
@@ -23,12 +24,11 @@ void baton_pipeline_config_default(baton_pipeline_config *cfg)
     cfg->stats_frames = 65536;
 }
 
-void pipeline_trace(baton_pipeline *p, const baton_op *op)
+/* The compute stage this context runs: chosen here, once. */
+static const compute_stage_ops *compute_ops(const baton_context *ctx)
 {
-    baton_trace_record(p->trace, op, baton_now_ns());
+    return ctx->compute == BATON_COMPUTE_CUDA ? &compute_stage_cuda : &compute_stage_cpu;
 }
-
-static bool uses_cuda(const baton_pipeline *p) { return p->ctx->compute == BATON_COMPUTE_CUDA; }
 
 static baton_status check_config(const baton_pipeline_config *c, baton_error *err)
 {
@@ -58,10 +58,30 @@ static baton_status take_semaphores(baton_pipeline *p, baton_error *err)
     uint32_t n = baton_schedule_sem_count(&p->plan);
     baton_sem_pool_config pc = {timeline ? 0 : n, timeline ? n : 0};
     baton_status st = baton_sem_pool_create(p->ctx, &pc, &p->pool, err);
-    for (uint32_t i = 0; i < n && st == BATON_OK; i++)
+    for (uint32_t i = 0; i < n && st == BATON_OK; i++) {
+        uint32_t index = 0;
         st = baton_sem_pool_acquire(p->pool, timeline ? BATON_SEM_TIMELINE : BATON_SEM_BINARY,
-                                    &p->sem[i], err);
+                                    &index, err);
+        p->sem[i].vk = baton_sem_pool_vk(p->pool, index);
+        p->sem[i].cuda = baton_sem_pool_cuda(p->pool, index);
+    }
     return st;
+}
+
+/* What the stages, the source and the sink see of this pipeline. */
+static void fill_view(baton_pipeline *p)
+{
+    p->view = (frame_view){
+        .ctx = p->ctx, .format = p->cfg.format, .width = p->cfg.width, .height = p->cfg.height,
+        .pitch = (size_t)p->cfg.width * 4, .src_bytes = p->src.frame_bytes,
+        .slots = p->cfg.slots, .slot = p->slots, .plan = &p->plan, .sem = p->sem,
+        .trace = p->trace, .timeout_ms = p->cfg.timeout_ms,
+    };
+    p->sink = (sink){
+        .view = &p->view, .readback = p->cfg.readback, .dump_dir = p->cfg.dump_dir,
+        .dump_frames = p->cfg.dump_frames, .dump_count = p->cfg.dump_count,
+        .delay_us = p->cfg.sink_delay_us,
+    };
 }
 
 static baton_status create_parts(baton_pipeline *p, baton_error *err)
@@ -72,18 +92,21 @@ static baton_status create_parts(baton_pipeline *p, baton_error *err)
         st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
     if (st == BATON_OK && !(p->latency = calloc(c->stats_frames, sizeof *p->latency)))
         st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(latency ring) failed");
+    fill_view(p);
+    const compute_stage_ops *compute = compute_ops(p->ctx);
     for (uint32_t s = 0; s < c->slots && st == BATON_OK; s++)
-        st = frame_memory_create(p->ctx, (VkDeviceSize)p->pitch * c->height, uses_cuda(p),
-                                 &p->slots[s].shared, err);
+        st = frame_memory_create(p->ctx, (VkDeviceSize)p->view.pitch * c->height,
+                                 compute == &compute_stage_cuda, &p->slots[s].shared, err);
+    compute_work work = {c->cuda_work, c->cpu_work, c->work_user};
     if (st == BATON_OK)
-        st = uses_cuda(p) ? stage_cuda_create(p, err) : stage_cpu_create(p, err);
+        st = compute->create(&p->view, &work, &p->compute, err);
     const char *sink_arg = "";
     if (st == BATON_OK)
-        st = sink_find(c->sink, &p->sink, &sink_arg, err);
+        st = sink_find(c->sink, &p->sink.ops, &sink_arg, err);
     if (st == BATON_OK)
-        st = p->sink->create(p, sink_arg, err);
+        st = p->sink.ops->create(&p->sink, sink_arg, err);
     if (st == BATON_OK)
-        st = stage_vulkan_create(p, err);
+        st = vulkan_stage_create(&p->view, &p->sink, &p->vulkan, err);
     return st;
 }
 
@@ -113,8 +136,6 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
         p->cfg.format = p->src.format;
         p->cfg.width = p->src.width;
         p->cfg.height = p->src.height;
-        p->pitch = (size_t)p->cfg.width * 4;
-        p->src_bytes = p->src.frame_bytes;
         st = create_parts(p, err);
     }
     if (st != BATON_OK) {
@@ -126,36 +147,36 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     return BATON_OK;
 }
 
-/* The Vulkan stage of the slot's frame is done: account for it and show it. */
-static baton_status retire(baton_pipeline *p, slot *sl, baton_error *err)
+/* Slot s's frame is done by the Vulkan stage: account for it and show it. */
+static baton_status retire(baton_pipeline *p, uint32_t s, baton_error *err)
 {
+    frame_slot *sl = &p->slots[s];
     baton_nvtx_push("retire", sl->frame);
-    baton_status st = stage_vulkan_wait(p, sl, err);
+    baton_status st = vulkan_stage_wait(p->vulkan, s, err);
     if (st == BATON_OK) {
-        uint32_t s = (uint32_t)(sl - p->slots);
-        uint64_t vk_ns = stage_vulkan_gpu_ns(p, s);
-        if (uses_cuda(p)) {
-            uint64_t cu_ns = stage_cuda_gpu_ns(p, s);
+        if (!sl->done_ns)
+            sl->done_ns = baton_now_ns();
+        uint64_t cu_ns = p->compute->ops->gpu_ns(p->compute, s);
+        if (cu_ns) /* the CPU stage records its own span as it runs */
             baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_COMPUTE, sl->ready_ns,
                                     sl->ready_ns + cu_ns);
-        }
+        uint64_t vk_ns = vulkan_stage_gpu_ns(p->vulkan, s);
         baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_VULKAN, sl->submit_ns,
                                 sl->submit_ns + vk_ns);
         p->latency[p->latency_head] = sl->done_ns - sl->ready_ns;
         p->latency_head = (p->latency_head + 1) % p->cfg.stats_frames;
         if (p->latency_count < p->cfg.stats_frames)
             p->latency_count++;
-        st = p->sink->done ? p->sink->done(p, sl, err) : BATON_OK;
+        st = p->sink.ops->done ? p->sink.ops->done(&p->sink, sl, err) : BATON_OK;
     }
     if (st == BATON_OK) {
-        sl->in_flight = false;
+        p->in_flight[s] = false;
         p->stats.frames_done++;
         if (p->cfg.on_done) {
             baton_frame_info info = {
-                .frame = sl->frame, .source_frame = sl->source_frame,
-                .slot = (uint32_t)(sl - p->slots), .capture_ns = sl->capture_ns,
-                .source_ready_ns = sl->ready_ns,
-                .done_ns = sl->done_ns, .rgba = sl->readback_host, .pitch = p->pitch,
+                .frame = sl->frame, .source_frame = sl->source_frame, .slot = s,
+                .capture_ns = sl->capture_ns, .source_ready_ns = sl->ready_ns,
+                .done_ns = sl->done_ns, .rgba = sl->readback_host, .pitch = p->view.pitch,
                 .width = p->cfg.width, .height = p->cfg.height,
             };
             p->cfg.on_done(p->cfg.done_user, &info);
@@ -169,19 +190,20 @@ static baton_status retire(baton_pipeline *p, slot *sl, baton_error *err)
 static void poll_done(baton_pipeline *p)
 {
     for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        slot *sl = &p->slots[s];
-        if (sl->in_flight && !sl->done_ns && vkGetFenceStatus(p->ctx->device, sl->fence) == VK_SUCCESS)
+        frame_slot *sl = &p->slots[s];
+        if (p->in_flight[s] && !sl->done_ns && vulkan_stage_finished(p->vulkan, s))
             sl->done_ns = baton_now_ns();
     }
 }
 
 static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
 {
-    slot *sl = &p->slots[n % p->cfg.slots];
+    uint32_t s = (uint32_t)(n % p->cfg.slots);
+    frame_slot *sl = &p->slots[s];
     baton_status st = BATON_OK;
     poll_done(p); /* note frames that finished while the host was busy */
-    if (sl->in_flight)
-        st = retire(p, sl, err);
+    if (p->in_flight[s])
+        st = retire(p, s, err);
     if (st != BATON_OK)
         return st;
     baton_nvtx_push("source", n);
@@ -194,17 +216,17 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
     sl->frame = n;
     sl->ready_ns = baton_now_ns();
     sl->done_ns = 0;
-    baton_nvtx_push(uses_cuda(p) ? "compute (CUDA)" : "compute (CPU)", n);
-    st = uses_cuda(p) ? stage_cuda_run(p, n, err) : stage_cpu_run(p, n, err);
+    baton_nvtx_push(p->compute->ops->name, n);
+    st = p->compute->ops->run(p->compute, n, n >= p->stall_from, err);
     baton_nvtx_pop();
     if (st != BATON_OK)
         return st;
     baton_nvtx_push("vulkan", n);
-    st = stage_vulkan_submit(p, n, err);
+    st = vulkan_stage_submit(p->vulkan, n, err);
     baton_nvtx_pop();
     if (st != BATON_OK)
         return st;
-    sl->in_flight = true;
+    p->in_flight[s] = true;
     p->stats.frames_submitted++;
     poll_done(p);
     return BATON_OK;
@@ -240,17 +262,17 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
                                baton_strerror(p->failed));
     uint64_t first = p->next_frame > p->cfg.slots ? p->next_frame - p->cfg.slots : 0;
     for (uint64_t n = first; n < p->next_frame; n++) {
-        slot *sl = &p->slots[n % p->cfg.slots];
-        if (!sl->in_flight)
+        uint32_t s = (uint32_t)(n % p->cfg.slots);
+        if (!p->in_flight[s])
             continue;
-        baton_status st = retire(p, sl, err);
+        baton_status st = retire(p, s, err);
         if (st != BATON_OK) {
             p->failed = st;
             return st;
         }
     }
-    if (p->sink && p->sink->drained && p->sink_state)
-        p->sink->drained(p);
+    if (p->sink.ops && p->sink.ops->drained && p->sink.state)
+        p->sink.ops->drained(&p->sink);
     return BATON_OK;
 }
 
@@ -262,27 +284,22 @@ static bool unblock_and_wait(baton_pipeline *p)
     VkDevice dev = p->ctx->device;
     if (!dev)
         return true;
-    if (p->pool && p->plan.mode == BATON_SYNC_TIMELINE && p->compute_signalled < p->max_wait_compute) {
+    uint64_t needed = p->vulkan ? vulkan_stage_max_wait(p->vulkan) : 0;
+    if (p->compute && p->plan.mode == BATON_SYNC_TIMELINE && p->compute->signalled < needed) {
         /* the compute stage stopped signalling: give the Vulkan waits what
          * they need; nothing else can signal these values any more */
         VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
-                                    .semaphore = baton_sem_pool_vk(p->pool, p->sem[0]),
-                                    .value = p->max_wait_compute};
+                                    .semaphore = p->sem[0].vk, .value = needed};
         vkSignalSemaphore(dev, &si);
     }
     bool idle = true;
     uint64_t timeout = (uint64_t)p->cfg.timeout_ms * 1000000u;
     for (uint32_t s = 0; s < p->cfg.slots; s++)
-        if (p->slots[s].in_flight &&
+        if (p->in_flight[s] &&
             vkWaitForFences(dev, 1, &p->slots[s].fence, VK_TRUE, timeout) != VK_SUCCESS)
             idle = false;
-    if (p->stream) {
-        uint64_t end = baton_now_ns() + timeout;
-        while (cudaStreamQuery(p->stream) == cudaErrorNotReady && baton_now_ns() < end)
-            ;
-        if (cudaStreamQuery(p->stream) == cudaErrorNotReady)
-            idle = false;
-    }
+    if (p->compute && !p->compute->ops->quiesce(p->compute, timeout))
+        idle = false;
     return idle && vkQueueWaitIdle(p->ctx->queue) == VK_SUCCESS;
 }
 
@@ -292,13 +309,11 @@ void baton_pipeline_destroy(baton_pipeline *p)
         return;
     if (!unblock_and_wait(p))
         return; /* the GPU still uses these objects: leaking beats a crash */
-    stage_vulkan_destroy(p);
-    if (p->sink)
-        p->sink->destroy(p);
-    if (uses_cuda(p))
-        stage_cuda_destroy(p);
-    else
-        stage_cpu_destroy(p);
+    vulkan_stage_destroy(p->vulkan);
+    if (p->sink.ops)
+        p->sink.ops->destroy(&p->sink);
+    if (p->compute)
+        p->compute->ops->destroy(p->compute);
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
         frame_memory_destroy(p->ctx, &p->slots[s].shared);
     baton_sem_pool_destroy(p->pool);
@@ -308,7 +323,12 @@ void baton_pipeline_destroy(baton_pipeline *p)
     free(p);
 }
 
-baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p) { return p->stats; }
+baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p)
+{
+    baton_pipeline_stats st = p->stats;
+    st.dumps_written = p->sink.dumps_written;
+    return st;
+}
 
 size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t capacity)
 {
@@ -326,10 +346,10 @@ baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_repor
     if (!p || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_display: NULL");
     memset(out, 0, sizeof *out);
-    if (p->sink && p->sink->report && p->sink_state)
-        p->sink->report(p, out);
-    else if (p->sink)
-        snprintf(out->description, sizeof out->description, "%s", p->sink->scheme);
+    if (p->sink.ops && p->sink.ops->report && p->sink.state)
+        p->sink.ops->report(&p->sink, out);
+    else if (p->sink.ops)
+        snprintf(out->description, sizeof out->description, "%s", p->sink.ops->scheme);
     return BATON_OK;
 }
 

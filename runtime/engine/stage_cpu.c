@@ -5,49 +5,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame/convert.h"
-#include "engine/pipeline_internal.h"
 #include "core/vk_util.h"
+#include "engine/compute_stage.h"
+#include "frame/convert.h"
 
-baton_status stage_cpu_create(baton_pipeline *p, baton_error *err)
+typedef struct cpu_stage {
+    compute_stage base;
+    VkFence host_fence[BATON_SLOTS_MAX]; /* binary mode: the host's wait on vk_done */
+} cpu_stage;
+
+static void cpu_destroy(compute_stage *cs)
 {
-    for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        slot *sl = &p->slots[s];
-        sl->staging = malloc(p->src_bytes);
-        if (!sl->staging)
-            return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(%zu) for staging failed",
-                                   p->src_bytes);
-        if (p->plan.mode == BATON_SYNC_BINARY) {
-            VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-            VkResult r = vkCreateFence(p->ctx->device, &fi, NULL, &sl->host_fence);
-            if (r != VK_SUCCESS)
-                return baton_vk_fail(err, "vkCreateFence", r);
-            baton_count_vk(p->ctx);
-        }
+    if (!cs)
+        return;
+    cpu_stage *c = (cpu_stage *)cs;
+    const frame_view *v = cs->view;
+    for (uint32_t s = 0; s < v->slots; s++) {
+        free(v->slot[s].staging);
+        v->slot[s].staging = NULL;
+        if (c->host_fence[s])
+            vkDestroyFence(v->ctx->device, c->host_fence[s], NULL);
     }
+    free(c);
+}
+
+static baton_status cpu_create_slot(cpu_stage *c, uint32_t s, baton_error *err)
+{
+    const frame_view *v = c->base.view;
+    v->slot[s].staging = malloc(v->src_bytes);
+    if (!v->slot[s].staging)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(%zu) for staging failed",
+                               v->src_bytes);
+    if (v->plan->mode != BATON_SYNC_BINARY)
+        return BATON_OK;
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkResult r = vkCreateFence(v->ctx->device, &fi, NULL, &c->host_fence[s]);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateFence", r);
+    baton_count_vk(v->ctx);
     return BATON_OK;
 }
 
-void stage_cpu_destroy(baton_pipeline *p)
+static baton_status cpu_create(const frame_view *view, const compute_work *work,
+                               compute_stage **out, baton_error *err)
 {
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
-        free(sl->staging);
-        sl->staging = NULL;
-        if (sl->host_fence)
-            vkDestroyFence(p->ctx->device, sl->host_fence, NULL);
-        sl->host_fence = VK_NULL_HANDLE;
+    cpu_stage *c = calloc(1, sizeof *c);
+    if (!c)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CPU stage) failed");
+    c->base = (compute_stage){.ops = &compute_stage_cpu, .view = view, .work = *work};
+    baton_status st = BATON_OK;
+    for (uint32_t s = 0; s < view->slots && st == BATON_OK; s++)
+        st = cpu_create_slot(c, s, err);
+    if (st != BATON_OK) {
+        cpu_destroy(&c->base);
+        return st;
     }
+    *out = &c->base;
+    return BATON_OK;
 }
 
-static baton_status host_wait(baton_pipeline *p, const baton_op *op, slot *sl, baton_error *err)
+static baton_status host_wait(cpu_stage *c, const baton_op *op, uint32_t s, baton_error *err)
 {
-    VkDevice dev = p->ctx->device;
-    VkSemaphore sem = baton_sem_pool_vk(p->pool, p->sem[op->sem]);
-    uint64_t timeout = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    const frame_view *v = c->base.view;
+    VkDevice dev = v->ctx->device;
+    VkSemaphore sem = v->sem[op->sem].vk;
+    uint64_t timeout = (uint64_t)v->timeout_ms * 1000000u;
     VkResult r;
     const char *call;
-    if (p->plan.mode == BATON_SYNC_TIMELINE) {
+    if (v->plan->mode == BATON_SYNC_TIMELINE) {
         VkSemaphoreWaitInfo wi = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
                                   .semaphoreCount = 1, .pSemaphores = &sem,
                                   .pValues = &op->value};
@@ -58,39 +83,40 @@ static baton_status host_wait(baton_pipeline *p, const baton_op *op, slot *sl, b
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .waitSemaphoreCount = 1,
                            .pWaitSemaphores = &sem, .pWaitDstStageMask = &stage};
         call = "vkQueueSubmit(wait)";
-        r = vkResetFences(dev, 1, &sl->host_fence);
+        r = vkResetFences(dev, 1, &c->host_fence[s]);
         if (r == VK_SUCCESS)
-            r = vkQueueSubmit(p->ctx->queue, 1, &si, sl->host_fence);
+            r = vkQueueSubmit(v->ctx->queue, 1, &si, c->host_fence[s]);
         if (r == VK_SUCCESS) {
             call = "vkWaitForFences";
-            r = vkWaitForFences(dev, 1, &sl->host_fence, VK_TRUE, timeout);
+            r = vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout);
         }
     }
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "compute stage (CPU): frame %llu: vk_done not signalled within %u ms",
-                               (unsigned long long)op->frame, p->cfg.timeout_ms);
+                               (unsigned long long)op->frame, v->timeout_ms);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "compute stage (CPU), frame %llu: %s failed: %s",
                                (unsigned long long)op->frame, call, baton_vk_result_name(r));
     return BATON_OK;
 }
 
-static baton_status host_signal(baton_pipeline *p, const baton_op *op, baton_error *err)
+static baton_status host_signal(cpu_stage *c, const baton_op *op, baton_error *err)
 {
-    VkSemaphore sem = baton_sem_pool_vk(p->pool, p->sem[op->sem]);
+    const frame_view *v = c->base.view;
+    VkSemaphore sem = v->sem[op->sem].vk;
     VkResult r;
     const char *call;
-    if (p->plan.mode == BATON_SYNC_TIMELINE) {
+    if (v->plan->mode == BATON_SYNC_TIMELINE) {
         VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
                                     .semaphore = sem, .value = op->value};
         call = "vkSignalSemaphore";
-        r = vkSignalSemaphore(p->ctx->device, &si);
+        r = vkSignalSemaphore(v->ctx->device, &si);
     } else {
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .signalSemaphoreCount = 1,
                            .pSignalSemaphores = &sem};
         call = "vkQueueSubmit(signal)";
-        r = vkQueueSubmit(p->ctx->queue, 1, &si, VK_NULL_HANDLE);
+        r = vkQueueSubmit(v->ctx->queue, 1, &si, VK_NULL_HANDLE);
     }
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "compute stage (CPU), frame %llu: %s failed: %s",
@@ -98,35 +124,70 @@ static baton_status host_signal(baton_pipeline *p, const baton_op *op, baton_err
     return BATON_OK;
 }
 
-baton_status stage_cpu_run(baton_pipeline *p, uint64_t n, baton_error *err)
+/* The slot is ours: convert, then the application's work. */
+static baton_status cpu_convert(cpu_stage *c, frame_slot *sl, uint64_t n, baton_error *err)
 {
+    const frame_view *v = c->base.view;
+    baton_status st = baton_convert_cpu(v->format, sl->staging, v->width, v->height,
+                                        sl->shared.host, v->pitch, err);
+    if (st == BATON_OK && c->base.work.cpu)
+        st = c->base.work.cpu(c->base.work.user, sl->shared.host, v->pitch, v->width, v->height,
+                              n, err);
+    return st;
+}
+
+static baton_status cpu_run(compute_stage *cs, uint64_t n, bool stall, baton_error *err)
+{
+    cpu_stage *c = (cpu_stage *)cs;
+    const frame_view *v = cs->view;
     baton_op ops[BATON_SCHEDULE_MAX_OPS];
-    size_t k = baton_schedule_stage_ops(&p->plan, n, BATON_STAGE_COMPUTE, ops);
-    slot *sl = &p->slots[n % p->cfg.slots];
+    size_t k = baton_schedule_stage_ops(v->plan, n, BATON_STAGE_COMPUTE, ops);
+    uint32_t s = (uint32_t)(n % v->slots);
+    frame_slot *sl = &v->slot[s];
     uint64_t start = baton_now_ns();
     baton_status st = BATON_OK;
     for (size_t i = 0; i < k && st == BATON_OK; i++) {
         if (ops[i].kind == BATON_OP_WAIT) {
-            st = host_wait(p, &ops[i], sl, err);
+            st = host_wait(c, &ops[i], s, err);
             if (st == BATON_OK)
-                pipeline_trace(p, &ops[i]);
+                frame_view_trace(v, &ops[i]);
             continue;
         }
-        /* the slot is ours: convert, run the application's work, signal */
-        st = baton_convert_cpu(p->cfg.format, sl->staging, p->cfg.width, p->cfg.height,
-                               sl->shared.host, p->pitch, err);
-        if (st == BATON_OK && p->cfg.cpu_work)
-            st = p->cfg.cpu_work(p->cfg.work_user, sl->shared.host, p->pitch, p->cfg.width,
-                                 p->cfg.height, n, err);
-        if (st != BATON_OK || n >= p->stall_from)
+        st = cpu_convert(c, sl, n, err);
+        if (st != BATON_OK || stall)
             break;
-        st = host_signal(p, &ops[i], err);
+        st = host_signal(c, &ops[i], err);
         if (st == BATON_OK) {
-            pipeline_trace(p, &ops[i]);
-            p->compute_signalled = ops[i].value;
+            frame_view_trace(v, &ops[i]);
+            cs->signalled = ops[i].value;
         }
     }
     sl->compute_end_ns = baton_now_ns();
-    baton_trace_record_span(p->trace, n, BATON_STAGE_COMPUTE, start, sl->compute_end_ns);
+    baton_trace_record_span(v->trace, n, BATON_STAGE_COMPUTE, start, sl->compute_end_ns);
     return st;
 }
+
+/* The CPU stage's spans are recorded as it runs: nothing on a GPU to ask. */
+static uint64_t cpu_gpu_ns(compute_stage *cs, uint32_t s)
+{
+    (void)cs;
+    (void)s;
+    return 0;
+}
+
+/* Everything the CPU stage does is finished when run() returns. */
+static bool cpu_quiesce(compute_stage *cs, uint64_t timeout_ns)
+{
+    (void)cs;
+    (void)timeout_ns;
+    return true;
+}
+
+const compute_stage_ops compute_stage_cpu = {
+    .name = "CPU",
+    .create = cpu_create,
+    .run = cpu_run,
+    .gpu_ns = cpu_gpu_ns,
+    .quiesce = cpu_quiesce,
+    .destroy = cpu_destroy,
+};

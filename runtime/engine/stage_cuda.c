@@ -3,11 +3,20 @@
  * a copy on discrete GPUs; the staging memory itself on integrated ones),
  * converts to RGBA8 into the slot's shared memory, runs the application's
  * kernels and signals Vulkan. Everything it uses is created here, once. */
+#include <stdlib.h>
 #include <string.h>
 
 #define BATON_WANT_CUDA 1
+#include "engine/compute_stage.h"
 #include "frame/convert.h"
-#include "engine/pipeline_internal.h"
+
+typedef struct cuda_stage {
+    compute_stage base;
+    cudaStream_t stream;
+    bool zero_copy;                    /* staging is mapped host memory the GPU reads */
+    bool pinned[BATON_SLOTS_MAX];      /* staging came from cudaHostAlloc */
+    cudaEvent_t ev_start[BATON_SLOTS_MAX], ev_end[BATON_SLOTS_MAX];
+} cuda_stage;
 
 static baton_status cuda_fail(baton_error *err, const char *call, cudaError_t e, uint64_t frame)
 {
@@ -15,129 +24,170 @@ static baton_status cuda_fail(baton_error *err, const char *call, cudaError_t e,
                            (unsigned long long)frame, call, cudaGetErrorName(e));
 }
 
-static baton_status create_slot(baton_pipeline *p, slot *sl, baton_error *err)
+static void cuda_destroy(compute_stage *cs)
 {
-    bool zero_copy = baton_caps_upload_path(&p->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
-    cudaError_t e = cudaHostAlloc((void **)&sl->staging, p->src_bytes,
-                                  zero_copy ? cudaHostAllocMapped : cudaHostAllocDefault);
-    if (e != cudaSuccess)
-        return cuda_fail(err, "cudaHostAlloc(staging)", e, 0);
-    sl->staging_pinned = true;
-    baton_count_cuda(p->ctx);
-    if (zero_copy)
-        e = cudaHostGetDevicePointer(&sl->staging_device, sl->staging, 0);
-    else
-        e = cudaMalloc(&sl->staging_device, p->src_bytes);
-    if (e != cudaSuccess)
-        return cuda_fail(err, zero_copy ? "cudaHostGetDevicePointer" : "cudaMalloc(upload)", e, 0);
-    if (!zero_copy)
-        baton_count_cuda(p->ctx);
-    if ((e = cudaEventCreate(&sl->ev_start)) != cudaSuccess ||
-        (e = cudaEventCreate(&sl->ev_end)) != cudaSuccess)
-        return cuda_fail(err, "cudaEventCreate", e, 0);
-    baton_count_cuda(p->ctx);
-    baton_count_cuda(p->ctx);
-    return BATON_OK;
-}
-
-baton_status stage_cuda_create(baton_pipeline *p, baton_error *err)
-{
-    cudaError_t e = cudaStreamCreateWithFlags(&p->stream, cudaStreamNonBlocking);
-    if (e != cudaSuccess)
-        return cuda_fail(err, "cudaStreamCreateWithFlags", e, 0);
-    baton_count_cuda(p->ctx);
-    for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        baton_status st = create_slot(p, &p->slots[s], err);
-        if (st != BATON_OK)
-            return st;
-    }
-    return BATON_OK;
-}
-
-void stage_cuda_destroy(baton_pipeline *p)
-{
-    bool zero_copy = baton_caps_upload_path(&p->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
-        if (sl->ev_start)
-            cudaEventDestroy(sl->ev_start);
-        if (sl->ev_end)
-            cudaEventDestroy(sl->ev_end);
-        if (sl->staging_device && !zero_copy)
+    if (!cs)
+        return;
+    cuda_stage *c = (cuda_stage *)cs;
+    const frame_view *v = cs->view;
+    for (uint32_t s = 0; s < v->slots; s++) {
+        frame_slot *sl = &v->slot[s];
+        if (c->ev_start[s])
+            cudaEventDestroy(c->ev_start[s]);
+        if (c->ev_end[s])
+            cudaEventDestroy(c->ev_end[s]);
+        if (sl->staging_device && !c->zero_copy)
             cudaFree(sl->staging_device);
-        if (sl->staging_pinned)
+        if (c->pinned[s])
             cudaFreeHost(sl->staging);
-        sl->ev_start = sl->ev_end = NULL;
         sl->staging_device = NULL;
         sl->staging = NULL;
-        sl->staging_pinned = false;
     }
-    if (p->stream)
-        cudaStreamDestroy(p->stream);
-    p->stream = NULL;
+    if (c->stream)
+        cudaStreamDestroy(c->stream);
+    free(c);
 }
 
-static cudaError_t enqueue_op(baton_pipeline *p, const baton_op *op)
+static baton_status cuda_create_slot(cuda_stage *c, uint32_t s, baton_error *err)
 {
-    cudaExternalSemaphore_t sem = baton_sem_pool_cuda(p->pool, p->sem[op->sem]);
+    const frame_view *v = c->base.view;
+    frame_slot *sl = &v->slot[s];
+    cudaError_t e = cudaHostAlloc((void **)&sl->staging, v->src_bytes,
+                                  c->zero_copy ? cudaHostAllocMapped : cudaHostAllocDefault);
+    if (e != cudaSuccess)
+        return cuda_fail(err, "cudaHostAlloc(staging)", e, 0);
+    c->pinned[s] = true;
+    baton_count_cuda(v->ctx);
+    if (c->zero_copy)
+        e = cudaHostGetDevicePointer(&sl->staging_device, sl->staging, 0);
+    else
+        e = cudaMalloc(&sl->staging_device, v->src_bytes);
+    if (e != cudaSuccess)
+        return cuda_fail(err, c->zero_copy ? "cudaHostGetDevicePointer" : "cudaMalloc(upload)", e, 0);
+    if (!c->zero_copy)
+        baton_count_cuda(v->ctx);
+    if ((e = cudaEventCreate(&c->ev_start[s])) != cudaSuccess)
+        return cuda_fail(err, "cudaEventCreate", e, 0);
+    baton_count_cuda(v->ctx);
+    if ((e = cudaEventCreate(&c->ev_end[s])) != cudaSuccess)
+        return cuda_fail(err, "cudaEventCreate", e, 0);
+    baton_count_cuda(v->ctx);
+    return BATON_OK;
+}
+
+static baton_status cuda_create(const frame_view *view, const compute_work *work,
+                                compute_stage **out, baton_error *err)
+{
+    cuda_stage *c = calloc(1, sizeof *c);
+    if (!c)
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CUDA stage) failed");
+    c->base = (compute_stage){.ops = &compute_stage_cuda, .view = view, .work = *work};
+    c->zero_copy = baton_caps_upload_path(&view->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
+    baton_status st = BATON_OK;
+    cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
+    if (e != cudaSuccess)
+        st = cuda_fail(err, "cudaStreamCreateWithFlags", e, 0);
+    else
+        baton_count_cuda(view->ctx);
+    for (uint32_t s = 0; s < view->slots && st == BATON_OK; s++)
+        st = cuda_create_slot(c, s, err);
+    if (st != BATON_OK) {
+        cuda_destroy(&c->base);
+        return st;
+    }
+    *out = &c->base;
+    return BATON_OK;
+}
+
+static cudaError_t enqueue_op(cuda_stage *c, const baton_op *op)
+{
+    cudaExternalSemaphore_t sem = c->base.view->sem[op->sem].cuda;
     if (op->kind == BATON_OP_WAIT) {
         struct cudaExternalSemaphoreWaitParams w;
         memset(&w, 0, sizeof w);
         w.params.fence.value = op->value;
-        return cudaWaitExternalSemaphoresAsync(&sem, &w, 1, p->stream);
+        return cudaWaitExternalSemaphoresAsync(&sem, &w, 1, c->stream);
     }
     struct cudaExternalSemaphoreSignalParams s;
     memset(&s, 0, sizeof s);
     s.params.fence.value = op->value;
-    return cudaSignalExternalSemaphoresAsync(&sem, &s, 1, p->stream);
+    return cudaSignalExternalSemaphoresAsync(&sem, &s, 1, c->stream);
 }
 
-baton_status stage_cuda_run(baton_pipeline *p, uint64_t n, baton_error *err)
+/* Upload (discrete GPUs), convert, the application's kernels. */
+static baton_status cuda_convert(cuda_stage *c, frame_slot *sl, uint64_t n, baton_error *err)
 {
+    const frame_view *v = c->base.view;
+    cudaError_t e;
+    if (!c->zero_copy &&
+        (e = cudaMemcpyAsync(sl->staging_device, sl->staging, v->src_bytes,
+                             cudaMemcpyHostToDevice, c->stream)) != cudaSuccess)
+        return cuda_fail(err, "cudaMemcpyAsync(upload)", e, n);
+    if ((e = baton_convert_cuda(v->format, sl->staging_device, v->width, v->height,
+                                sl->shared.device, v->pitch, c->stream)) != cudaSuccess)
+        return cuda_fail(err, "baton_convert_cuda", e, n);
+    if (!c->base.work.cuda)
+        return BATON_OK;
+    return c->base.work.cuda(c->base.work.user, c->stream, sl->shared.device, v->pitch, v->width,
+                             v->height, n, err);
+}
+
+static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_error *err)
+{
+    cuda_stage *c = (cuda_stage *)cs;
+    const frame_view *v = cs->view;
     baton_op ops[BATON_SCHEDULE_MAX_OPS];
-    size_t k = baton_schedule_stage_ops(&p->plan, n, BATON_STAGE_COMPUTE, ops);
-    slot *sl = &p->slots[n % p->cfg.slots];
-    bool zero_copy = baton_caps_upload_path(&p->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
-    cudaError_t e = cudaEventRecord(sl->ev_start, p->stream);
+    size_t k = baton_schedule_stage_ops(v->plan, n, BATON_STAGE_COMPUTE, ops);
+    uint32_t s = (uint32_t)(n % v->slots);
+    frame_slot *sl = &v->slot[s];
+    cudaError_t e = cudaEventRecord(c->ev_start[s], c->stream);
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
     for (size_t i = 0; i < k; i++) {
         if (ops[i].kind == BATON_OP_SIGNAL) {
-            if (!zero_copy &&
-                (e = cudaMemcpyAsync(sl->staging_device, sl->staging, p->src_bytes,
-                                     cudaMemcpyHostToDevice, p->stream)) != cudaSuccess)
-                return cuda_fail(err, "cudaMemcpyAsync(upload)", e, n);
-            if ((e = baton_convert_cuda(p->cfg.format, sl->staging_device, p->cfg.width,
-                                        p->cfg.height, sl->shared.device, p->pitch, p->stream)) !=
-                cudaSuccess)
-                return cuda_fail(err, "baton_convert_cuda", e, n);
-            if (p->cfg.cuda_work) {
-                baton_status st = p->cfg.cuda_work(p->cfg.work_user, p->stream, sl->shared.device,
-                                                   p->pitch, p->cfg.width, p->cfg.height, n, err);
-                if (st != BATON_OK)
-                    return st;
-            }
-            if (n >= p->stall_from)
+            baton_status st = cuda_convert(c, sl, n, err);
+            if (st != BATON_OK)
+                return st;
+            if (stall)
                 break;
         }
-        if ((e = enqueue_op(p, &ops[i])) != cudaSuccess)
+        if ((e = enqueue_op(c, &ops[i])) != cudaSuccess)
             return cuda_fail(err, ops[i].kind == BATON_OP_WAIT ? "cudaWaitExternalSemaphoresAsync"
                                                                 : "cudaSignalExternalSemaphoresAsync",
                              e, n);
-        pipeline_trace(p, &ops[i]);
+        frame_view_trace(v, &ops[i]);
         if (ops[i].kind == BATON_OP_SIGNAL)
-            p->compute_signalled = ops[i].value;
+            cs->signalled = ops[i].value;
     }
-    if ((e = cudaEventRecord(sl->ev_end, p->stream)) != cudaSuccess)
+    if ((e = cudaEventRecord(c->ev_end[s], c->stream)) != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
     sl->compute_end_ns = baton_now_ns();
     return BATON_OK;
 }
 
-uint64_t stage_cuda_gpu_ns(baton_pipeline *p, uint32_t s)
+static uint64_t cuda_gpu_ns(compute_stage *cs, uint32_t s)
 {
+    cuda_stage *c = (cuda_stage *)cs;
     float ms = 0;
-    if (cudaEventElapsedTime(&ms, p->slots[s].ev_start, p->slots[s].ev_end) != cudaSuccess)
+    if (cudaEventElapsedTime(&ms, c->ev_start[s], c->ev_end[s]) != cudaSuccess)
         return 0;
     return (uint64_t)((double)ms * 1e6);
 }
+
+static bool cuda_quiesce(compute_stage *cs, uint64_t timeout_ns)
+{
+    cuda_stage *c = (cuda_stage *)cs;
+    uint64_t end = baton_now_ns() + timeout_ns;
+    while (cudaStreamQuery(c->stream) == cudaErrorNotReady && baton_now_ns() < end)
+        ;
+    return cudaStreamQuery(c->stream) != cudaErrorNotReady;
+}
+
+const compute_stage_ops compute_stage_cuda = {
+    .name = "CUDA",
+    .create = cuda_create,
+    .run = cuda_run,
+    .gpu_ns = cuda_gpu_ns,
+    .quiesce = cuda_quiesce,
+    .destroy = cuda_destroy,
+};

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/pipeline_internal.h"
+#include "frame/frame_memory.h"
 #include "core/vk_util.h"
 
 int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want)

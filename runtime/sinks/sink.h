@@ -6,44 +6,66 @@
  * records, once at creation, one command buffer per (slot, target) by
  * calling record(); per frame it asks acquire() which target to use (and a
  * semaphore to wait for / to signal, for swapchains), submits, then calls
- * submitted() (e.g. to present). done() runs after the frame's fence.
- * Nothing here may allocate per frame.
+ * submitted() (e.g. to present). done() runs once the frame's Vulkan work
+ * has finished. Nothing here may allocate per frame.
  *
- * create() may replace p->sink with another implementation of the same
+ * A sink sees the pipeline only through its view (frame/frame_view.h): the
+ * context, the frame's size, each slot's shared memory and readback buffer.
+ *
+ * create() may replace sk->ops with another implementation of the same
  * scheme before it allocates anything: "drm" hands over to sink_kms_ops when
  * the display is driven with KMS commits instead of VK_KHR_display. */
 #ifndef BATON_SINK_H
 #define BATON_SINK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <vulkan/vulkan.h>
 
 #include "baton/pipeline.h"
+#include "frame/frame_view.h"
 
 #define SINK_MAX_TARGETS 8u
 
-struct slot;
+typedef struct sink sink;
 
 typedef struct sink_ops {
     const char *scheme; /* the name before the first ':' */
     const char *usage;  /* one line for error messages and --help */
-    baton_status (*create)(baton_pipeline *p, const char *arg, baton_error *err);
-    void (*destroy)(baton_pipeline *p); /* safe after a failed create */
-    uint32_t (*target_count)(const baton_pipeline *p);
-    /* Record the copy of slot s's frame (p->slots[s].shared.buffer: RGBA8
-     * rows of p->pitch bytes) into target t, with the barriers it needs. */
-    void (*record)(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd);
+    baton_status (*create)(sink *sk, const char *arg, baton_error *err);
+    void (*destroy)(sink *sk); /* safe after a failed create */
+    uint32_t (*target_count)(const sink *sk);
+    /* Record the copy of slot s's frame (view->slot[s].shared.buffer: RGBA8
+     * rows of view->pitch bytes) into target t, with the barriers it needs. */
+    void (*record)(sink *sk, uint32_t s, uint32_t t, VkCommandBuffer cmd);
     /* Optional (NULL: target 0, no semaphores). */
-    baton_status (*acquire)(baton_pipeline *p, struct slot *sl, uint32_t *target, VkSemaphore *wait,
+    baton_status (*acquire)(sink *sk, frame_slot *sl, uint32_t *target, VkSemaphore *wait,
                             VkSemaphore *signal, baton_error *err);
-    baton_status (*submitted)(baton_pipeline *p, struct slot *sl, uint32_t target, baton_error *err);
-    baton_status (*done)(baton_pipeline *p, struct slot *sl, baton_error *err);
+    baton_status (*submitted)(sink *sk, frame_slot *sl, uint32_t target, baton_error *err);
+    baton_status (*done)(sink *sk, frame_slot *sl, baton_error *err);
     /* Optional: every frame is done (drain): collect what is still due,
      * e.g. the last page flip's completion (bounded wait). */
-    void (*drained)(baton_pipeline *p);
+    void (*drained)(sink *sk);
     /* Optional: describe the display and copy the vblank records (out is
      * zeroed by the caller). */
-    void (*report)(const baton_pipeline *p, baton_display_report *out);
+    void (*report)(const sink *sk, baton_display_report *out);
 } sink_ops;
+
+/* One sink of a pipeline: its implementation, its view and the settings it
+ * takes from the pipeline's configuration. */
+struct sink {
+    const sink_ops *ops;
+    const frame_view *view;
+    void *state;              /* the implementation's, owned by it */
+    bool readback;            /* copy each shown frame into slot readback buffers */
+    const char *dump_dir;     /* write frames listed in dump_frames here as PNG */
+    const uint64_t *dump_frames;
+    size_t dump_count;
+    uint32_t delay_us;        /* headless: pretend presenting takes this long */
+    uint64_t dumps_written;
+};
 
 /* Find the sink by scheme; BATON_ERR_INVALID_ARGUMENT lists the known ones.
  * *arg points after "scheme" (at ":..." or the end). */
@@ -53,5 +75,8 @@ extern const sink_ops sink_headless_ops;
 extern const sink_ops sink_drm_ops;
 extern const sink_ops sink_x11_ops;
 extern const sink_ops sink_kms_ops; /* reached through "drm" only */
+
+/* Test seam: how often the x11 sink made a new swapchain (0 for others). */
+uint64_t sink_x11_recreations(const sink *sk);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "util/png.h"
-#include "engine/pipeline_internal.h"
+#include "sinks/sink_common.h"
 #include "core/vk_util.h"
 
 baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t height,
@@ -55,23 +55,23 @@ void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memo
     *memory = VK_NULL_HANDLE;
 }
 
-baton_status sink_readback_create(baton_pipeline *p, baton_error *err)
+baton_status sink_readback_create(sink *sk, baton_error *err)
 {
     baton_status st = BATON_OK;
-    for (uint32_t s = 0; s < p->cfg.slots && p->cfg.readback && st == BATON_OK; s++) {
-        slot *sl = &p->slots[s];
-        st = host_buffer_create(p->ctx, (VkDeviceSize)p->pitch * p->cfg.height,
+    for (uint32_t s = 0; s < sk->view->slots && sk->readback && st == BATON_OK; s++) {
+        frame_slot *sl = &sk->view->slot[s];
+        st = host_buffer_create(sk->view->ctx, (VkDeviceSize)sk->view->pitch * sk->view->height,
                                 VK_BUFFER_USAGE_TRANSFER_DST_BIT, &sl->readback,
                                 &sl->readback_memory, &sl->readback_host, err);
     }
     return st;
 }
 
-void sink_readback_destroy(baton_pipeline *p)
+void sink_readback_destroy(sink *sk)
 {
-    VkDevice dev = p->ctx->device;
-    for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
-        slot *sl = &p->slots[s];
+    VkDevice dev = sk->view->ctx->device;
+    for (uint32_t s = 0; s < sk->view->slots; s++) {
+        frame_slot *sl = &sk->view->slot[s];
         if (sl->readback)
             vkDestroyBuffer(dev, sl->readback, NULL);
         if (sl->readback_memory)
@@ -120,10 +120,10 @@ baton_status sink_semaphore_create(baton_context *ctx, const char *what, VkSemap
     return BATON_OK;
 }
 
-void sink_record_frame_to_image(baton_pipeline *p, uint32_t s, VkImage image, bool leave_src,
+void sink_record_frame_to_image(sink *sk, uint32_t s, VkImage image, bool leave_src,
                                 VkCommandBuffer cmd)
 {
-    slot *sl = &p->slots[s];
+    frame_slot *sl = &sk->view->slot[s];
     /* earlier copies into and out of the image (any slot's, earlier in
      * submission order) finish before this frame writes it */
     sink_cmd_image_barrier(cmd, image, VK_IMAGE_LAYOUT_UNDEFINED,
@@ -132,26 +132,26 @@ void sink_record_frame_to_image(baton_pipeline *p, uint32_t s, VkImage image, bo
                            VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
     VkBufferImageCopy region = {
         .bufferOffset = 0,
-        .bufferRowLength = (uint32_t)(p->pitch / 4),
-        .bufferImageHeight = p->cfg.height,
+        .bufferRowLength = (uint32_t)(sk->view->pitch / 4),
+        .bufferImageHeight = sk->view->height,
         .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .imageExtent = {p->cfg.width, p->cfg.height, 1},
+        .imageExtent = {sk->view->width, sk->view->height, 1},
     };
     vkCmdCopyBufferToImage(cmd, sl->shared.buffer, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
                            &region);
-    if (!leave_src && !p->cfg.readback)
+    if (!leave_src && !sk->readback)
         return;
     sink_cmd_image_barrier(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                            VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
                            VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
-    if (!p->cfg.readback)
+    if (!sk->readback)
         return;
     vkCmdCopyImageToBuffer(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, sl->readback, 1,
                            &region);
     sink_readback_to_host(cmd, sl);
 }
 
-void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl)
+void sink_readback_to_host(VkCommandBuffer cmd, const frame_slot *sl)
 {
     VkBufferMemoryBarrier hb = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
@@ -167,24 +167,24 @@ void sink_readback_to_host(VkCommandBuffer cmd, const slot *sl)
                          1, &hb, 0, NULL);
 }
 
-static bool wants_dump(const baton_pipeline *p, uint64_t frame)
+static bool wants_dump(const sink *sk, uint64_t frame)
 {
-    for (size_t i = 0; i < p->cfg.dump_count; i++)
-        if (p->cfg.dump_frames[i] == frame)
+    for (size_t i = 0; i < sk->dump_count; i++)
+        if (sk->dump_frames[i] == frame)
             return true;
     return false;
 }
 
-baton_status sink_dump_frame(baton_pipeline *p, slot *sl, baton_error *err)
+baton_status sink_dump_frame(sink *sk, frame_slot *sl, baton_error *err)
 {
-    if (!p->cfg.dump_dir || !sl->readback_host || !wants_dump(p, sl->frame))
+    if (!sk->dump_dir || !sl->readback_host || !wants_dump(sk, sl->frame))
         return BATON_OK;
     char path[4096];
-    snprintf(path, sizeof path, "%s/frame-%06llu.png", p->cfg.dump_dir,
+    snprintf(path, sizeof path, "%s/frame-%06llu.png", sk->dump_dir,
              (unsigned long long)sl->frame);
-    baton_status st = baton_png_write_rgba(path, sl->readback_host, p->cfg.width, p->cfg.height,
-                                           p->pitch, err);
+    baton_status st = baton_png_write_rgba(path, sl->readback_host, sk->view->width, sk->view->height,
+                                           sk->view->pitch, err);
     if (st == BATON_OK)
-        p->stats.dumps_written++;
+        sk->dumps_written++;
     return st;
 }

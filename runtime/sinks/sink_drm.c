@@ -61,7 +61,7 @@
 #include "util/png.h"
 #include "sinks/drm_events.h"
 #include "sinks/drm_modes.h"
-#include "engine/pipeline_internal.h"
+#include "sinks/sink_common.h"
 #include "core/vk_util.h"
 
 #define MAX_DISPLAYS 16u
@@ -414,9 +414,9 @@ static baton_status display_lost(const drm_sink *d, const char *what, uint64_t f
                            d->t.name, what, (unsigned long long)frame);
 }
 
-static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *err)
+static baton_status find_display(sink *sk, drm_sink *d, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     if (d->vk.get_drm_display) {
         VkResult r = d->vk.get_drm_display(ctx->physical, d->fd, d->t.connector_id, &d->display);
         if (r != VK_SUCCESS)
@@ -466,9 +466,9 @@ static baton_status find_display(baton_pipeline *p, drm_sink *d, baton_error *er
     return BATON_OK;
 }
 
-static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
+static baton_status find_mode(sink *sk, drm_sink *d, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkDisplayModePropertiesKHR mp[MAX_VK_MODES];
     uint32_t n = MAX_VK_MODES;
     VkResult r = d->vk.mode_props(ctx->physical, d->display, &n, mp);
@@ -516,9 +516,9 @@ static baton_status find_mode(baton_pipeline *p, drm_sink *d, baton_error *err)
                            baton_vk_result_name(r), modes[0] ? modes : "none");
 }
 
-static baton_status create_surface(baton_pipeline *p, drm_sink *d, baton_error *err)
+static baton_status create_surface(sink *sk, drm_sink *d, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkDisplayPlanePropertiesKHR pp[MAX_PLANES];
     uint32_t n = MAX_PLANES;
     VkResult r = d->vk.plane_props(ctx->physical, &n, pp);
@@ -633,9 +633,9 @@ static baton_status choose_format(baton_context *ctx, drm_sink *d, VkColorSpaceK
     return BATON_OK;
 }
 
-static baton_status create_swapchain(baton_pipeline *p, drm_sink *d, baton_error *err)
+static baton_status create_swapchain(sink *sk, drm_sink *d, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkColorSpaceKHR space = VK_COLOR_SPACE_SRGB_NONLINEAR_KHR;
     baton_status st = choose_format(ctx, d, &space, err);
     if (st != BATON_OK)
@@ -699,13 +699,13 @@ static baton_status create_swapchain(baton_pipeline *p, drm_sink *d, baton_error
     if ((r = d->vk.swapchain_images(ctx->device, d->swapchain, &n, d->images)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     d->image_count = n;
-    d->fit = drm_modes_fit(p->cfg.width, p->cfg.height, d->extent.width, d->extent.height);
+    d->fit = drm_modes_fit(sk->view->width, sk->view->height, d->extent.width, d->extent.height);
     return BATON_OK;
 }
 
-static baton_status create_staging(baton_pipeline *p, drm_sink *d, baton_error *err)
+static baton_status create_staging(sink *sk, drm_sink *d, baton_error *err)
 {
-    return sink_image_create(p->ctx, p->cfg.width, p->cfg.height,
+    return sink_image_create(sk->view->ctx, sk->view->width, sk->view->height,
                              is_srgb(d->format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM,
                              "drm sink staging", &d->staging, &d->staging_memory, err);
 }
@@ -727,16 +727,16 @@ static bool vulkan_drives_a_display(const baton_context *ctx)
     return r >= 0 && n > 0;
 }
 
-static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *err)
+static baton_status drm_create(sink *sk, const char *arg, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     drm_spec spec;
     baton_status st = drm_spec_parse(arg, &spec, err);
     if (st != BATON_OK)
         return st;
     if (spec.via == DRM_VIA_KMS || (spec.via == DRM_VIA_AUTO && !vulkan_drives_a_display(ctx))) {
-        p->sink = &sink_kms_ops;
-        return sink_kms_ops.create(p, arg, err);
+        sk->ops = &sink_kms_ops;
+        return sink_kms_ops.create(sk, arg, err);
     }
     drm_sink *d = calloc(1, sizeof *d);
     if (!d)
@@ -744,20 +744,20 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
     d->fd = -1;
     d->spec = spec;
     snprintf(d->t.name, sizeof d->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
-    p->sink_state = d;
+    sk->state = d;
     if ((st = resolve(ctx, &d->vk, err)) != BATON_OK)
         return st;
     if ((st = sink_drm_open_device(ctx, false, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
         return st;
-    if ((st = drm_modes_pick(d->fd, d->path, &spec, p->cfg.width, p->cfg.height, &d->t, err)) !=
+    if ((st = drm_modes_pick(d->fd, d->path, &spec, sk->view->width, sk->view->height, &d->t, err)) !=
         BATON_OK)
         return st;
-    if ((st = find_display(p, d, err)) != BATON_OK)
+    if ((st = find_display(sk, d, err)) != BATON_OK)
         return st;
     if (!d->acquired)
         drmDropMaster(d->fd); /* let the driver modeset through its own fd */
-    if ((st = find_mode(p, d, err)) != BATON_OK || (st = create_surface(p, d, err)) != BATON_OK ||
-        (st = create_swapchain(p, d, err)) != BATON_OK) {
+    if ((st = find_mode(sk, d, err)) != BATON_OK || (st = create_surface(sk, d, err)) != BATON_OK ||
+        (st = create_swapchain(sk, d, err)) != BATON_OK) {
         if (err && d->acquire_note[0]) {
             char first[BATON_ERROR_MESSAGE_MAX];
             snprintf(first, sizeof first, "%s", err->message);
@@ -765,27 +765,27 @@ static baton_status drm_create(baton_pipeline *p, const char *arg, baton_error *
         }
         return st;
     }
-    if (d->blit && (st = create_staging(p, d, err)) != BATON_OK)
+    if (d->blit && (st = create_staging(sk, d, err)) != BATON_OK)
         return st;
     for (uint32_t t = 0; t < d->image_count && st == BATON_OK; t++)
         st = sink_semaphore_create(ctx, "drm sink", &d->rendered[t], err);
-    for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
+    for (uint32_t s = 0; s < sk->view->slots && st == BATON_OK; s++) {
         st = sink_semaphore_create(ctx, "drm sink", &d->acquired_sem[s], err);
     }
     if (st == BATON_OK)
-        st = sink_readback_create(p, err);
+        st = sink_readback_create(sk, err);
     d->display_timing = d->vk.past_timing != NULL;
     d->vblank = d->display_timing ? VBLANK_NONE : VBLANK_SEQUENCE;
     d->next_check_ns = baton_now_ns() + DRM_CONNECTOR_CHECK_NS;
     return st;
 }
 
-static void drm_destroy(baton_pipeline *p)
+static void drm_destroy(sink *sk)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkDevice dev = ctx->device;
-    drm_sink *d = p->sink_state;
-    sink_readback_destroy(p);
+    drm_sink *d = sk->state;
+    sink_readback_destroy(sk);
     if (!d)
         return;
     if (d->swapchain) {
@@ -806,21 +806,21 @@ static void drm_destroy(baton_pipeline *p)
     if (d->fd >= 0)
         close(d->fd);
     free(d);
-    p->sink_state = NULL;
+    sk->state = NULL;
 }
 
-static uint32_t drm_targets(const baton_pipeline *p)
+static uint32_t drm_targets(const sink *sk)
 {
-    const drm_sink *d = p->sink_state;
+    const drm_sink *d = sk->state;
     return d->image_count;
 }
 
 /* ---- recording -------------------------------------------------------------------- */
 
-static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+static void drm_record(sink *sk, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
-    slot *sl = &p->slots[s];
-    drm_sink *d = p->sink_state;
+    frame_slot *sl = &sk->view->slot[s];
+    drm_sink *d = sk->state;
     const drm_fit *f = &d->fit;
     VkImage img = d->images[t];
     const VkPipelineStageFlags xfer = VK_PIPELINE_STAGE_TRANSFER_BIT;
@@ -839,9 +839,9 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
     }
     if (!d->blit) {
         VkBufferImageCopy region = {
-            .bufferOffset = (VkDeviceSize)f->src_y * p->pitch + (VkDeviceSize)f->src_x * 4u,
-            .bufferRowLength = (uint32_t)(p->pitch / 4),
-            .bufferImageHeight = p->cfg.height,
+            .bufferOffset = (VkDeviceSize)f->src_y * sk->view->pitch + (VkDeviceSize)f->src_x * 4u,
+            .bufferRowLength = (uint32_t)(sk->view->pitch / 4),
+            .bufferImageHeight = sk->view->height,
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
             .imageOffset = {(int32_t)f->dst_x, (int32_t)f->dst_y, 0},
             .imageExtent = {f->width, f->height, 1},
@@ -855,10 +855,10 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
                                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_READ_BIT,
                                VK_ACCESS_TRANSFER_WRITE_BIT, xfer);
         VkBufferImageCopy region = {
-            .bufferRowLength = (uint32_t)(p->pitch / 4),
-            .bufferImageHeight = p->cfg.height,
+            .bufferRowLength = (uint32_t)(sk->view->pitch / 4),
+            .bufferImageHeight = sk->view->height,
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-            .imageExtent = {p->cfg.width, p->cfg.height, 1},
+            .imageExtent = {sk->view->width, sk->view->height, 1},
         };
         vkCmdCopyBufferToImage(cmd, sl->shared.buffer, d->staging,
                                VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
@@ -879,22 +879,22 @@ static void drm_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffe
     sink_cmd_image_barrier(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                            VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_WRITE_BIT, 0,
                            VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
-    if (!p->cfg.readback)
+    if (!sk->readback)
         return;
-    VkBufferCopy bc = {0, 0, (VkDeviceSize)p->pitch * p->cfg.height};
+    VkBufferCopy bc = {0, 0, (VkDeviceSize)sk->view->pitch * sk->view->height};
     vkCmdCopyBuffer(cmd, sl->shared.buffer, sl->readback, 1, &bc);
     sink_readback_to_host(cmd, sl);
 }
 
 /* ---- per frame ---------------------------------------------------------------------- */
 
-static baton_status drm_acquire(baton_pipeline *p, slot *sl, uint32_t *target, VkSemaphore *wait,
+static baton_status drm_acquire(sink *sk, frame_slot *sl, uint32_t *target, VkSemaphore *wait,
                                 VkSemaphore *signal, baton_error *err)
 {
-    drm_sink *d = p->sink_state;
-    uint32_t s = (uint32_t)(sl - p->slots), t = 0;
-    VkResult r = d->vk.acquire_image(p->ctx->device, d->swapchain,
-                                     (uint64_t)p->cfg.timeout_ms * 1000000u, d->acquired_sem[s],
+    drm_sink *d = sk->state;
+    uint32_t s = (uint32_t)(sl - sk->view->slot), t = 0;
+    VkResult r = d->vk.acquire_image(sk->view->ctx->device, d->swapchain,
+                                     (uint64_t)sk->view->timeout_ms * 1000000u, d->acquired_sem[s],
                                      VK_NULL_HANDLE, &t);
     if ((r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) && t < d->image_count) {
         *target = t;
@@ -906,7 +906,7 @@ static baton_status drm_acquire(baton_pipeline *p, slot *sl, uint32_t *target, V
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "drm sink, frame %llu: no image of display %s free within %u ms "
                                "(vkAcquireNextImageKHR: %s)",
-                               (unsigned long long)sl->frame, d->t.name, p->cfg.timeout_ms,
+                               (unsigned long long)sl->frame, d->t.name, sk->view->timeout_ms,
                                baton_vk_result_name(r));
     if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
         return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
@@ -952,9 +952,9 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
     }
 }
 
-static baton_status drm_submitted(baton_pipeline *p, slot *sl, uint32_t target, baton_error *err)
+static baton_status drm_submitted(sink *sk, frame_slot *sl, uint32_t target, baton_error *err)
 {
-    drm_sink *d = p->sink_state;
+    drm_sink *d = sk->state;
     VkPresentTimeGOOGLE when = {.presentID = (uint32_t)(sl->frame + 1), .desiredPresentTime = 0};
     VkPresentTimesInfoGOOGLE times = {.sType = VK_STRUCTURE_TYPE_PRESENT_TIMES_INFO_GOOGLE,
                                       .swapchainCount = 1, .pTimes = &when};
@@ -967,7 +967,7 @@ static baton_status drm_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
         .pSwapchains = &d->swapchain,
         .pImageIndices = &target,
     };
-    VkResult r = d->vk.queue_present(p->ctx->queue, &pi);
+    VkResult r = d->vk.queue_present(sk->view->ctx->queue, &pi);
     if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
         return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
                                    ? "vkQueuePresentKHR: VK_ERROR_OUT_OF_DATE_KHR"
@@ -978,13 +978,13 @@ static baton_status drm_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
                                "drm sink, frame %llu: vkQueuePresentKHR failed: %s",
                                (unsigned long long)sl->frame, baton_vk_result_name(r));
     if (d->vblank != VBLANK_NONE)
-        queue_vblank_event(d, (uint32_t)(sl - p->slots), sl->frame);
+        queue_vblank_event(d, (uint32_t)(sl - sk->view->slot), sl->frame);
     return BATON_OK;
 }
 
 typedef struct vblank_wait {
     drm_sink *d;
-    const baton_pipeline *p;
+    const sink *sk;
     uint32_t slot;
 } vblank_wait;
 
@@ -996,7 +996,7 @@ static void on_event(void *ctx, const drm_event_rec *e)
         return;
     drm_vblank v = {e->user_data, e->sequence, e->ns, DRM_VBLANK_FROM_DRM_EVENT};
     drm_vblank_push(&w->d->ring, &v);
-    for (uint32_t s = 0; s < w->p->cfg.slots; s++)
+    for (uint32_t s = 0; s < w->sk->view->slots; s++)
         if (w->d->pending[s] && w->d->pending_frame[s] == e->user_data)
             w->d->pending[s] = false;
 }
@@ -1007,11 +1007,11 @@ static bool slot_not_pending(void *ctx)
     return !w->d->pending[w->slot];
 }
 
-static void wait_vblank_event(drm_sink *d, const baton_pipeline *p, uint32_t s)
+static void wait_vblank_event(drm_sink *d, const sink *sk, uint32_t s)
 {
     uint64_t bound = 3 * d->t.period_ns + 2000000u;
-    uint64_t cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
-    vblank_wait w = {d, p, s};
+    uint64_t cap = (uint64_t)sk->view->timeout_ms * 1000000u;
+    vblank_wait w = {d, sk, s};
     if (!drm_events_wait(d->fd, baton_now_ns() + (bound < cap ? bound : cap), slot_not_pending,
                          on_event, &w)) {
         d->pending[s] = false;
@@ -1019,14 +1019,15 @@ static void wait_vblank_event(drm_sink *d, const baton_pipeline *p, uint32_t s)
     }
 }
 
-static baton_status collect_display_timing(drm_sink *d, const baton_pipeline *p, baton_error *err)
+static baton_status collect_display_timing(drm_sink *d, const sink *sk, uint64_t frame,
+                                           baton_error *err)
 {
     for (int round = 0; round < 4; round++) {
         VkPastPresentationTimingGOOGLE t[16];
         uint32_t n = BATON_ARRAY_LEN(t);
-        VkResult r = d->vk.past_timing(p->ctx->device, d->swapchain, &n, t);
+        VkResult r = d->vk.past_timing(sk->view->ctx->device, d->swapchain, &n, t);
         if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
-            return display_lost(d, "vkGetPastPresentationTimingGOOGLE", p->next_frame, err);
+            return display_lost(d, "vkGetPastPresentationTimingGOOGLE", frame, err);
         if (r < 0)
             return BATON_OK; /* timing is a report, not worth stopping for */
         for (uint32_t i = 0; i < n; i++) {
@@ -1046,19 +1047,19 @@ static baton_status check_connector(drm_sink *d, uint64_t frame, baton_error *er
     return why ? display_lost(d, why, frame, err) : BATON_OK;
 }
 
-static baton_status drm_done(baton_pipeline *p, slot *sl, baton_error *err)
+static baton_status drm_done(sink *sk, frame_slot *sl, baton_error *err)
 {
-    drm_sink *d = p->sink_state;
+    drm_sink *d = sk->state;
     baton_status st = BATON_OK;
-    uint32_t s = (uint32_t)(sl - p->slots);
+    uint32_t s = (uint32_t)(sl - sk->view->slot);
     if (d->display_timing)
-        st = collect_display_timing(d, p, err);
+        st = collect_display_timing(d, sk, sl->frame, err);
     else if (d->pending[s] && d->pending_frame[s] == sl->frame)
-        wait_vblank_event(d, p, s);
+        wait_vblank_event(d, sk, s);
     if (st == BATON_OK)
         st = check_connector(d, sl->frame, err);
     if (st == BATON_OK)
-        st = sink_dump_frame(p, sl, err);
+        st = sink_dump_frame(sk, sl, err);
     return st;
 }
 
@@ -1080,9 +1081,9 @@ void sink_drm_report_vblanks(const drm_vblank_ring *ring, uint64_t missed, uint6
                                                                   : "vblank events");
 }
 
-static void drm_report(const baton_pipeline *p, baton_display_report *out)
+static void drm_report(const sink *sk, baton_display_report *out)
 {
-    const drm_sink *d = p->sink_state;
+    const drm_sink *d = sk->state;
     snprintf(out->description, sizeof out->description,
              "drm %s %ux%u@%u.%02uHz on %s, VK_KHR_display swapchain%s", d->t.name, d->t.mode.width,
              d->t.mode.height, d->t.mode.refresh_mhz / 1000u, d->t.mode.refresh_mhz % 1000u / 10u,

@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include "engine/pipeline_internal.h"
+#include "sinks/sink_common.h"
 #include "core/vk_util.h"
 
 typedef struct headless {
@@ -14,53 +14,53 @@ typedef struct headless {
     VkDeviceMemory memory;
 } headless;
 
-static baton_status headless_create(baton_pipeline *p, const char *arg, baton_error *err)
+static baton_status headless_create(sink *sk, const char *arg, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     if (*arg)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "sink 'headless' takes no argument, got '%s'", arg);
     headless *h = calloc(1, sizeof *h);
     if (!h)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(headless sink) failed");
-    p->sink_state = h;
-    baton_status st = sink_image_create(ctx, p->cfg.width, p->cfg.height,
+    sk->state = h;
+    baton_status st = sink_image_create(ctx, sk->view->width, sk->view->height,
                                         VK_FORMAT_R8G8B8A8_UNORM, "headless target", &h->target,
                                         &h->memory, err);
-    return st == BATON_OK ? sink_readback_create(p, err) : st;
+    return st == BATON_OK ? sink_readback_create(sk, err) : st;
 }
 
-static void headless_destroy(baton_pipeline *p)
+static void headless_destroy(sink *sk)
 {
-    headless *h = p->sink_state;
-    sink_readback_destroy(p);
+    headless *h = sk->state;
+    sink_readback_destroy(sk);
     if (h)
-        sink_image_destroy(p->ctx, &h->target, &h->memory);
+        sink_image_destroy(sk->view->ctx, &h->target, &h->memory);
     free(h);
-    p->sink_state = NULL;
+    sk->state = NULL;
 }
 
-static uint32_t headless_targets(const baton_pipeline *p)
+static uint32_t headless_targets(const sink *sk)
 {
-    (void)p;
+    (void)sk;
     return 1;
 }
 
-static void headless_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+static void headless_record(sink *sk, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     (void)t;
-    headless *h = p->sink_state;
-    sink_record_frame_to_image(p, s, h->target, false, cmd);
+    headless *h = sk->state;
+    sink_record_frame_to_image(sk, s, h->target, false, cmd);
 }
 
-static baton_status headless_done(baton_pipeline *p, slot *sl, baton_error *err)
+static baton_status headless_done(sink *sk, frame_slot *sl, baton_error *err)
 {
-    if (p->cfg.sink_delay_us) {
-        struct timespec ts = {.tv_sec = p->cfg.sink_delay_us / 1000000u,
-                              .tv_nsec = (long)(p->cfg.sink_delay_us % 1000000u) * 1000};
+    if (sk->delay_us) {
+        struct timespec ts = {.tv_sec = sk->delay_us / 1000000u,
+                              .tv_nsec = (long)(sk->delay_us % 1000000u) * 1000};
         nanosleep(&ts, NULL);
     }
-    return sink_dump_frame(p, sl, err);
+    return sink_dump_frame(sk, sl, err);
 }
 
 const sink_ops sink_headless_ops = {

@@ -61,7 +61,7 @@
 
 #include "sinks/drm_events.h"
 #include "sinks/drm_modes.h"
-#include "engine/pipeline_internal.h"
+#include "sinks/sink_common.h"
 
 #define KMS_BUFFERS 3u
 #define NO_BUFFER UINT32_MAX
@@ -345,7 +345,7 @@ static bool crtc_has_vblank(const kms_sink *k)
     return drmWaitVBlank(k->fd, &v) == 0;
 }
 
-static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *err)
+static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
 {
     drm_spec spec;
     baton_status st = drm_spec_parse(arg, &spec, err);
@@ -357,9 +357,9 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
     k->fd = -1;
     k->queued = NO_BUFFER;
     snprintf(k->t.name, sizeof k->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
-    p->sink_state = k;
-    p->cfg.readback = true; /* the frame reaches the scanout buffer through host memory */
-    if ((st = sink_drm_open_device(p->ctx, true, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
+    sk->state = k;
+    sk->readback = true; /* the frame reaches the scanout buffer through host memory */
+    if ((st = sink_drm_open_device(sk->view->ctx, true, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
         return st;
     drmVersion *v = drmGetVersion(k->fd);
     snprintf(k->driver, sizeof k->driver, "%s", v && v->name ? v->name : "?");
@@ -371,7 +371,7 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
                                k->path, k->driver);
     k->atomic = drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == 0 &&
                 drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0;
-    if ((st = drm_modes_pick(k->fd, k->path, &spec, p->cfg.width, p->cfg.height, &k->t, err)) !=
+    if ((st = drm_modes_pick(k->fd, k->path, &spec, sk->view->width, sk->view->height, &k->t, err)) !=
         BATON_OK)
         return st;
     /* the mode itself, as the kernel listed it (same order as the description) */
@@ -400,9 +400,9 @@ static baton_status kms_create(baton_pipeline *p, const char *arg, baton_error *
         return st;
     k->shown = 0;
     k->has_vblank = crtc_has_vblank(k);
-    k->fit = drm_modes_fit(p->cfg.width, p->cfg.height, k->t.mode.width, k->t.mode.height);
+    k->fit = drm_modes_fit(sk->view->width, sk->view->height, k->t.mode.width, k->t.mode.height);
     k->next_check_ns = baton_now_ns() + DRM_CONNECTOR_CHECK_NS;
-    return sink_readback_create(p, err);
+    return sink_readback_create(sk, err);
 }
 
 /* ---- flips ------------------------------------------------------------------------------ */
@@ -467,9 +467,9 @@ static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *e
                            (unsigned long long)frame, call, k->t.name, strerror(e));
 }
 
-static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
+static baton_status kms_done(sink *sk, frame_slot *sl, baton_error *err)
 {
-    kms_sink *k = p->sink_state;
+    kms_sink *k = sk->state;
     baton_status st = check_connector(k, sl->frame, err);
     if (st != BATON_OK)
         return st;
@@ -478,9 +478,9 @@ static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
     uint32_t b = 0;
     while (b == k->shown || b == k->queued)
         b++;
-    drm_modes_copy_frame(k->buf[b].map, k->buf[b].pitch, sl->readback_host, p->pitch, &k->fit,
+    drm_modes_copy_frame(k->buf[b].map, k->buf[b].pitch, sl->readback_host, sk->view->pitch, &k->fit,
                          k->swap_rb);
-    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)sk->view->timeout_ms * 1000000u;
     if (!wait_flip(k, bound < cap ? bound : cap)) {
         /* no completion event: count it, and the display still holds that
          * buffer as far as we know */
@@ -491,11 +491,11 @@ static baton_status kms_done(baton_pipeline *p, slot *sl, baton_error *err)
                                    "complete within %u ms",
                                    (unsigned long long)sl->frame,
                                    (unsigned long long)k->queued_frame, k->t.name,
-                                   p->cfg.timeout_ms);
+                                   sk->view->timeout_ms);
     }
     if ((st = flip(k, b, sl->frame, err)) != BATON_OK)
         return st;
-    return sink_dump_frame(p, sl, err);
+    return sink_dump_frame(sk, sl, err);
 }
 
 /* ---- the rest of the sink interface --------------------------------------------------------- */
@@ -518,10 +518,10 @@ static void restore(kms_sink *k)
     }
 }
 
-static void kms_destroy(baton_pipeline *p)
+static void kms_destroy(sink *sk)
 {
-    kms_sink *k = p->sink_state;
-    sink_readback_destroy(p);
+    kms_sink *k = sk->state;
+    sink_readback_destroy(sk);
     if (!k)
         return;
     if (k->mode_set)
@@ -534,37 +534,37 @@ static void kms_destroy(baton_pipeline *p)
     if (k->fd >= 0)
         close(k->fd);
     free(k);
-    p->sink_state = NULL;
+    sk->state = NULL;
 }
 
 /* The last frame's flip: wait for its completion so its record counts. */
-static void kms_drained(baton_pipeline *p)
+static void kms_drained(sink *sk)
 {
-    kms_sink *k = p->sink_state;
-    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)p->cfg.timeout_ms * 1000000u;
+    kms_sink *k = sk->state;
+    uint64_t bound = 3 * k->t.period_ns + 2000000u, cap = (uint64_t)sk->view->timeout_ms * 1000000u;
     if (!wait_flip(k, bound < cap ? bound : cap))
         k->vblank_missed++;
 }
 
-static uint32_t kms_targets(const baton_pipeline *p)
+static uint32_t kms_targets(const sink *sk)
 {
-    (void)p;
+    (void)sk;
     return 1;
 }
 
 /* The frame into the slot's readback buffer (same layout), visible to the host. */
-static void kms_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+static void kms_record(sink *sk, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     (void)t;
-    slot *sl = &p->slots[s];
-    VkBufferCopy region = {.size = (VkDeviceSize)p->pitch * p->cfg.height};
+    frame_slot *sl = &sk->view->slot[s];
+    VkBufferCopy region = {.size = (VkDeviceSize)sk->view->pitch * sk->view->height};
     vkCmdCopyBuffer(cmd, sl->shared.buffer, sl->readback, 1, &region);
     sink_readback_to_host(cmd, sl);
 }
 
-static void kms_report(const baton_pipeline *p, baton_display_report *out)
+static void kms_report(const sink *sk, baton_display_report *out)
 {
-    const kms_sink *k = p->sink_state;
+    const kms_sink *k = sk->state;
     snprintf(out->description, sizeof out->description,
              "drm %s %ux%u@%u.%02uHz on %s (%s), KMS %s of dumb buffers (%.4s)", k->t.name,
              k->t.mode.width, k->t.mode.height, k->t.mode.refresh_mhz / 1000u,

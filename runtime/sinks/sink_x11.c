@@ -30,7 +30,7 @@
  * frees and re-records its blit command buffers only; the stage's command
  * buffers never change. An OUT_OF_DATE acquire recreates at once and
  * acquires again (once), so the frame is still shown. The number of
- * recreations: baton_x11_sink_recreations() (for tests).
+ * recreations: sink_x11_recreations() in sinks/sink.h (for tests).
  * VK_ERROR_SURFACE_LOST_KHR stops the pipeline with BATON_ERR_VULKAN naming
  * the call and the result; a closed window (WM_DELETE_WINDOW) or a broken X
  * connection stop it with BATON_ERR_IO. Destroy the pipeline after either.
@@ -47,7 +47,7 @@
 #include <unistd.h>
 
 #include "util/png.h"
-#include "engine/pipeline_internal.h"
+#include "sinks/sink_common.h"
 #include "core/vk_util.h"
 
 #define X11_MAX_SIDE 16384u
@@ -185,9 +185,9 @@ static baton_status open_window(x11 *x, baton_error *err)
     return BATON_OK;
 }
 
-static baton_status create_frame_image(baton_pipeline *p, x11 *x, uint32_t s, baton_error *err)
+static baton_status create_frame_image(sink *sk, x11 *x, uint32_t s, baton_error *err)
 {
-    return sink_image_create(p->ctx, p->cfg.width, p->cfg.height, VK_FORMAT_R8G8B8A8_UNORM,
+    return sink_image_create(sk->view->ctx, sk->view->width, sk->view->height, VK_FORMAT_R8G8B8A8_UNORM,
                              "x11 sink frame", &x->frame[s], &x->frame_memory[s], err);
 }
 
@@ -227,10 +227,10 @@ static baton_status choose_format(baton_context *ctx, x11 *x, baton_error *err)
 /* A swapchain at the surface's current extent; old (or VK_NULL_HANDLE) is
  * passed as oldSwapchain and is retired either way (the caller destroys it).
  * x->swapchain is VK_NULL_HANDLE or the new one on return. */
-static baton_status create_swapchain(baton_pipeline *p, x11 *x, VkSwapchainKHR old,
+static baton_status create_swapchain(sink *sk, x11 *x, VkSwapchainKHR old,
                                      baton_error *err)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkSurfaceCapabilitiesKHR caps;
     VkResult r = vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx->physical, x->surface, &caps);
     if (r != VK_SUCCESS)
@@ -252,7 +252,7 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, VkSwapchainKHR o
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "x11 sink: the window on '%s' has size 0", x->display);
     /* 1:1: only the channel order changes */
-    x->filter = x->extent.width == p->cfg.width && x->extent.height == p->cfg.height
+    x->filter = x->extent.width == sk->view->width && x->extent.height == sk->view->height
                     ? VK_FILTER_NEAREST : x->scale_filter;
     uint32_t count = caps.minImageCount + 1;
     if (caps.maxImageCount && count > caps.maxImageCount)
@@ -304,7 +304,7 @@ static baton_status create_swapchain(baton_pipeline *p, x11 *x, VkSwapchainKHR o
 
 /* The sink's command buffer (slot s, swapchain image t): frame[s] (left in
  * TRANSFER_SRC_OPTIMAL by the stage's submission) blitted into images[t]. */
-static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t t,
+static baton_status record_blit(sink *sk, x11 *x, uint32_t s, uint32_t t,
                                 baton_error *err)
 {
     VkCommandBuffer cmd = x->blit[s][t];
@@ -326,7 +326,7 @@ static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t 
                          &copied, 0, NULL, 1, &dst);
     VkImageBlit blit = {
         .srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-        .srcOffsets = {{0, 0, 0}, {(int32_t)p->cfg.width, (int32_t)p->cfg.height, 1}},
+        .srcOffsets = {{0, 0, 0}, {(int32_t)sk->view->width, (int32_t)sk->view->height, 1}},
         .dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
         .dstOffsets = {{0, 0, 0}, {(int32_t)x->extent.width, (int32_t)x->extent.height, 1}},
     };
@@ -340,33 +340,33 @@ static baton_status record_blit(baton_pipeline *p, x11 *x, uint32_t s, uint32_t 
     return BATON_OK;
 }
 
-static void free_blits(baton_pipeline *p, x11 *x)
+static void free_blits(sink *sk, x11 *x)
 {
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
         if (x->blit_count && x->blit[s][0])
-            vkFreeCommandBuffers(p->ctx->device, x->pool, x->blit_count, x->blit[s]);
+            vkFreeCommandBuffers(sk->view->ctx->device, x->pool, x->blit_count, x->blit[s]);
         memset(x->blit[s], 0, sizeof x->blit[s]);
     }
     x->blit_count = 0;
 }
 
 /* Per slot, one blit command buffer per swapchain image, recorded. */
-static baton_status create_blits(baton_pipeline *p, x11 *x, baton_error *err)
+static baton_status create_blits(sink *sk, x11 *x, baton_error *err)
 {
     VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                       .commandPool = x->pool,
                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                       .commandBufferCount = x->image_count};
     x->blit_count = x->image_count;
-    for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        VkResult r = vkAllocateCommandBuffers(p->ctx->device, &ai, x->blit[s]);
+    for (uint32_t s = 0; s < sk->view->slots; s++) {
+        VkResult r = vkAllocateCommandBuffers(sk->view->ctx->device, &ai, x->blit[s]);
         if (r != VK_SUCCESS) {
             memset(x->blit[s], 0, sizeof x->blit[s]);
             return baton_vk_fail(err, "vkAllocateCommandBuffers(x11 sink blit)", r);
         }
-        baton_count_vk(p->ctx);
+        baton_count_vk(sk->view->ctx);
         for (uint32_t t = 0; t < x->image_count; t++) {
-            baton_status st = record_blit(p, x, s, t, err);
+            baton_status st = record_blit(sk, x, s, t, err);
             if (st != BATON_OK)
                 return st;
         }
@@ -384,17 +384,17 @@ static baton_status create_rendered(baton_context *ctx, x11 *x, baton_error *err
     return st;
 }
 
-static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *err)
+static baton_status x11_create(sink *sk, const char *arg, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
-    uint32_t w = p->cfg.width, h = p->cfg.height;
+    baton_context *ctx = sk->view->ctx;
+    uint32_t w = sk->view->width, h = sk->view->height;
     baton_status st = parse_size(arg, &w, &h, err);
     if (st != BATON_OK)
         return st;
     x11 *x = calloc(1, sizeof *x);
     if (!x)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(x11 sink) failed");
-    p->sink_state = x;
+    sk->state = x;
     x->win_w = w;
     x->win_h = h;
     if ((st = open_window(x, err)) != BATON_OK)
@@ -421,16 +421,16 @@ static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *
                                baton_context_device_name(ctx), x->display, ctx->queue_family);
     if ((st = choose_format(ctx, x, err)) != BATON_OK)
         return st;
-    if ((st = create_swapchain(p, x, VK_NULL_HANDLE, err)) != BATON_OK)
+    if ((st = create_swapchain(sk, x, VK_NULL_HANDLE, err)) != BATON_OK)
         return st;
     if ((st = create_rendered(ctx, x, err)) != BATON_OK)
         return st;
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
                             .flags = VK_FENCE_CREATE_SIGNALED_BIT}; /* no blit yet */
-    for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
+    for (uint32_t s = 0; s < sk->view->slots && st == BATON_OK; s++) {
         st = sink_semaphore_create(ctx, "x11 sink", &x->acquired[s], err);
         if (st == BATON_OK)
-            st = create_frame_image(p, x, s, err);
+            st = create_frame_image(sk, x, s, err);
         if (st == BATON_OK) {
             if ((r = vkCreateFence(ctx->device, &fi, NULL, &x->blit_done[s])) != VK_SUCCESS)
                 return baton_vk_fail(err, "vkCreateFence(x11 sink)", r);
@@ -444,21 +444,21 @@ static baton_status x11_create(baton_pipeline *p, const char *arg, baton_error *
     if ((r = vkCreateCommandPool(ctx->device, &pi, NULL, &x->pool)) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateCommandPool(x11 sink)", r);
     baton_count_vk(ctx);
-    if ((st = create_blits(p, x, err)) != BATON_OK)
+    if ((st = create_blits(sk, x, err)) != BATON_OK)
         return st;
-    return sink_readback_create(p, err);
+    return sink_readback_create(sk, err);
 }
 
-static void x11_destroy(baton_pipeline *p)
+static void x11_destroy(sink *sk)
 {
-    baton_context *ctx = p->ctx;
+    baton_context *ctx = sk->view->ctx;
     VkDevice dev = ctx->device;
-    x11 *x = p->sink_state;
+    x11 *x = sk->state;
     /* the pipeline waited for its fences and the queue; presents and the
      * sink's blits too */
     if (dev)
         vkQueueWaitIdle(ctx->queue);
-    sink_readback_destroy(p);
+    sink_readback_destroy(sk);
     if (x) {
         if (x->pool)
             vkDestroyCommandPool(dev, x->pool, NULL); /* frees the blit command buffers */
@@ -485,30 +485,30 @@ static void x11_destroy(baton_pipeline *p)
         }
     }
     free(x);
-    p->sink_state = NULL;
+    sk->state = NULL;
 }
 
 /* One target: the stage's command buffers never name a swapchain image. */
-static uint32_t x11_targets(const baton_pipeline *p)
+static uint32_t x11_targets(const sink *sk)
 {
-    (void)p;
+    (void)sk;
     return 1;
 }
 
 /* The stage's part: slot s's buffer into frame[s], left in
  * TRANSFER_SRC_OPTIMAL for the sink's blit (and the readback copy). */
-static void x11_record(baton_pipeline *p, uint32_t s, uint32_t t, VkCommandBuffer cmd)
+static void x11_record(sink *sk, uint32_t s, uint32_t t, VkCommandBuffer cmd)
 {
     (void)t; /* always 0 */
-    x11 *x = p->sink_state;
-    sink_record_frame_to_image(p, s, x->frame[s], true, cmd);
+    x11 *x = sk->state;
+    sink_record_frame_to_image(sk, s, x->frame[s], true, cmd);
 }
 
 /* SURFACE_LOST (or OUT_OF_DATE right after a recreation): stop. */
-static baton_status lost(const baton_pipeline *p, const slot *sl, const char *call, VkResult r,
+static baton_status lost(const sink *sk, const frame_slot *sl, const char *call, VkResult r,
                          baton_error *err)
 {
-    const x11 *x = p->sink_state;
+    const x11 *x = sk->state;
     return baton_error_set(err, BATON_ERR_VULKAN,
                            "x11 sink, frame %llu: %s returned %s (the window on '%s' is gone or "
                            "the display was lost): destroy the pipeline",
@@ -516,15 +516,15 @@ static baton_status lost(const baton_pipeline *p, const slot *sl, const char *ca
                            x->display);
 }
 
-static baton_status wait_fence(baton_pipeline *p, const slot *sl, VkFence f, const char *what,
+static baton_status wait_fence(sink *sk, const frame_slot *sl, VkFence f, const char *what,
                                baton_error *err)
 {
-    VkResult r = vkWaitForFences(p->ctx->device, 1, &f, VK_TRUE,
-                                 (uint64_t)p->cfg.timeout_ms * 1000000u);
+    VkResult r = vkWaitForFences(sk->view->ctx->device, 1, &f, VK_TRUE,
+                                 (uint64_t)sk->view->timeout_ms * 1000000u);
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "x11 sink, frame %llu: %s not done within %u ms",
-                               (unsigned long long)sl->frame, what, p->cfg.timeout_ms);
+                               (unsigned long long)sl->frame, what, sk->view->timeout_ms);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkWaitForFences(%s) failed: %s",
@@ -537,21 +537,20 @@ static baton_status wait_fence(baton_pipeline *p, const slot *sl, VkFence f, con
  * stay. Runs at a frame boundary (see submitted()). This waits for the GPU
  * and allocates (swapchain, command buffers, maybe semaphores): acceptable,
  * as a resize is an exceptional event, not the per-frame path. */
-static baton_status recreate(baton_pipeline *p, slot *cur, baton_error *err)
+static baton_status recreate(sink *sk, frame_slot *cur, baton_error *err)
 {
-    baton_context *ctx = p->ctx;
-    x11 *x = p->sink_state;
+    baton_context *ctx = sk->view->ctx;
+    x11 *x = sk->state;
     /* Bounded waits for every submission that may use the swapchain or the
      * frame images (the stage's in flight, this frame's included; the
      * sink's blits), then for the queue: what is left there are presents
      * and submissions with no waits, which finish on their own. */
     baton_status st = BATON_OK;
-    for (uint32_t s = 0; s < p->cfg.slots && st == BATON_OK; s++) {
-        if (p->slots[s].in_flight || &p->slots[s] == cur)
-            st = wait_fence(p, cur, p->slots[s].fence, "the Vulkan stage (before recreating "
-                                                       "the swapchain)", err);
+    for (uint32_t s = 0; s < sk->view->slots && st == BATON_OK; s++) {
+        st = wait_fence(sk, cur, sk->view->slot[s].fence, "the Vulkan stage (before recreating "
+                                                          "the swapchain)", err);
         if (st == BATON_OK)
-            st = wait_fence(p, cur, x->blit_done[s], "the x11 sink's blit (before recreating "
+            st = wait_fence(sk, cur, x->blit_done[s], "the x11 sink's blit (before recreating "
                                                      "the swapchain)", err);
     }
     if (st != BATON_OK)
@@ -562,15 +561,15 @@ static baton_status recreate(baton_pipeline *p, slot *cur, baton_error *err)
                                "x11 sink, frame %llu: vkQueueWaitIdle (before recreating the "
                                "swapchain) failed: %s",
                                (unsigned long long)cur->frame, baton_vk_result_name(r));
-    free_blits(p, x);
+    free_blits(sk, x);
     VkSwapchainKHR old = x->swapchain;
-    st = create_swapchain(p, x, old, err); /* retires old, even on failure */
+    st = create_swapchain(sk, x, old, err); /* retires old, even on failure */
     if (old)
         vkDestroySwapchainKHR(ctx->device, old, NULL);
     if (st == BATON_OK)
         st = create_rendered(ctx, x, err);
     if (st == BATON_OK)
-        st = create_blits(p, x, err);
+        st = create_blits(sk, x, err);
     if (st != BATON_OK)
         return st;
     x->recreate = false;
@@ -603,26 +602,26 @@ static void poll_events(x11 *x)
 }
 
 /* After the stage's submission of sl's frame: acquire, blit, present. */
-static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, baton_error *err)
+static baton_status x11_submitted(sink *sk, frame_slot *sl, uint32_t target, baton_error *err)
 {
     (void)target; /* always 0: the swapchain image is picked here */
-    x11 *x = p->sink_state;
-    VkDevice dev = p->ctx->device;
-    uint32_t s = (uint32_t)(sl - p->slots), t = 0;
+    x11 *x = sk->state;
+    VkDevice dev = sk->view->ctx->device;
+    uint32_t s = (uint32_t)(sl - sk->view->slot), t = 0;
     baton_status st = BATON_OK;
-    if (x->recreate && (st = recreate(p, sl, err)) != BATON_OK)
+    if (x->recreate && (st = recreate(sk, sl, err)) != BATON_OK)
         return st;
     /* this slot's previous blit (blit[s][*], acquired[s]) is done */
-    if ((st = wait_fence(p, sl, x->blit_done[s], "the x11 sink's previous blit", err)) != BATON_OK)
+    if ((st = wait_fence(sk, sl, x->blit_done[s], "the x11 sink's previous blit", err)) != BATON_OK)
         return st;
     VkResult r = VK_SUCCESS;
     for (int attempt = 0;; attempt++) {
-        r = vkAcquireNextImageKHR(dev, x->swapchain, (uint64_t)p->cfg.timeout_ms * 1000000u,
+        r = vkAcquireNextImageKHR(dev, x->swapchain, (uint64_t)sk->view->timeout_ms * 1000000u,
                                   x->acquired[s], VK_NULL_HANDLE, &t);
         if (r != VK_ERROR_OUT_OF_DATE_KHR || attempt > 0)
             break;
         /* nothing was acquired or signalled: recreate now, try once more */
-        if ((st = recreate(p, sl, err)) != BATON_OK)
+        if ((st = recreate(sk, sl, err)) != BATON_OK)
             return st;
     }
     if (r == VK_SUBOPTIMAL_KHR)
@@ -631,10 +630,10 @@ static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "x11 sink, frame %llu: no swapchain image within %u ms "
                                "(vkAcquireNextImageKHR: %s)",
-                               (unsigned long long)sl->frame, p->cfg.timeout_ms,
+                               (unsigned long long)sl->frame, sk->view->timeout_ms,
                                baton_vk_result_name(r));
     else if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
-        return lost(p, sl, "vkAcquireNextImageKHR", r, err);
+        return lost(sk, sl, "vkAcquireNextImageKHR", r, err);
     else if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkAcquireNextImageKHR failed: %s",
@@ -648,7 +647,7 @@ static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
     };
     r = vkResetFences(dev, 1, &x->blit_done[s]);
     if (r == VK_SUCCESS)
-        r = vkQueueSubmit(p->ctx->queue, 1, &si, x->blit_done[s]);
+        r = vkQueueSubmit(sk->view->ctx->queue, 1, &si, x->blit_done[s]);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkQueueSubmit(blit) failed: %s",
@@ -661,11 +660,11 @@ static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
         .pSwapchains = &x->swapchain,
         .pImageIndices = &t,
     };
-    r = vkQueuePresentKHR(p->ctx->queue, &pi);
+    r = vkQueuePresentKHR(sk->view->ctx->queue, &pi);
     if (r == VK_SUBOPTIMAL_KHR || r == VK_ERROR_OUT_OF_DATE_KHR)
         x->recreate = true; /* at the next frame's start */
     else if (r == VK_ERROR_SURFACE_LOST_KHR)
-        return lost(p, sl, "vkQueuePresentKHR", r, err);
+        return lost(sk, sl, "vkQueuePresentKHR", r, err);
     else if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkQueuePresentKHR failed: %s",
@@ -682,17 +681,14 @@ static baton_status x11_submitted(baton_pipeline *p, slot *sl, uint32_t target, 
     return BATON_OK;
 }
 
-static baton_status x11_done(baton_pipeline *p, slot *sl, baton_error *err)
+static baton_status x11_done(sink *sk, frame_slot *sl, baton_error *err)
 {
-    return sink_dump_frame(p, sl, err);
+    return sink_dump_frame(sk, sl, err);
 }
 
-/* For tests: how many times the x11 sink of p recreated its swapchain (0
- * for another sink). */
-uint64_t baton_x11_sink_recreations(const baton_pipeline *p);
-uint64_t baton_x11_sink_recreations(const baton_pipeline *p)
+uint64_t sink_x11_recreations(const sink *sk)
 {
-    const x11 *x = p && p->sink == &sink_x11_ops ? p->sink_state : NULL;
+    const x11 *x = sk && sk->ops == &sink_x11_ops ? sk->state : NULL;
     return x ? x->recreations : 0;
 }
 

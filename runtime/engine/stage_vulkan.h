@@ -1,0 +1,34 @@
+/* stage_vulkan.h - the Vulkan stage: command buffers recorded once per
+ * (slot, sink target) at creation; per frame one submission that waits for
+ * the compute stage's signal and signals the slot's release, as the plan
+ * says; a fence per slot (view->slot[s].fence) for the host. */
+#ifndef BATON_STAGE_VULKAN_H
+#define BATON_STAGE_VULKAN_H
+
+#include <stdint.h>
+
+#include "frame/frame_view.h"
+#include "sinks/sink.h"
+
+typedef struct vulkan_stage vulkan_stage;
+
+/* Records through the sink (which must already exist and outlive the
+ * stage). On error nothing is left. */
+baton_status vulkan_stage_create(const frame_view *view, sink *sk, vulkan_stage **out,
+                                 baton_error *err);
+/* NULL is a no-op. The caller has made sure no submission is in flight. */
+void vulkan_stage_destroy(vulkan_stage *vs);
+/* Submit frame n (the plan's wait and signal, the sink's target and
+ * semaphores); records both ops in the trace; then the sink's submitted(). */
+baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err);
+/* Bounded host wait for slot s's last submission (view->timeout_ms);
+ * BATON_ERR_TIMEOUT names frame and slot. */
+baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err);
+/* Whether slot s's last submission has finished (does not wait). */
+bool vulkan_stage_finished(const vulkan_stage *vs, uint32_t s);
+/* GPU time of slot s's last frame, ns (0 when there are no timestamps). */
+uint64_t vulkan_stage_gpu_ns(const vulkan_stage *vs, uint32_t s);
+/* The highest compute_done value a submitted wait needs (timeline mode). */
+uint64_t vulkan_stage_max_wait(const vulkan_stage *vs);
+
+#endif
