@@ -133,7 +133,7 @@ $(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 
 # The portable suites: run each, report every failure, fail if any failed.
 check: lib $(CHECKS) $(PRELOADS) $(TOOLS)
-	@BUILD=$(BUILD) tests/run-suites tests/check-abi $(CHECKS)
+	@BUILD=$(BUILD) tests/run-suites tests/check-abi tests/check-layers $(CHECKS)
 
 check-gpu: $(GPU_TESTS) $(PRELOADS) $(TOOLS)
 	@BUILD=$(BUILD) tests/run-suites $(GPU_TESTS)

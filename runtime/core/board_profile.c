@@ -1,4 +1,4 @@
-/* board.c - board profiles: parse, load by name, detect (see baton/board.h). */
+/* board_profile.c - board profiles: parse, load by name, detect (see baton/board.h). */
 #include "baton/board.h"
 
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* baton/convert.h - convert a source frame to RGBA8 on the CPU or in CUDA.
+/* convert.h - convert a source frame to RGBA8 on the CPU or in CUDA.
  *
  * Both paths compute the BT.601 limited-range integer formulas documented in
  * baton/format.h and give bit-identical output (they share the per-pixel

@@ -1,4 +1,4 @@
-/* baton/pattern.h - deterministic moving test pattern carrying its frame number.
+/* pattern.h - deterministic moving test pattern carrying its frame number.
  *
  * Image: a diagonal gradient that moves with the frame number (every pixel
  * outside the code changes from one frame to the next):

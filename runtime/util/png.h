@@ -1,4 +1,4 @@
-/* baton/png.h - write and read RGBA8 images as PNG files (libpng).
+/* png.h - write and read RGBA8 images as PNG files (libpng).
  *
  * For screenshots and test references. Both functions are blocking file
  * I/O; they keep no state and are thread-safe on distinct paths. libpng
