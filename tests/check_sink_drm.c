@@ -19,6 +19,7 @@
 #include "baton/caps.h"
 #include "baton/pipeline.h"
 #include "sinks/drm_modes.h"
+#include "sinks/drm_device.h"
 #include "sinks/sink.h"
 #include "util_test.h"
 #include "core/vk_util.h"

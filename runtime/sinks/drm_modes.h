@@ -277,12 +277,5 @@ void sink_drm_report_vblanks(const drm_vblank_ring *ring, uint64_t missed, uint6
 /* BATON_OK when the context's instance and device expose every function the
  * sink needs; else BATON_ERR_UNSUPPORTED naming the missing extensions. */
 baton_status sink_drm_check_vulkan(const struct baton_context *ctx, baton_error *err);
-/* Open the DRM device the sink would use ($BATON_DRM_DEVICE, the Vulkan
- * device's primary node, else /dev/dri/card0) and check it is a KMS device.
- * any_card (the KMS path): when the Vulkan device has no display engine or
- * no known node, the first /dev/dri/cardN with KMS connectors instead.
- * *fd is -1 on failure (nothing left open); path receives the path. */
-baton_status sink_drm_open_device(const struct baton_context *ctx, bool any_card, int *fd,
-                                  char *path, size_t path_len, baton_error *err);
 
 #endif

@@ -60,6 +60,7 @@
 #include <xf86drmMode.h>
 
 #include "sinks/drm_events.h"
+#include "sinks/drm_device.h"
 #include "sinks/drm_modes.h"
 #include "sinks/sink_common.h"
 
