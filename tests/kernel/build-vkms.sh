@@ -31,7 +31,7 @@
 # Exit: 0 built and checked; 1 the build or a check failed (says why);
 #   77 headers, source or tools missing (says which).
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 REPO=$(pwd -P)
 
 skip() { echo "build-vkms: SKIP: $*"; exit 77; }

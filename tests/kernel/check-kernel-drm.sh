@@ -106,7 +106,7 @@
 #   passed); 1 it did not, or the boot or the run went wrong; 77 something
 #   this needs is missing (says what).
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 REPO=$(pwd -P)
 
 if [ "${1:-}" = "--install-deps" ]; then

@@ -20,7 +20,7 @@
 # Exit: 0 all checks passed; 1 a check failed or the boot went wrong;
 #   77 something this needs is missing (says what).
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 if [ "${1:-}" = "--install-deps" ]; then
     export DEBIAN_FRONTEND=noninteractive
