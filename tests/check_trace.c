@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,6 +453,139 @@ START_TEST(test_print_timeline)
 }
 END_TEST
 
+/* ---- stages on different threads ---- */
+
+/* Record stage `stage`'s ops of frame f. */
+static void record_stage(baton_trace *t, const baton_schedule *sch, uint64_t f, baton_stage stage)
+{
+    baton_op ops[BATON_SCHEDULE_MAX_OPS];
+    size_t n = baton_schedule_stage_ops(sch, f, stage, ops);
+    for (size_t i = 0; i < n; i++)
+        baton_trace_record(t, &ops[i], T0_NS + f);
+}
+
+/* The compute stage runs a frame ahead of the Vulkan stage (as when the
+ * Vulkan submission is relayed from another thread): frame n+1's compute
+ * ops come before frame n's Vulkan ops. Every wait still follows its
+ * signal, so the plan is kept. */
+START_TEST(test_check_interleaved_stages)
+{
+    baton_schedule sch = combo(_i);
+    baton_trace *t = make_trace(1000, 8);
+    record_stage(t, &sch, 0, BATON_STAGE_COMPUTE);
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        record_stage(t, &sch, f + 1, BATON_STAGE_COMPUTE);
+        record_stage(t, &sch, f, BATON_STAGE_VULKAN);
+    }
+    expect_ok(t, &sch);
+    /* the same interleaving, but wrapped: the window starts mid-stream */
+    baton_trace_destroy(t);
+    t = make_trace(23, 8);
+    record_stage(t, &sch, 0, BATON_STAGE_COMPUTE);
+    for (uint64_t f = 0; f < FRAMES; f++) {
+        record_stage(t, &sch, f + 1, BATON_STAGE_COMPUTE);
+        record_stage(t, &sch, f, BATON_STAGE_VULKAN);
+    }
+    ck_assert_uint_gt(baton_trace_dropped(t), 0);
+    expect_ok(t, &sch);
+    baton_trace_destroy(t);
+}
+END_TEST
+
+/* Two frames ahead is one too many when S = 2: the compute stage of frame
+ * n+2 waits for the Vulkan stage of frame n, which has not signalled yet. */
+START_TEST(test_check_wait_before_its_signal)
+{
+    baton_schedule sch = {.slots = 2, .mode = _i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE};
+    baton_trace *t = make_trace(1000, 8);
+    baton_error err = {0};
+    record_stage(t, &sch, 0, BATON_STAGE_COMPUTE);
+    record_stage(t, &sch, 1, BATON_STAGE_COMPUTE);
+    record_stage(t, &sch, 2, BATON_STAGE_COMPUTE); /* waits for Vulkan frame 0 */
+    record_stage(t, &sch, 0, BATON_STAGE_VULKAN);
+    ck_assert_int_eq(baton_trace_check(t, &sch, &err), BATON_ERR_MISMATCH);
+    ck_assert_msg(strstr(err.message, "frame 2)") && strstr(err.message, "before it") &&
+                      strstr(err.message, "VULKAN signal"),
+                  "%s", err.message);
+    baton_trace_destroy(t);
+}
+END_TEST
+
+/* Within one stage the plan's order is strict: frame 1's Vulkan ops before
+ * frame 0's are refused even though both compute signals came first. */
+START_TEST(test_check_stage_order)
+{
+    baton_schedule sch = combo(_i);
+    baton_trace *t = make_trace(1000, 8);
+    record_stage(t, &sch, 0, BATON_STAGE_COMPUTE);
+    record_stage(t, &sch, 1, BATON_STAGE_COMPUTE);
+    record_stage(t, &sch, 1, BATON_STAGE_VULKAN);
+    record_stage(t, &sch, 0, BATON_STAGE_VULKAN);
+    expect_mismatch(t, &sch, 0);
+    baton_trace_destroy(t);
+}
+END_TEST
+
+/* Two threads record at once, one per stage, each waiting (on a counter,
+ * as the pipeline waits on its hand-offs) for what the plan says comes
+ * first: every entry arrives, and the result checks. */
+typedef struct stage_thread {
+    baton_trace *t;
+    baton_schedule sch;
+    baton_stage stage;
+    volatile uint64_t *compute_done, *vulkan_done; /* frames each stage finished */
+    pthread_mutex_t *lock;
+} stage_thread;
+
+static uint64_t read_count(pthread_mutex_t *lock, volatile uint64_t *v)
+{
+    pthread_mutex_lock(lock);
+    uint64_t x = *v;
+    pthread_mutex_unlock(lock);
+    return x;
+}
+
+static void *run_stage(void *arg)
+{
+    stage_thread *st = arg;
+    for (uint64_t f = 0; f < 2000; f++) {
+        if (st->stage == BATON_STAGE_COMPUTE) /* slot free: Vulkan frame f-S done */
+            while (f >= st->sch.slots && read_count(st->lock, st->vulkan_done) <= f - st->sch.slots)
+                sched_yield();
+        else /* compute of frame f done */
+            while (read_count(st->lock, st->compute_done) <= f)
+                sched_yield();
+        record_stage(st->t, &st->sch, f, st->stage);
+        pthread_mutex_lock(st->lock);
+        (*(st->stage == BATON_STAGE_COMPUTE ? st->compute_done : st->vulkan_done))++;
+        pthread_mutex_unlock(st->lock);
+    }
+    return NULL;
+}
+
+START_TEST(test_record_from_two_threads)
+{
+    baton_schedule sch = combo(_i);
+    baton_trace *t = make_trace(20000, 8);
+    volatile uint64_t compute_done = 0, vulkan_done = 0;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    stage_thread a = {t, sch, BATON_STAGE_COMPUTE, &compute_done, &vulkan_done, &lock};
+    stage_thread b = {t, sch, BATON_STAGE_VULKAN, &compute_done, &vulkan_done, &lock};
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, run_stage, &a), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, run_stage, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    baton_op ops[BATON_SCHEDULE_MAX_OPS];
+    uint64_t want = 0;
+    for (uint64_t f = 0; f < 2000; f++)
+        want += baton_schedule_frame_ops(&sch, f, ops);
+    ck_assert_uint_eq(baton_trace_total(t), want);
+    expect_ok(t, &sch);
+    baton_trace_destroy(t);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -463,6 +598,10 @@ static Suite *trace_suite(void)
     tcase_add_loop_test(check, test_check_ring_wrap_corruption, 0, 6);
     tcase_add_test(check, test_check_first_event);
     tcase_add_test(check, test_check_arguments);
+    tcase_add_loop_test(check, test_check_interleaved_stages, 0, 6);
+    tcase_add_loop_test(check, test_check_wait_before_its_signal, 0, 2);
+    tcase_add_loop_test(check, test_check_stage_order, 0, 6);
+    tcase_add_loop_test(check, test_record_from_two_threads, 0, 6);
     suite_add_tcase(s, check);
 
     TCase *ring = tcase_create("ring");

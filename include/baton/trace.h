@@ -16,9 +16,12 @@
  * Ownership: the caller owns the trace from create until destroy. Event and
  * span pointers returned by the getters point into the ring and are valid
  * until the next record, reset or destroy.
- * Thread-safety: a trace is single-writer and not thread-safe; all calls on
- * one trace (recording, reading, checking, exporting) must be serialised by
- * the caller. Different traces are independent.
+ * Thread-safety: baton_trace_record and baton_trace_record_span may be
+ * called from several threads at once (a pipeline records from its driving,
+ * relay and completion threads); the order of entries is the order in which
+ * the records took the trace's lock. Every other call on a trace (reading,
+ * checking, exporting, reset, destroy) must not run concurrently with any
+ * call on the same trace. Different traces are independent.
  */
 #ifndef BATON_TRACE_H
 #define BATON_TRACE_H
@@ -86,17 +89,29 @@ uint64_t baton_trace_span_dropped(const baton_trace *t);
 uint32_t baton_trace_span_capacity(const baton_trace *t);
 const baton_trace_span *baton_trace_span_at(const baton_trace *t, uint32_t i);
 
-/* Compare the retained events, oldest first, with the plan of sch.
- * Recording order must be plan order: the ops of frame n (compute, then
- * Vulkan), then frame n + 1, ... The plan position of the first retained
- * event is found from its frame and its place among that frame's ops; when
- * nothing was dropped it must be its frame's first op. An empty trace
- * passes. BATON_ERR_MISMATCH with a message naming the first differing
- * event, e.g. "trace event 37 (retained 5, frame 9): expected \"...\", got
- * \"...\"" (both in baton_op_describe form), or saying that the first event
- * has no (or no unique) place in its frame's plan. Ending mid-frame is not
- * an error: recording may stop anywhere. BATON_ERR_INVALID_ARGUMENT for a
- * NULL t or an invalid schedule (with validate's message). */
+/* Compare the retained events, oldest first, with the plan of sch. Two
+ * rules, which are what the plan promises when its stages run on different
+ * threads and queues:
+ *  - each stage's events, taken alone, are that stage's ops of the plan in
+ *    plan order (frame n's compute ops, then frame n + 1's, ...; the same
+ *    for the Vulkan stage), with none missing, repeated or changed;
+ *  - every wait comes after the signal that satisfies it (the plan's signal
+ *    on the same semaphore: the same value on a timeline; the latest one
+ *    before it in binary mode), unless that signal lies before the first
+ *    retained event of its stage (overwritten, or before the trace began).
+ * How the two stages' events interleave is otherwise free. A single thread
+ * that records frame by frame (compute, then Vulkan) satisfies both. The
+ * place of each stage's first retained event is found from its frame and
+ * its place among that frame's ops of the stage; when nothing was dropped,
+ * each stage must open the first event's frame with its first op. An empty
+ * trace passes; ending mid-frame is not an error (recording may stop
+ * anywhere). BATON_ERR_MISMATCH with a message naming the first offending
+ * event and its frame, e.g. "trace event 37 (retained 5, frame 9): expected
+ * \"...\", got \"...\"" (both in baton_op_describe form), or "expected
+ * \"<signal>\" before it, got \"<wait>\" first", or saying that an event
+ * has no (or no unique) place in its frame's plan.
+ * BATON_ERR_INVALID_ARGUMENT for a NULL t or an invalid schedule (with
+ * validate's message). */
 baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
                                baton_error *err);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ typedef struct ring {
 } ring;
 
 struct baton_trace {
+    pthread_mutex_t lock; /* recording from several threads */
     ring ev, sp;
     baton_trace_event *events;
     baton_trace_span *spans;
@@ -58,6 +60,10 @@ baton_status baton_trace_create(uint32_t capacity_events, uint32_t capacity_fram
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_trace_create: capacity_events must be at least 1");
     baton_trace *t = calloc(1, sizeof *t);
+    if (t && pthread_mutex_init(&t->lock, NULL) != 0) {
+        free(t);
+        t = NULL;
+    }
     if (t) {
         t->events = calloc(capacity_events, sizeof *t->events);
         t->spans = capacity_frames ? calloc(capacity_frames, sizeof *t->spans) : NULL;
@@ -80,6 +86,7 @@ void baton_trace_destroy(baton_trace *t)
         return;
     free(t->events);
     free(t->spans);
+    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
@@ -102,9 +109,11 @@ void baton_trace_record(baton_trace *t, const baton_op *op, uint64_t host_ns)
 {
     if (!t || !op)
         return;
+    pthread_mutex_lock(&t->lock);
     uint32_t slot = ring_push(&t->ev);
     t->events[slot].op = *op;
     t->events[slot].host_ns = host_ns;
+    pthread_mutex_unlock(&t->lock);
 }
 
 void baton_trace_record_span(baton_trace *t, uint64_t frame, baton_stage stage,
@@ -112,12 +121,13 @@ void baton_trace_record_span(baton_trace *t, uint64_t frame, baton_stage stage,
 {
     if (!t)
         return;
-    uint32_t slot = ring_push(&t->sp);
-    if (slot == RING_NONE)
-        return;
     baton_trace_span s = {.frame = frame, .start_ns = start_ns, .end_ns = end_ns,
                           .stage = (uint8_t)stage};
-    t->spans[slot] = s;
+    pthread_mutex_lock(&t->lock);
+    uint32_t slot = ring_push(&t->sp);
+    if (slot != RING_NONE)
+        t->spans[slot] = s;
+    pthread_mutex_unlock(&t->lock);
 }
 
 void baton_trace_restore_dropped(baton_trace *t, uint64_t events_dropped,
@@ -170,26 +180,144 @@ static baton_status mismatch(const baton_trace *t, uint32_t i, uint64_t frame,
                            baton_op_describe(got, g, sizeof g));
 }
 
-/* Place of the first retained event among its frame's plan ops in *k. */
-static baton_status locate_first(const baton_trace *t, const baton_op *plan, size_t n,
-                                 size_t *k, baton_error *err)
+/* Where an op sits in the plan: its frame, and its index among that frame's
+ * ops of its stage. Positions of one stage compare in plan order. */
+typedef struct plan_pos {
+    uint64_t frame;
+    size_t k;
+} plan_pos;
+
+static int pos_before(plan_pos a, plan_pos b)
 {
-    const baton_op *first = &baton_trace_event_at(t, 0)->op;
+    return a.frame < b.frame || (a.frame == b.frame && a.k < b.k);
+}
+
+/* Walks one stage's ops in plan order from the stage's first retained event. */
+typedef struct stage_cursor {
+    int started;
+    plan_pos first;              /* the first retained event's place */
+    plan_pos at;                 /* the place the next event must take */
+    size_t n;                    /* ops of at.frame in this stage */
+    baton_op ops[BATON_SCHEDULE_MAX_OPS];
+} stage_cursor;
+
+/* The unique place of op among its frame's ops of its stage, or an error
+ * saying it has none (retained index i). */
+static baton_status locate(const baton_trace *t, const baton_schedule *sch, uint32_t i,
+                           stage_cursor *c, baton_error *err)
+{
+    const baton_op *op = &baton_trace_event_at(t, i)->op;
     size_t hits = 0;
+    c->n = baton_schedule_stage_ops(sch, op->frame, (baton_stage)op->stage, c->ops);
+    for (size_t j = 0; j < c->n; j++)
+        if (baton_op_equal(&c->ops[j], op) && hits++ == 0)
+            c->at = (plan_pos){op->frame, j};
     char g[DESC_LEN];
-    for (size_t j = 0; j < n; j++) {
-        if (baton_op_equal(&plan[j], first) && hits++ == 0)
-            *k = j;
-    }
     if (hits != 1)
         return baton_error_set(err, BATON_ERR_MISMATCH,
-                               "trace event %" PRIu64 " (retained 0, frame %" PRIu64
+                               "trace event %" PRIu64 " (retained %" PRIu32 ", frame %" PRIu64
                                "): got \"%s\", which has %s place in its frame's plan",
-                               t->ev.dropped, first->frame,
-                               baton_op_describe(first, g, sizeof g), hits ? "no unique" : "no");
-    if (t->ev.dropped == 0 && *k != 0) /* nothing lost, so it must open its frame */
-        return mismatch(t, 0, first->frame, &plan[0], first, err);
+                               t->ev.dropped + i, i, op->frame,
+                               baton_op_describe(op, g, sizeof g), hits ? "no unique" : "no");
+    c->first = c->at;
+    c->started = 1;
     return BATON_OK;
+}
+
+/* The first retained event of each stage fixes where that stage's walk
+ * starts. With nothing dropped, each stage must open the trace's first
+ * frame with its first op. */
+static baton_status start_stages(const baton_trace *t, const baton_schedule *sch,
+                                 stage_cursor c[2], baton_error *err)
+{
+    uint64_t first_frame = baton_trace_event_at(t, 0)->op.frame;
+    for (uint32_t i = 0; i < t->ev.count; i++) {
+        const baton_op *op = &baton_trace_event_at(t, i)->op;
+        if (op->stage > BATON_STAGE_VULKAN)
+            return baton_error_set(err, BATON_ERR_MISMATCH,
+                                   "trace event %" PRIu64 " (retained %" PRIu32 ", frame %" PRIu64
+                                   "): stage %u is no stage of the plan", t->ev.dropped + i, i,
+                                   op->frame, (unsigned)op->stage);
+        stage_cursor *sc = &c[op->stage];
+        if (sc->started)
+            continue;
+        baton_status st = locate(t, sch, i, sc, err);
+        if (st != BATON_OK)
+            return st;
+        if (t->ev.dropped == 0 && (sc->at.k != 0 || sc->at.frame != first_frame)) {
+            baton_op want[BATON_SCHEDULE_MAX_OPS];
+            if (baton_schedule_stage_ops(sch, first_frame, (baton_stage)op->stage, want) == 0)
+                return baton_error_set(err, BATON_ERR_MISMATCH, "frame %" PRIu64 " has no plan",
+                                       first_frame);
+            return mismatch(t, i, first_frame, &want[0], op, err);
+        }
+    }
+    return BATON_OK;
+}
+
+/* The plan's signal that satisfies wait w: on the same semaphore, with
+ * w's value (timeline), or the latest before w in plan order (binary).
+ * Searched back over the frames that can hold it. 0 if none. */
+static int signal_for(const baton_schedule *sch, const baton_op *w, baton_op *sig,
+                      plan_pos *where)
+{
+    for (uint64_t back = 0; back <= (uint64_t)sch->slots + 1 && back <= w->frame; back++) {
+        uint64_t f = w->frame - back;
+        for (int stage = BATON_STAGE_VULKAN; stage >= BATON_STAGE_COMPUTE; stage--) {
+            baton_op ops[BATON_SCHEDULE_MAX_OPS];
+            size_t n = baton_schedule_stage_ops(sch, f, (baton_stage)stage, ops);
+            for (size_t j = n; j-- > 0;) {
+                const baton_op *o = &ops[j];
+                if (o->kind != BATON_OP_SIGNAL || o->sem != w->sem)
+                    continue;
+                /* in w's own frame only the compute stage comes before w */
+                if (back == 0 && (stage >= w->stage))
+                    continue;
+                if (sch->mode == BATON_SYNC_TIMELINE && o->value != w->value)
+                    continue;
+                *sig = *o;
+                *where = (plan_pos){f, j};
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* What the trace has signalled so far, per semaphore. */
+typedef struct signals_seen {
+    uint64_t max_value[2 * BATON_SLOTS_MAX]; /* timeline */
+    uint64_t pending[2 * BATON_SLOTS_MAX];   /* binary: signals not yet waited for */
+} signals_seen;
+
+/* A wait must come after the signal it needs, unless that signal lies before
+ * where its stage's retained events begin (dropped, or before the trace). */
+static baton_status check_wait(const baton_trace *t, const baton_schedule *sch, uint32_t i,
+                               const stage_cursor c[2], signals_seen *seen, baton_error *err)
+{
+    const baton_op *w = &baton_trace_event_at(t, i)->op;
+    if (w->sem >= 2 * BATON_SLOTS_MAX)
+        return BATON_OK; /* the stage walk has already refused it */
+    int timeline = sch->mode == BATON_SYNC_TIMELINE;
+    if (timeline ? seen->max_value[w->sem] >= w->value : seen->pending[w->sem] > 0) {
+        if (!timeline)
+            seen->pending[w->sem]--;
+        return BATON_OK;
+    }
+    baton_op sig;
+    plan_pos where;
+    if (!signal_for(sch, w, &sig, &where))
+        return BATON_OK; /* the first frames' waits are not in the plan: the walk refused it */
+    const stage_cursor *sc = &c[sig.stage];
+    if (!sc->started || pos_before(where, sc->first))
+        return BATON_OK;
+    char want[DESC_LEN], got[DESC_LEN];
+    return baton_error_set(err, BATON_ERR_MISMATCH,
+                           "trace event %" PRIu64 " (retained %" PRIu32 ", frame %" PRIu64
+                           "): expected \"%s\" before it, got \"%s\" first",
+                           t->ev.dropped + i, i, w->frame,
+                           baton_op_describe(&sig, want, sizeof want),
+                           baton_op_describe(w, got, sizeof got));
 }
 
 baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
@@ -200,22 +328,31 @@ baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
     baton_status st = baton_schedule_validate(sch, err);
     if (st != BATON_OK || t->ev.count == 0)
         return st;
-    baton_op plan[BATON_SCHEDULE_MAX_OPS];
-    uint64_t frame = baton_trace_event_at(t, 0)->op.frame;
-    size_t n = baton_schedule_frame_ops(sch, frame, plan), k = 0;
-    st = locate_first(t, plan, n, &k, err);
-    for (uint32_t i = 0; st == BATON_OK && i < t->ev.count; i++, k++) {
+    stage_cursor c[2];
+    memset(c, 0, sizeof c);
+    st = start_stages(t, sch, c, err);
+    signals_seen seen;
+    memset(&seen, 0, sizeof seen);
+    for (uint32_t i = 0; st == BATON_OK && i < t->ev.count; i++) {
         const baton_op *got = &baton_trace_event_at(t, i)->op;
-        if (k == n) {
-            n = baton_schedule_frame_ops(sch, ++frame, plan);
-            k = 0;
-        }
-        if (n == 0)
+        stage_cursor *sc = &c[got->stage];
+        if (sc->n == 0)
             return baton_error_set(err, BATON_ERR_MISMATCH,
                                    "trace event %" PRIu64 ": frame %" PRIu64
-                                   " is past the end of the plan", t->ev.dropped + i, frame);
-        if (!baton_op_equal(&plan[k], got))
-            st = mismatch(t, i, frame, &plan[k], got, err);
+                                   " is past the end of the plan", t->ev.dropped + i, sc->at.frame);
+        if (!baton_op_equal(&sc->ops[sc->at.k], got))
+            return mismatch(t, i, sc->at.frame, &sc->ops[sc->at.k], got, err);
+        if (got->kind == BATON_OP_WAIT)
+            st = check_wait(t, sch, i, c, &seen, err);
+        else if (got->sem < 2 * BATON_SLOTS_MAX) {
+            if (got->value > seen.max_value[got->sem])
+                seen.max_value[got->sem] = got->value;
+            seen.pending[got->sem]++;
+        }
+        if (++sc->at.k == sc->n) {
+            sc->at = (plan_pos){sc->at.frame + 1, 0};
+            sc->n = baton_schedule_stage_ops(sch, sc->at.frame, (baton_stage)got->stage, sc->ops);
+        }
     }
     return st;
 }
