@@ -96,6 +96,11 @@ BATON_COUNT_EXPORT void baton_count_snapshot(baton_count_totals *out);
 /* sizeof(baton_count_totals) as the preload was compiled: the helpers refuse
  * a preload built from a different version of this header. */
 BATON_COUNT_EXPORT size_t baton_count_totals_size(void);
+/* Zero the shared counters of the runtime's own threads (named "baton-...")
+ * and count their calls until baton_count_runtime_end(). */
+BATON_COUNT_EXPORT void baton_count_runtime_begin(void);
+BATON_COUNT_EXPORT void baton_count_runtime_end(void);
+BATON_COUNT_EXPORT void baton_count_runtime_snapshot(baton_count_totals *out);
 #endif
 
 /* ---- Helpers for suites (tests/util_alloc.c). ---- */
@@ -127,6 +132,11 @@ void alloc_count_end(void);
 void alloc_count_totals(baton_count_totals *out);
 /* One counter by function name; -1 for an unknown name. */
 int alloc_count_get(const char *name, unsigned long long *out);
+/* The same for the runtime's own threads (the pipeline's completion and
+ * relay threads, named "baton-..."), counted together. */
+void alloc_count_runtime_begin(void);
+void alloc_count_runtime_end(void);
+void alloc_count_runtime_totals(baton_count_totals *out);
 
 /* Sum of all counters. */
 unsigned long long alloc_count_total(const baton_count_totals *t);

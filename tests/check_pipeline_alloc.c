@@ -1,7 +1,8 @@
 /* check_pipeline_alloc.c - after warm-up, 1,000 frames through the pipeline
  * (CPU stage, this machine's Vulkan) allocate nothing, open nothing and
  * create no Vulkan object: counted by an LD_PRELOAD interposer on the
- * driving thread and by the context's own object counters.
+ * driving thread and on baton's own threads (completion, relay), and by
+ * the context's own object counters.
  * With BATON_ALLOC_SINK=SPEC (make check-kernel sets "drm,via=kms" in its
  * QEMU guest, where bochs-drm is a real KMS device) the same count also runs
  * with that sink, page flips and all. */
@@ -88,6 +89,37 @@ START_TEST(test_counter_sees_an_allocating_callback)
 }
 END_TEST
 
+/* ... and one made on the completion thread, by an on_done that allocates:
+ * the proof covers baton's own threads too. */
+static void allocating_done(void *user, const baton_frame_info *info)
+{
+    (void)user;
+    static void *keep;
+    free(keep);
+    keep = malloc(16 + info->frame % 7);
+}
+
+START_TEST(test_counter_sees_an_allocating_on_done)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 64;
+    pc.height = 16;
+    pc.on_done = allocating_done;
+    steady_result r;
+    ck_assert_msg(steady_run(ctx, &pc, 5, 20, &r, &err) == BATON_OK, "%s", err.message);
+    baton_context_destroy(ctx);
+    ck_assert(alloc_count_all_zero(&r.calls)); /* not the driving thread's */
+    ck_assert_uint_eq(r.runtime.malloc, 20);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     int r = alloc_count_reexec(argc, argv);
@@ -104,6 +136,7 @@ int main(int argc, char **argv)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_steady_state_allocates_nothing, 0, 4);
     tcase_add_test(tc, test_counter_sees_an_allocating_callback);
+    tcase_add_test(tc, test_counter_sees_an_allocating_on_done);
     const char *sink = getenv("BATON_ALLOC_SINK");
     if (sink && sink[0])
         tcase_add_loop_test(tc, test_steady_state_on_sink, 0, 4);

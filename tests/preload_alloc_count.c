@@ -29,6 +29,13 @@
  * arena that is never reused and never counted; free() of an arena block is a
  * no-op.
  *
+ * The runtime's own threads (the pipeline's completion and relay threads,
+ * named "baton-..."): baton_count_runtime_begin() opens a window in which
+ * their calls are counted too, into one shared total (a spinlock, no
+ * allocation), with the same driver/non-driver split. A thread's name is
+ * read with prctl(PR_GET_NAME) (a system call, no allocation) and cached
+ * once it is a runtime thread; a thread not (yet) named so is asked again.
+ *
  * The thread-local state uses the initial-exec TLS model so that touching it
  * never calls __tls_get_addr (which may allocate): this library is meant to be
  * loaded with LD_PRELOAD, where its TLS lives in the static TLS block. */
@@ -43,6 +50,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -61,16 +69,6 @@
 static __thread int tl_on TLS_IE;           /* counting enabled on this thread */
 static __thread int tl_resolving TLS_IE;    /* this thread is inside dlsym */
 static __thread baton_count_totals tl_tot TLS_IE;
-
-static inline void note_caller(const char *fn, void *ra)
-{
-    unsigned i = tl_tot.ncallers;
-    if (i < BATON_COUNT_MAX_CALLERS) {
-        tl_tot.callers[i].fn = fn;
-        tl_tot.callers[i].addr = ra;
-        tl_tot.ncallers = i + 1;
-    }
-}
 
 /* Is the code at ra part of a GPU driver? A small per-thread cache keyed by
  * the module's base keeps dladdr (which does not allocate) off most calls. */
@@ -102,21 +100,61 @@ static int is_driver(const void *ra)
     return driver;
 }
 
+/* ---- the runtime's own threads ---- */
+
+static int g_runtime_on;                /* atomic: their window is open */
+static baton_count_totals g_rt;         /* under g_rt_lock */
+static volatile char g_rt_lock;         /* __atomic_test_and_set spinlock */
+static __thread int tl_runtime TLS_IE;  /* this thread is named "baton-..." */
+
+static int runtime_thread(void)
+{
+    if (!tl_runtime) {
+        char name[17] = "";
+        if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0 && strncmp(name, "baton-", 6) == 0)
+            tl_runtime = 1;
+    }
+    return tl_runtime;
+}
+
+static void rt_lock(void)
+{
+    while (__atomic_test_and_set(&g_rt_lock, __ATOMIC_ACQUIRE))
+        ;
+}
+
+static void rt_unlock(void) { __atomic_clear(&g_rt_lock, __ATOMIC_RELEASE); }
+
+static void note_into(baton_count_totals *t, unsigned long long *field, const char *fn, void *ra)
+{
+    if (is_driver(ra)) {
+        if (t->driver_calls++ == 0) {
+            t->driver_first.fn = fn;
+            t->driver_first.addr = ra;
+        }
+        return;
+    }
+    (*field)++;
+    unsigned i = t->ncallers;
+    if (i < BATON_COUNT_MAX_CALLERS) {
+        t->callers[i].fn = fn;
+        t->callers[i].addr = ra;
+        t->ncallers = i + 1;
+    }
+}
+
 /* Must expand inside the exported function itself so that
  * __builtin_return_address(0) is the address in its caller. */
 #define NOTE(field)                                                            \
     do {                                                                       \
         if (tl_on) {                                                           \
+            note_into(&tl_tot, &tl_tot.field, #field, __builtin_return_address(0)); \
+        } else if (__atomic_load_n(&g_runtime_on, __ATOMIC_ACQUIRE) &&         \
+                   !tl_resolving && runtime_thread()) {                         \
             void *ra_ = __builtin_return_address(0);                           \
-            if (is_driver(ra_)) {                                              \
-                if (tl_tot.driver_calls++ == 0) {                              \
-                    tl_tot.driver_first.fn = #field;                           \
-                    tl_tot.driver_first.addr = ra_;                            \
-                }                                                              \
-            } else {                                                           \
-                tl_tot.field++;                                                \
-                note_caller(#field, ra_);                                      \
-            }                                                                  \
+            rt_lock();                                                         \
+            note_into(&g_rt, &g_rt.field, #field, ra_);                        \
+            rt_unlock();                                                       \
         }                                                                      \
     } while (0)
 
@@ -288,6 +326,28 @@ void baton_count_snapshot(baton_count_totals *out)
 size_t baton_count_totals_size(void)
 {
     return sizeof(baton_count_totals);
+}
+
+void baton_count_runtime_begin(void)
+{
+    rt_lock();
+    g_rt = (baton_count_totals){0};
+    rt_unlock();
+    __atomic_store_n(&g_runtime_on, 1, __ATOMIC_RELEASE);
+}
+
+void baton_count_runtime_end(void)
+{
+    __atomic_store_n(&g_runtime_on, 0, __ATOMIC_RELEASE);
+}
+
+void baton_count_runtime_snapshot(baton_count_totals *out)
+{
+    if (!out)
+        return;
+    rt_lock();
+    *out = g_rt;
+    rt_unlock();
 }
 
 /* ---- allocation ---- */

@@ -39,6 +39,8 @@ static struct {
     count_void_fn begin, end;
     count_get_fn get;
     count_snapshot_fn snapshot;
+    count_void_fn rt_begin, rt_end;
+    count_snapshot_fn rt_snapshot;
 } api;
 
 static void *lookup(const char *name)
@@ -56,8 +58,12 @@ static int resolve(int loud)
     api.end = (count_void_fn)lookup("baton_count_end");
     api.get = (count_get_fn)lookup("baton_count_get");
     api.snapshot = (count_snapshot_fn)lookup("baton_count_snapshot");
+    api.rt_begin = (count_void_fn)lookup("baton_count_runtime_begin");
+    api.rt_end = (count_void_fn)lookup("baton_count_runtime_end");
+    api.rt_snapshot = (count_snapshot_fn)lookup("baton_count_runtime_snapshot");
     count_size_fn size = (count_size_fn)lookup("baton_count_totals_size");
-    if (!api.begin || !api.end || !api.get || !api.snapshot || !size) {
+    if (!api.begin || !api.end || !api.get || !api.snapshot || !size || !api.rt_begin ||
+        !api.rt_end || !api.rt_snapshot) {
         if (loud)
             fprintf(stderr, "alloc_count: the interposer " PRELOAD_NAME " is not loaded "
                             "(call alloc_count_reexec() at the start of main)\n");
@@ -191,6 +197,24 @@ int alloc_count_get(const char *name, unsigned long long *out)
 {
     require();
     return api.get(name, out);
+}
+
+void alloc_count_runtime_begin(void)
+{
+    require();
+    api.rt_begin();
+}
+
+void alloc_count_runtime_end(void)
+{
+    require();
+    api.rt_end();
+}
+
+void alloc_count_runtime_totals(baton_count_totals *out)
+{
+    require();
+    api.rt_snapshot(out);
 }
 
 static const struct {

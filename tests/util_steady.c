@@ -12,36 +12,47 @@ baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uin
     baton_status st = baton_pipeline_create(ctx, pc, &p, err);
     if (st == BATON_OK)
         st = baton_pipeline_run(p, warmup, err);
+    if (st == BATON_OK)
+        st = baton_pipeline_drain(p, err); /* the window starts with nothing in flight */
     if (st == BATON_OK) {
         baton_object_counters before = baton_context_counters(ctx);
+        alloc_count_runtime_begin();
         alloc_count_begin();
         st = baton_pipeline_run(p, frames, err);
+        if (st == BATON_OK)
+            st = baton_pipeline_drain(p, err);
         alloc_count_end();
+        alloc_count_runtime_end();
         alloc_count_totals(&out->calls);
+        alloc_count_runtime_totals(&out->runtime);
         baton_object_counters after = baton_context_counters(ctx);
         out->vk_created = after.vk_objects_created - before.vk_objects_created;
         out->cuda_created = after.cuda_objects_created - before.cuda_objects_created;
         out->frames = frames;
     }
-    if (st == BATON_OK)
-        st = baton_pipeline_drain(p, err);
     baton_pipeline_destroy(p);
     return st;
 }
 
 bool steady_all_zero(const steady_result *r)
 {
-    return alloc_count_all_zero(&r->calls) && r->vk_created == 0 && r->cuda_created == 0;
+    return alloc_count_all_zero(&r->calls) && alloc_count_all_zero(&r->runtime) &&
+           r->vk_created == 0 && r->cuda_created == 0;
 }
 
 void steady_print(const char *label, const steady_result *r)
 {
-    printf("%s: %llu steady-state frames: %llu allocation/fd calls, %llu Vulkan objects, "
-           "%llu CUDA objects created (driver-internal calls: %llu)\n",
+    printf("%s: %llu steady-state frames: %llu allocation/fd calls on the driving thread, "
+           "%llu on baton's threads, %llu Vulkan objects, %llu CUDA objects created "
+           "(driver-internal calls: %llu driving, %llu baton's threads)\n",
            label, (unsigned long long)r->frames, alloc_count_total(&r->calls),
-           (unsigned long long)r->vk_created, (unsigned long long)r->cuda_created,
-           r->calls.driver_calls);
+           alloc_count_total(&r->runtime), (unsigned long long)r->vk_created,
+           (unsigned long long)r->cuda_created, r->calls.driver_calls, r->runtime.driver_calls);
     if (!alloc_count_all_zero(&r->calls) || r->calls.driver_calls)
         alloc_count_print(stdout, &r->calls);
+    if (!alloc_count_all_zero(&r->runtime) || r->runtime.driver_calls) {
+        printf("  on baton's own threads:\n");
+        alloc_count_print(stdout, &r->runtime);
+    }
     fflush(stdout);
 }

@@ -11,12 +11,14 @@
 
 typedef struct steady_result {
     baton_count_totals calls;       /* this thread's malloc/open/... during the window */
+    baton_count_totals runtime;     /* the pipeline's own threads' (completion, relay) */
     uint64_t vk_created, cuda_created;
     uint64_t frames;
 } steady_result;
 
-/* Warm up for `warmup` frames, then count over `frames` frames (run only;
- * the drain after the window is not counted). */
+/* Warm up for `warmup` frames, then count over `frames` frames and the
+ * drain that retires the last of them, on the driving thread and on the
+ * pipeline's own threads. */
 baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uint64_t warmup,
                         uint64_t frames, steady_result *out, baton_error *err);
 

@@ -32,6 +32,11 @@ typedef struct baton_context_config {
     baton_compute_mode compute; /* default AUTO */
     baton_sync_mode sync;       /* default AUTO */
     bool validation;            /* enable VK_LAYER_KHRONOS_validation */
+    bool zero_copy_upload;      /* CUDA stage on a discrete GPU: take the integrated GPU's
+                                   path anyway (mapped pinned staging that the kernels
+                                   read over the bus, no upload copy); runs Jetson's code
+                                   path on a desktop GPU. Default false: the path follows
+                                   cudaDeviceProp.integrated */
 } baton_context_config;
 
 typedef struct baton_object_counters {
@@ -40,6 +45,21 @@ typedef struct baton_object_counters {
 } baton_object_counters;
 
 void baton_context_config_default(baton_context_config *cfg);
+
+/* The two ways of carrying a frame across (see baton/pipeline.h), timed on
+ * this machine when a context with the CUDA stage is created: per
+ * direction, 100 round trips of each after 10 to warm up, median in ns,
+ * from the producer's signal being issued to the consumer's work seen done
+ * by the host with the waits the pipeline uses. AUTO takes the faster. */
+typedef struct baton_handoff_report {
+    bool measured;               /* false with the CPU stage (relay is taken unmeasured) */
+    uint32_t round_trips;        /* per mode and direction */
+    uint64_t to_vulkan_gpu_ns;   /* CUDA signals the exported semaphore, the queue waits */
+    uint64_t to_vulkan_relay_ns; /* CUDA event seen by the host, then the submission */
+    uint64_t to_compute_gpu_ns;  /* the queue signals, the CUDA stream waits */
+    uint64_t to_compute_relay_ns;/* the fence seen by the host, then CUDA's work */
+    baton_handoff_mode to_vulkan, to_compute; /* what AUTO takes: GPU or RELAY */
+} baton_handoff_report;
 
 /* Probe, choose the compute stage, the Vulkan device (by UUID with CUDA)
  * and the sync mode, and create the Vulkan device and queue. *out is set
@@ -52,7 +72,9 @@ void baton_context_config_default(baton_context_config *cfg);
 baton_status baton_context_create(const baton_context_config *cfg, baton_context **out,
                                   baton_error *err);
 
-/* Waits for the device to go idle, then destroys everything. NULL is a no-op. */
+/* Waits (bounded: at most 2 s) for the device to go idle, then destroys
+ * everything; a device that does not go idle (a hung kernel, a lost device)
+ * is destroyed anyway. NULL is a no-op. */
 void baton_context_destroy(baton_context *ctx);
 
 const baton_caps *baton_context_caps(const baton_context *ctx);
@@ -60,6 +82,10 @@ baton_compute_mode baton_context_compute(const baton_context *ctx);
 baton_sync_mode baton_context_sync(const baton_context *ctx);
 const char *baton_context_device_name(const baton_context *ctx);
 baton_object_counters baton_context_counters(const baton_context *ctx);
+/* How frames reach the GPU: the caps' choice, or ZERO_COPY when forced. */
+baton_upload_path baton_context_upload(const baton_context *ctx);
+/* The hand-off measurement (see above). Read-only; any thread. */
+baton_handoff_report baton_context_handoff(const baton_context *ctx);
 
 #ifdef __cplusplus
 }

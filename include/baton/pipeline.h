@@ -10,13 +10,43 @@
  * into the sink's target image), signals the release. The operations follow
  * baton/schedule.h exactly and are recorded in a baton_trace.
  *
- * Nothing is allocated, created or opened per frame (PNG dumps of chosen
- * frames excepted: libpng allocates). Every host wait is bounded by
- * timeout_ms; an expired wait returns BATON_ERR_TIMEOUT naming stage and
- * frame, after which the pipeline can only be destroyed (cleanly).
+ * Hand-offs. Each direction (compute -> Vulkan, Vulkan -> compute) is
+ * carried either on the GPU (the consumer's queue waits on the producer's
+ * exported semaphore) or relayed by the host (a host thread sees the
+ * producer finish, through a CUDA event or the Vulkan fence, and only then
+ * starts the consumer, with no semaphore wait on the GPU). The plan's ops
+ * and the trace are the same either way: in relay mode the host performs
+ * the wait and records it when it has seen the signal. AUTO takes whichever
+ * was faster when measured on this machine (baton_context_handoff).
  *
- * Thread-safety: a pipeline is driven from one thread; none of these calls
- * may run concurrently on the same pipeline. Callbacks run on that thread.
+ * Threads. The thread that calls baton_pipeline_run (the driving thread)
+ * reads the source, starts the compute stage and (GPU hand-off to Vulkan,
+ * or the CPU stage) submits the Vulkan stage. A completion thread, started
+ * by baton_pipeline_create, waits for each frame's Vulkan fence in order
+ * and retires the frame the moment it is done: it records the frame's
+ * times, runs the sink's done hook (a KMS page flip, a PNG dump) and calls
+ * on_done. With the CUDA stage and a relayed compute -> Vulkan hand-off, a
+ * relay thread waits for each frame's CUDA work and submits its Vulkan
+ * stage. So the application hears of frame n as soon as the GPU has
+ * finished it, while the driving thread waits for the next camera frame.
+ * The driving thread reuses slot s only after the frame that used it last
+ * has been retired. Nothing is allocated per frame on any of these threads.
+ *
+ * Nothing is allocated, created or opened per frame (PNG dumps of chosen
+ * frames excepted: libpng allocates). Every host wait for the GPU or the
+ * source is bounded by timeout_ms; an expired wait returns
+ * BATON_ERR_TIMEOUT naming stage and frame, after which the pipeline can
+ * only be destroyed (cleanly).
+ *
+ * Thread-safety: baton_pipeline_run, _drain and _destroy are called from
+ * one thread at a time (the driving thread); none may run concurrently with
+ * another on the same pipeline. on_done and the sink's hooks run on the
+ * completion thread: on_done must not call baton_pipeline_run, _drain or
+ * _destroy, and should return quickly (the next frame retires after it).
+ * The readers _get_stats, _latencies and _frame_times may be called from
+ * the driving thread at any time: they take the pipeline's lock and see
+ * every frame retired so far; _display after drain (or from on_done). Different pipelines, on one context
+ * or on several, are independent.
  */
 #ifndef BATON_PIPELINE_H
 #define BATON_PIPELINE_H
@@ -46,6 +76,9 @@ typedef struct baton_frame_info {
     uint64_t capture_ns;      /* CLOCK_MONOTONIC: the source's own capture time (a V4L2
                                  driver timestamp, a paced pattern's due time); 0 if none */
     uint64_t source_ready_ns; /* CLOCK_MONOTONIC: source handed the frame over */
+    uint64_t compute_start_ns;/* CLOCK_MONOTONIC: the compute stage started on it (host) */
+    uint64_t gpu_done_ns;     /* CLOCK_MONOTONIC: the GPU finished its Vulkan stage
+                                 (timestamp query, calibrated); 0 when not measurable */
     uint64_t done_ns;         /* CLOCK_MONOTONIC: host saw the Vulkan stage finish */
     const uint8_t *rgba;      /* the displayed pixels when readback is on, else NULL */
     size_t pitch;
@@ -82,8 +115,10 @@ typedef struct baton_pipeline_config {
     baton_cuda_work_fn cuda_work;
     baton_cpu_work_fn cpu_work;
     void *work_user;
-    baton_frame_done_fn on_done;
+    baton_frame_done_fn on_done; /* runs on the completion thread, see above */
     void *done_user;
+    baton_handoff_mode handoff_to_vulkan;  /* compute -> Vulkan (default AUTO) */
+    baton_handoff_mode handoff_to_compute; /* Vulkan -> compute: the slot's release (default AUTO) */
 } baton_pipeline_config;
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg);
@@ -95,14 +130,15 @@ void baton_pipeline_config_default(baton_pipeline_config *cfg);
 baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_config *cfg,
                                    baton_pipeline **out, baton_error *err);
 
-/* Run `frames` more frames. Returns when they are all submitted (up to S
- * may still be in flight; their on_done fires later or in drain).
+/* Run `frames` more frames. Returns when they are all started (up to S may
+ * still be in flight; the completion thread retires them as they finish).
  * BATON_ERR_END_OF_STREAM when the source ends (frames done so far stay
  * valid), BATON_ERR_TIMEOUT naming stage and frame, BATON_ERR_STATE after
  * an earlier error. */
 baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error *err);
 
-/* Wait (bounded) for every frame in flight and fire their on_done. */
+/* Wait (bounded) until every frame started has been retired (its on_done
+ * called), then let the sink collect what is still due (the last flip). */
 baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err);
 
 /* Unblock anything still waiting, wait (bounded) for the GPU, free all.
@@ -117,6 +153,9 @@ typedef struct baton_pipeline_stats {
     baton_sync_mode sync;
     baton_compute_mode compute;
     uint32_t slots;
+    baton_handoff_mode handoff_to_vulkan;  /* as chosen: GPU or RELAY */
+    baton_handoff_mode handoff_to_compute;
+    bool gpu_times;            /* gpu_done_ns is measured (calibrated GPU timestamps) */
 } baton_pipeline_stats;
 
 baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p);
@@ -125,6 +164,25 @@ baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p);
  * of the newest finished frames, oldest first, into out (room for
  * capacity); returns how many were copied (at most stats_frames kept). */
 size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t capacity);
+
+/* One finished frame's times, CLOCK_MONOTONIC ns (0: not known). */
+typedef struct baton_frame_times {
+    uint64_t frame;
+    uint64_t capture_ns;       /* the camera's timestamp, or a paced source's due time */
+    uint64_t ready_ns;         /* the source handed it over */
+    uint64_t compute_start_ns; /* the compute stage started on it */
+    uint64_t gpu_done_ns;      /* the GPU finished its Vulkan stage (calibrated timestamps) */
+    uint64_t done_ns;          /* the host saw it finished (on_done followed) */
+    uint64_t on_screen_ns;     /* it went on screen: the vblank of its page flip or
+                                  present, where the sink can tell */
+} baton_frame_times;
+
+/* Copy the times of the newest finished frames (at most stats_frames kept),
+ * oldest first, into out (room for capacity); returns how many. A frame's
+ * on_screen_ns may be filled in after its on_done (a flip completes at the
+ * next vblank): read it after drain for the whole run. Allocates nothing. */
+size_t baton_pipeline_frame_times(const baton_pipeline *p, baton_frame_times *out,
+                                  size_t capacity);
 
 /* The trace of every semaphore op issued, and the plan it must match. */
 const baton_trace *baton_pipeline_trace(const baton_pipeline *p);
@@ -154,8 +212,9 @@ typedef struct baton_display_report {
 } baton_display_report;
 
 /* Fill *out with the sink's description and its newest vblank records
- * (headless and x11 sinks: a description, no records). Reads state the
- * pipeline's thread writes: call it from that thread, or after drain.
+ * (headless and x11 sinks: a description, no records). The records are the
+ * completion thread's while frames flow: call it after drain, or from
+ * on_done.
  * Allocates nothing. BATON_ERR_INVALID_ARGUMENT on NULL. */
 baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_report *out,
                                     baton_error *err);

@@ -33,8 +33,21 @@ typedef enum baton_drop_policy {
     BATON_POLICY_BACKPRESSURE, /* take every frame in order; the source waits */
 } baton_drop_policy;
 
+/* Who carries a frame across from one API to the other, per direction. */
+typedef enum baton_handoff_mode {
+    BATON_HANDOFF_AUTO = 0, /* the faster of the two, measured on this machine at start-up
+                               (baton_context_handoff); relay with the CPU stage */
+    BATON_HANDOFF_GPU,      /* the consumer's queue waits on the producer's exported
+                               semaphore (device-side wait) */
+    BATON_HANDOFF_RELAY,    /* a host thread sees the producer finish (CUDA event,
+                               Vulkan fence) and only then lets the consumer start;
+                               no exported semaphore is waited or signalled per frame */
+} baton_handoff_mode;
+
 const char *baton_sync_mode_name(baton_sync_mode mode);
 const char *baton_compute_mode_name(baton_compute_mode mode);
+/* "auto", "gpu", "relay"; "unknown" otherwise. */
+const char *baton_handoff_mode_name(baton_handoff_mode mode);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* context.c - create the Vulkan device matching the CUDA device. */
 #include "core/context_internal.h"
+#include "core/handoff_probe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,11 +93,55 @@ static baton_status create_instance(baton_context *ctx, bool validation, baton_e
     return baton_vk_instance_create(validation, NULL, 0, &ctx->instance, err);
 }
 
+/* Whether the device can read its timestamp counter and CLOCK_MONOTONIC
+ * together (VK_EXT_calibrated_timestamps with both time domains). Not on a
+ * CPU implementation: its timestamps are not used (stage_vulkan.c). */
+static bool calibratable(const baton_context *ctx)
+{
+    if (ctx->cpu_device || ctx->timestamp_bits == 0 ||
+        !baton_vk_device_offers(ctx->physical, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME))
+        return false;
+    PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT domains =
+        (PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT)vkGetInstanceProcAddr(
+            ctx->instance, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT");
+    VkTimeDomainEXT d[8];
+    uint32_t n = 8;
+    if (!domains || domains(ctx->physical, &n, d) < 0)
+        return false;
+    bool device = false, monotonic = false;
+    for (uint32_t i = 0; i < n; i++) {
+        device = device || d[i] == VK_TIME_DOMAIN_DEVICE_EXT;
+        monotonic = monotonic || d[i] == VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT;
+    }
+    return device && monotonic;
+}
+
+bool baton_context_calibrate(const baton_context *ctx, uint64_t *gpu_ticks, uint64_t *host_ns)
+{
+    if (!ctx->get_calibrated)
+        return false;
+    VkCalibratedTimestampInfoEXT info[2] = {
+        {.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT,
+         .timeDomain = VK_TIME_DOMAIN_DEVICE_EXT},
+        {.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT,
+         .timeDomain = VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT},
+    };
+    uint64_t t[2], deviation = 0;
+    if (ctx->get_calibrated(ctx->device, 2, info, t, &deviation) != VK_SUCCESS)
+        return false;
+    *gpu_ticks = t[0];
+    *host_ns = t[1];
+    return true;
+}
+
 static baton_status create_device(baton_context *ctx, baton_error *err)
 {
     const baton_vk_device_info *d = &ctx->caps.vk_devices[ctx->vk_index];
-    const char *ext[4];
+    const char *ext[6];
     uint32_t next = 0;
+    bool calibrated = calibratable(ctx);
+    if (calibrated)
+        ext[next++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
     if (baton_caps_needs_export(ctx->compute)) {
         ext[next++] = VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME;
         if (d->ext_memory_fd)
@@ -143,6 +189,9 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
             return baton_error_set(err, BATON_ERR_VULKAN,
                                    "vkGetDeviceProcAddr(vkGetSemaphoreFdKHR) returned NULL");
     }
+    if (calibrated)
+        ctx->get_calibrated = (PFN_vkGetCalibratedTimestampsEXT)vkGetDeviceProcAddr(
+            ctx->device, "vkGetCalibratedTimestampsEXT");
     return BATON_OK;
 }
 
@@ -196,6 +245,9 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
         st = pick_queue_family(ctx, err);
     if (st == BATON_OK)
         st = create_device(ctx, err);
+    ctx->upload = cfg->zero_copy_upload ? BATON_UPLOAD_ZERO_COPY : baton_caps_upload_path(&ctx->caps);
+    if (st == BATON_OK)
+        st = baton_handoff_measure(ctx, &ctx->handoff, err);
     if (st != BATON_OK) {
         baton_context_destroy(ctx);
         return st;
@@ -205,12 +257,38 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     return BATON_OK;
 }
 
+/* Bounded: vkDeviceWaitIdle cannot be given a timeout, so an empty
+ * submission's fence tells first whether the queue drains (the queue runs
+ * its submissions in order). false if it does not within timeout_ns. */
+static bool queue_drains(baton_context *ctx, uint64_t timeout_ns)
+{
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkFence f = VK_NULL_HANDLE;
+    if (vkCreateFence(ctx->device, &fi, NULL, &f) != VK_SUCCESS)
+        return false;
+    VkResult r = vkQueueSubmit(ctx->queue, 0, NULL, f);
+    if (r == VK_SUCCESS)
+        r = vkWaitForFences(ctx->device, 1, &f, VK_TRUE, timeout_ns);
+    if (r == VK_TIMEOUT)
+        return false; /* the fence stays with the device we are about to leave */
+    vkDestroyFence(ctx->device, f, NULL);
+    return true; /* done, or the device is lost: nothing will run any more */
+}
+
 void baton_context_destroy(baton_context *ctx)
 {
     if (!ctx)
         return;
     if (ctx->device) {
-        vkDeviceWaitIdle(ctx->device);
+        if (!queue_drains(ctx, 2000000000u)) {
+            /* work that never ends (a hung kernel the queue waits for):
+             * destroying the device under it could crash the driver */
+            fprintf(stderr, "baton: the Vulkan queue did not drain within 2 s; the device of "
+                            "this context is left undestroyed\n");
+            free(ctx);
+            return;
+        }
+        vkDeviceWaitIdle(ctx->device); /* returns at once: the queue is empty */
         vkDestroyDevice(ctx->device, NULL);
     }
     if (ctx->instance)
@@ -222,6 +300,8 @@ const baton_caps *baton_context_caps(const baton_context *ctx) { return &ctx->ca
 baton_compute_mode baton_context_compute(const baton_context *ctx) { return ctx->compute; }
 baton_sync_mode baton_context_sync(const baton_context *ctx) { return ctx->sync; }
 baton_object_counters baton_context_counters(const baton_context *ctx) { return ctx->counters; }
+baton_upload_path baton_context_upload(const baton_context *ctx) { return ctx->upload; }
+baton_handoff_report baton_context_handoff(const baton_context *ctx) { return ctx->handoff; }
 
 const char *baton_context_device_name(const baton_context *ctx)
 {

@@ -2,6 +2,9 @@
 #ifndef BATON_CONTEXT_INTERNAL_H
 #define BATON_CONTEXT_INTERNAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <vulkan/vulkan.h>
 
 #include "baton/context.h"
@@ -27,10 +30,19 @@ struct baton_context {
     bool swapchain;           /* device: VK_KHR_swapchain enabled */
     PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
     PFN_vkGetMemoryFdKHR get_memory_fd;
+    /* VK_EXT_calibrated_timestamps with the device and CLOCK_MONOTONIC
+     * domains: GPU timestamps map to the host clock (NULL: not offered) */
+    PFN_vkGetCalibratedTimestampsEXT get_calibrated;
+    baton_upload_path upload;
+    baton_handoff_report handoff;
     baton_object_counters counters;
 };
 
 static inline void baton_count_vk(baton_context *ctx) { ctx->counters.vk_objects_created++; }
 static inline void baton_count_cuda(baton_context *ctx) { ctx->counters.cuda_objects_created++; }
+
+/* One simultaneous reading of the GPU's timestamp counter (ticks) and
+ * CLOCK_MONOTONIC (ns). false when not calibratable. */
+bool baton_context_calibrate(const baton_context *ctx, uint64_t *gpu_ticks, uint64_t *host_ns);
 
 #endif

@@ -20,3 +20,13 @@ const char *baton_compute_mode_name(baton_compute_mode mode)
     }
     return "unknown";
 }
+
+const char *baton_handoff_mode_name(baton_handoff_mode mode)
+{
+    switch (mode) {
+    case BATON_HANDOFF_AUTO: return "auto";
+    case BATON_HANDOFF_GPU: return "gpu";
+    case BATON_HANDOFF_RELAY: return "relay";
+    }
+    return "unknown";
+}

@@ -20,25 +20,38 @@
 
 typedef struct compute_stage compute_stage;
 
-/* The application's per-frame work (baton_pipeline_config's). */
-typedef struct compute_work {
-    baton_cuda_work_fn cuda;
+/* What the pipeline asks of its compute stage. */
+typedef struct compute_config {
+    baton_cuda_work_fn cuda;  /* the application's per-frame work (baton_pipeline_config's) */
     baton_cpu_work_fn cpu;
     void *user;
-} compute_work;
+    /* GPU: signal compute_done on the exported semaphore for the Vulkan
+     * stage to wait on. RELAY: mark the frame's end with a CUDA event that
+     * the relay thread waits for (wait_done); signal nothing. */
+    baton_handoff_mode to_vulkan;
+    /* GPU: wait on the GPU (or, CPU stage, the host) for vk_done as the plan
+     * says. RELAY: the pipeline has already seen the slot released (its
+     * fence) before run(): wait for nothing. Both record the plan's op. */
+    baton_handoff_mode to_compute;
+} compute_config;
 
 typedef struct compute_stage_ops {
     const char *name; /* "CUDA" or "CPU": errors and NVTX ranges say it */
     /* Allocate everything the stage uses per frame, and each slot's
      * staging memory (view->slot[s].staging, .staging_device). The view
      * and work must outlive the stage. On error nothing is left. */
-    baton_status (*create)(const frame_view *view, const compute_work *work, compute_stage **out,
+    baton_status (*create)(const frame_view *view, const compute_config *cfg, compute_stage **out,
                            baton_error *err);
     /* Frame n's ops. stall (a test seam) skips the signal, so the Vulkan
      * stage's wait can only expire. Errors name the stage, the frame and
      * the failing call; every host wait is bounded by view->timeout_ms.
      * Allocates nothing. */
     baton_status (*run)(compute_stage *cs, uint64_t n, bool stall, baton_error *err);
+    /* Wait until frame n's compute work has finished (the relay thread,
+     * before it submits frame n's Vulkan stage), until deadline_ns
+     * (CLOCK_MONOTONIC). BATON_ERR_TIMEOUT naming stage and frame, or the
+     * work's own error (a kernel that faulted). Allocates nothing. */
+    baton_status (*wait_done)(compute_stage *cs, uint64_t n, uint64_t deadline_ns, baton_error *err);
     /* GPU time of slot s's last frame, ns; 0 when not measured. */
     uint64_t (*gpu_ns)(compute_stage *cs, uint32_t s);
     /* Wait until work already enqueued has finished, at most timeout_ns;
@@ -51,7 +64,7 @@ typedef struct compute_stage_ops {
 struct compute_stage {
     const compute_stage_ops *ops;
     const frame_view *view;
-    compute_work work;
+    compute_config cfg;
     uint64_t signalled; /* the highest value signalled on compute_done (timeline) */
 };
 

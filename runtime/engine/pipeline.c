@@ -1,7 +1,10 @@
-/* pipeline.c - create the pipeline's pieces once, then drive frames through
- * them in the order of the plan (baton/schedule.h). */
-#include <stdlib.h>
+/* pipeline.c - create the pipeline's pieces and threads once, then drive
+ * frames through them in the order of the plan (baton/schedule.h); the
+ * completion thread (retire.c) and the relay thread (relay.c) take them
+ * from there. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "baton/interop.h"
@@ -68,6 +71,12 @@ static baton_status take_semaphores(baton_pipeline *p, baton_error *err)
     return st;
 }
 
+/* GPU or RELAY for one direction: as asked, or AUTO's measured choice. */
+static baton_handoff_mode choose_handoff(baton_handoff_mode asked, baton_handoff_mode measured)
+{
+    return asked == BATON_HANDOFF_AUTO ? measured : asked;
+}
+
 /* What the stages, the source and the sink see of this pipeline. */
 static void fill_view(baton_pipeline *p)
 {
@@ -80,34 +89,91 @@ static void fill_view(baton_pipeline *p)
     p->sink = (sink){
         .view = &p->view, .readback = p->cfg.readback, .dump_dir = p->cfg.dump_dir,
         .dump_frames = p->cfg.dump_frames, .dump_count = p->cfg.dump_count,
-        .delay_us = p->cfg.sink_delay_us,
+        .delay_us = p->cfg.sink_delay_us, .on_screen = pipeline_on_screen, .owner = p,
     };
 }
 
-static baton_status create_parts(baton_pipeline *p, baton_error *err)
+static baton_status create_stages(baton_pipeline *p, baton_error *err)
 {
     const baton_pipeline_config *c = &p->cfg;
-    baton_status st = take_semaphores(p, err);
-    if (st == BATON_OK)
-        st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
-    if (st == BATON_OK && !(p->latency = calloc(c->stats_frames, sizeof *p->latency)))
-        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(latency ring) failed");
-    fill_view(p);
     const compute_stage_ops *compute = compute_ops(p->ctx);
+    baton_status st = BATON_OK;
     for (uint32_t s = 0; s < c->slots && st == BATON_OK; s++)
         st = frame_memory_create(p->ctx, (VkDeviceSize)p->view.pitch * c->height,
                                  compute == &compute_stage_cuda, &p->slots[s].shared, err);
-    compute_work work = {c->cuda_work, c->cpu_work, c->work_user};
+    compute_config cc = {c->cuda_work, c->cpu_work, c->work_user, p->to_vulkan, p->to_compute};
     if (st == BATON_OK)
-        st = compute->create(&p->view, &work, &p->compute, err);
+        st = compute->create(&p->view, &cc, &p->compute, err);
     const char *sink_arg = "";
     if (st == BATON_OK)
         st = sink_find(c->sink, &p->sink.ops, &sink_arg, err);
     if (st == BATON_OK)
         st = p->sink.ops->create(&p->sink, sink_arg, err);
     if (st == BATON_OK)
-        st = vulkan_stage_create(&p->view, &p->sink, &p->vulkan, err);
+        st = vulkan_stage_create(&p->view, &p->sink, p->to_vulkan, p->to_compute, &p->vulkan, err);
     return st;
+}
+
+/* The relay thread only where the host relays CUDA's work to Vulkan; the
+ * CPU stage finishes its work before the driving thread submits. */
+static bool uses_relay_thread(const baton_pipeline *p)
+{
+    return p->ctx->compute == BATON_COMPUTE_CUDA && p->to_vulkan == BATON_HANDOFF_RELAY;
+}
+
+static baton_status start_threads(baton_pipeline *p, baton_error *err)
+{
+    int e = pthread_create(&p->completion, NULL, pipeline_completion_main, p);
+    if (e != 0)
+        return baton_error_set(err, BATON_ERR_OS, "pthread_create(completion thread) failed: %s",
+                               strerror(e));
+    p->completion_started = true;
+    if (!uses_relay_thread(p))
+        return BATON_OK;
+    if ((e = pthread_create(&p->relay, NULL, pipeline_relay_main, p)) != 0)
+        return baton_error_set(err, BATON_ERR_OS, "pthread_create(relay thread) failed: %s",
+                               strerror(e));
+    p->relay_started = true;
+    return BATON_OK;
+}
+
+static baton_status create_parts(baton_pipeline *p, baton_error *err)
+{
+    const baton_pipeline_config *c = &p->cfg;
+    baton_handoff_report measured = baton_context_handoff(p->ctx);
+    p->to_vulkan = choose_handoff(c->handoff_to_vulkan, measured.to_vulkan);
+    p->to_compute = choose_handoff(c->handoff_to_compute, measured.to_compute);
+    p->stats.handoff_to_vulkan = p->to_vulkan;
+    p->stats.handoff_to_compute = p->to_compute;
+    baton_status st = take_semaphores(p, err);
+    if (st == BATON_OK)
+        st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
+    if (st == BATON_OK && !(p->times = calloc(c->stats_frames, sizeof *p->times)))
+        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(frame times) failed");
+    int e = st == BATON_OK ? progress_init(&p->pr) : 0;
+    if (e != 0)
+        st = baton_error_set(err, BATON_ERR_OS, "pthread mutex/condition init failed: %s", strerror(e));
+    if (st == BATON_OK) {
+        p->pr_ready = true;
+        fill_view(p);
+        st = create_stages(p, err);
+    }
+    if (st == BATON_OK)
+        p->stats.gpu_times = vulkan_stage_calibrated(p->vulkan);
+    if (st == BATON_OK)
+        st = start_threads(p, err);
+    return st;
+}
+
+static baton_status check_handoff(const baton_pipeline_config *c, baton_error *err)
+{
+    baton_handoff_mode m[2] = {c->handoff_to_vulkan, c->handoff_to_compute};
+    for (int i = 0; i < 2; i++)
+        if ((unsigned)m[i] > BATON_HANDOFF_RELAY)
+            return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                                   "handoff_to_%s = %d: must be AUTO, GPU or RELAY",
+                                   i ? "compute" : "vulkan", (int)m[i]);
+    return BATON_OK;
 }
 
 baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_config *cfg,
@@ -116,6 +182,8 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     if (!ctx || !cfg || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_create: NULL argument");
     baton_status st = check_config(cfg, err);
+    if (st == BATON_OK)
+        st = check_handoff(cfg, err);
     if (st != BATON_OK)
         return st;
     baton_pipeline *p = calloc(1, sizeof *p);
@@ -147,89 +215,81 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     return BATON_OK;
 }
 
-/* Slot s's frame is done by the Vulkan stage: account for it and show it. */
-static baton_status retire(baton_pipeline *p, uint32_t s, baton_error *err)
+/* Wait until frame n's slot is free: the frame that used it last (n - S)
+ * has been retired by the completion thread. */
+static baton_status wait_for_slot(baton_pipeline *p, uint64_t n, baton_error *err)
 {
-    frame_slot *sl = &p->slots[s];
-    baton_nvtx_push("retire", sl->frame);
-    baton_status st = vulkan_stage_wait(p->vulkan, s, err);
-    if (st == BATON_OK) {
-        if (!sl->done_ns)
-            sl->done_ns = baton_now_ns();
-        uint64_t cu_ns = p->compute->ops->gpu_ns(p->compute, s);
-        if (cu_ns) /* the CPU stage records its own span as it runs */
-            baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_COMPUTE, sl->ready_ns,
-                                    sl->ready_ns + cu_ns);
-        uint64_t vk_ns = vulkan_stage_gpu_ns(p->vulkan, s);
-        baton_trace_record_span(p->trace, sl->frame, BATON_STAGE_VULKAN, sl->submit_ns,
-                                sl->submit_ns + vk_ns);
-        p->latency[p->latency_head] = sl->done_ns - sl->ready_ns;
-        p->latency_head = (p->latency_head + 1) % p->cfg.stats_frames;
-        if (p->latency_count < p->cfg.stats_frames)
-            p->latency_count++;
-        st = p->sink.ops->done ? p->sink.ops->done(&p->sink, sl, err) : BATON_OK;
-    }
-    if (st == BATON_OK) {
-        p->in_flight[s] = false;
-        p->stats.frames_done++;
-        if (p->cfg.on_done) {
-            baton_frame_info info = {
-                .frame = sl->frame, .source_frame = sl->source_frame, .slot = s,
-                .capture_ns = sl->capture_ns, .source_ready_ns = sl->ready_ns,
-                .done_ns = sl->done_ns, .rgba = sl->readback_host, .pitch = p->view.pitch,
-                .width = p->cfg.width, .height = p->cfg.height,
-            };
-            p->cfg.on_done(p->cfg.done_user, &info);
-        }
-    }
-    baton_nvtx_pop();
-    return st;
+    if (n < p->cfg.slots)
+        return BATON_OK;
+    uint64_t last = n - p->cfg.slots;
+    /* a little past timeout_ms, so that a frame that never finishes is
+     * reported by the completion thread's own (equally bounded) wait */
+    uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
+    progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, last + 1, deadline);
+    if (r == PROGRESS_REACHED)
+        return BATON_OK;
+    if (progress_failure(&p->pr, err) != BATON_OK)
+        return err ? err->status : progress_failure(&p->pr, NULL);
+    return baton_error_set(err, BATON_ERR_TIMEOUT,
+                           "vulkan stage: frame %llu (slot %u) not done within %u ms "
+                           "(is the compute stage signalling?)",
+                           (unsigned long long)last, (unsigned)(last % p->cfg.slots),
+                           p->cfg.timeout_ms);
 }
 
-/* Note completion times of frames already done, without waiting. */
-static void poll_done(baton_pipeline *p)
+/* Hand frame n on: to the relay thread, or submit its Vulkan stage here. */
+static baton_status pass_on(baton_pipeline *p, uint64_t n, bool stalled, baton_error *err)
 {
-    for (uint32_t s = 0; s < p->cfg.slots; s++) {
-        frame_slot *sl = &p->slots[s];
-        if (p->in_flight[s] && !sl->done_ns && vulkan_stage_finished(p->vulkan, s))
-            sl->done_ns = baton_now_ns();
+    if (stalled && p->to_vulkan == BATON_HANDOFF_RELAY)
+        return BATON_OK; /* the host never sees it finish: it goes no further */
+    if (uses_relay_thread(p)) {
+        progress_set(&p->pr, PROGRESS_COMPUTED, n + 1);
+        return BATON_OK;
     }
+    baton_nvtx_push("vulkan", n);
+    baton_status st = vulkan_stage_submit(p->vulkan, n, err);
+    baton_nvtx_pop();
+    if (st == BATON_OK)
+        progress_set(&p->pr, PROGRESS_SUBMITTED, n + 1);
+    return st;
 }
 
 static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
 {
-    uint32_t s = (uint32_t)(n % p->cfg.slots);
-    frame_slot *sl = &p->slots[s];
-    baton_status st = BATON_OK;
-    poll_done(p); /* note frames that finished while the host was busy */
-    if (p->in_flight[s])
-        st = retire(p, s, err);
+    frame_slot *sl = &p->slots[n % p->cfg.slots];
+    baton_status st = wait_for_slot(p, n, err);
     if (st != BATON_OK)
         return st;
+    uint64_t dropped = 0;
     baton_nvtx_push("source", n);
     st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
-                     &p->stats.dropped, &sl->capture_ns, err);
+                     &dropped, &sl->capture_ns, err);
     baton_nvtx_pop();
-    poll_done(p);
     if (st != BATON_OK)
         return st;
     sl->frame = n;
-    sl->ready_ns = baton_now_ns();
+    sl->ready_ns = sl->compute_start_ns = baton_now_ns();
     sl->done_ns = 0;
+    bool stalled = n >= p->stall_from;
     baton_nvtx_push(p->compute->ops->name, n);
-    st = p->compute->ops->run(p->compute, n, n >= p->stall_from, err);
+    st = p->compute->ops->run(p->compute, n, stalled, err);
     baton_nvtx_pop();
-    if (st != BATON_OK)
-        return st;
-    baton_nvtx_push("vulkan", n);
-    st = vulkan_stage_submit(p->vulkan, n, err);
-    baton_nvtx_pop();
-    if (st != BATON_OK)
-        return st;
-    p->in_flight[s] = true;
-    p->stats.frames_submitted++;
-    poll_done(p);
-    return BATON_OK;
+    if (st == BATON_OK)
+        st = pass_on(p, n, stalled, err);
+    if (st == BATON_OK) {
+        pthread_mutex_lock(&p->pr.lock);
+        p->stats.frames_submitted++;
+        p->stats.dropped += dropped;
+        pthread_mutex_unlock(&p->pr.lock);
+    }
+    return st;
+}
+
+static baton_status refuse_after_failure(const baton_pipeline *p, baton_error *err)
+{
+    return baton_error_set(err, BATON_ERR_STATE,
+                           "pipeline stopped after an earlier error (%s); destroy it",
+                           baton_strerror(p->failed));
 }
 
 baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error *err)
@@ -237,11 +297,11 @@ baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error 
     if (!p)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_run: NULL pipeline");
     if (p->failed != BATON_OK)
-        return baton_error_set(err, BATON_ERR_STATE,
-                               "pipeline stopped after an earlier error (%s); destroy it",
-                               baton_strerror(p->failed));
+        return refuse_after_failure(p, err);
     for (uint64_t i = 0; i < frames; i++) {
-        baton_status st = run_frame(p, p->next_frame, err);
+        baton_status st = progress_failure(&p->pr, err);
+        if (st == BATON_OK)
+            st = run_frame(p, p->next_frame, err);
         if (st != BATON_OK) {
             if (st != BATON_ERR_END_OF_STREAM) /* the frames in flight can still drain */
                 p->failed = st;
@@ -252,50 +312,83 @@ baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error 
     return BATON_OK;
 }
 
+/* Wait until every started frame is retired; the bound restarts whenever a
+ * frame retires, so a long queue drains and a stuck frame does not hang. */
+static baton_status wait_retired(baton_pipeline *p, baton_error *err)
+{
+    uint64_t target = p->next_frame;
+    for (;;) {
+        uint64_t before = progress_get(&p->pr, PROGRESS_RETIRED);
+        uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
+        progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, target, deadline);
+        if (r == PROGRESS_REACHED)
+            return BATON_OK;
+        if (progress_failure(&p->pr, err) != BATON_OK)
+            return err ? err->status : progress_failure(&p->pr, NULL);
+        uint64_t now_retired = progress_get(&p->pr, PROGRESS_RETIRED);
+        if (r == PROGRESS_TIMED_OUT && now_retired == before)
+            return baton_error_set(err, BATON_ERR_TIMEOUT,
+                                   "vulkan stage: frame %llu (slot %u) not done within %u ms "
+                                   "(is the compute stage signalling?)",
+                                   (unsigned long long)now_retired,
+                                   (unsigned)(now_retired % p->cfg.slots), p->cfg.timeout_ms);
+    }
+}
+
 baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
 {
     if (!p)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_drain: NULL pipeline");
     if (p->failed != BATON_OK)
-        return baton_error_set(err, BATON_ERR_STATE,
-                               "pipeline stopped after an earlier error (%s); destroy it",
-                               baton_strerror(p->failed));
-    uint64_t first = p->next_frame > p->cfg.slots ? p->next_frame - p->cfg.slots : 0;
-    for (uint64_t n = first; n < p->next_frame; n++) {
-        uint32_t s = (uint32_t)(n % p->cfg.slots);
-        if (!p->in_flight[s])
-            continue;
-        baton_status st = retire(p, s, err);
-        if (st != BATON_OK) {
-            p->failed = st;
-            return st;
-        }
+        return refuse_after_failure(p, err);
+    baton_status st = wait_retired(p, err);
+    if (st != BATON_OK) {
+        p->failed = st;
+        return st;
     }
     if (p->sink.ops && p->sink.ops->drained && p->sink.state)
         p->sink.ops->drained(&p->sink);
     return BATON_OK;
 }
 
-/* After an error, release whatever a stalled stage left waiting, so the GPU
- * can finish and everything can be freed. Returns true when the device is
- * idle (so it is safe to destroy objects). */
-static bool unblock_and_wait(baton_pipeline *p)
+/* After an error, release whatever a stalled stage left waiting on the GPU,
+ * so that it can finish and everything can be freed. */
+static void unblock(baton_pipeline *p)
 {
-    VkDevice dev = p->ctx->device;
-    if (!dev)
-        return true;
     uint64_t needed = p->vulkan ? vulkan_stage_max_wait(p->vulkan) : 0;
-    if (p->compute && p->plan.mode == BATON_SYNC_TIMELINE && p->compute->signalled < needed) {
+    if (p->ctx->device && p->compute && p->plan.mode == BATON_SYNC_TIMELINE &&
+        p->compute->signalled < needed) {
         /* the compute stage stopped signalling: give the Vulkan waits what
          * they need; nothing else can signal these values any more */
         VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
                                     .semaphore = p->sem[0].vk, .value = needed};
-        vkSignalSemaphore(dev, &si);
+        vkSignalSemaphore(p->ctx->device, &si);
     }
+}
+
+/* Stop the threads; each of their waits is bounded, so this is too. */
+static void stop_threads(baton_pipeline *p)
+{
+    if (!p->pr_ready)
+        return;
+    progress_stop(&p->pr);
+    if (p->relay_started)
+        pthread_join(p->relay, NULL);
+    if (p->completion_started)
+        pthread_join(p->completion, NULL);
+    p->relay_started = p->completion_started = false;
+}
+
+/* True when the GPU is idle, so that it is safe to destroy objects. */
+static bool gpu_idle(baton_pipeline *p)
+{
+    VkDevice dev = p->ctx->device;
+    if (!dev)
+        return true;
     bool idle = true;
     uint64_t timeout = (uint64_t)p->cfg.timeout_ms * 1000000u;
     for (uint32_t s = 0; s < p->cfg.slots; s++)
-        if (p->in_flight[s] &&
+        if (p->slots[s].fence &&
             vkWaitForFences(dev, 1, &p->slots[s].fence, VK_TRUE, timeout) != VK_SUCCESS)
             idle = false;
     if (p->compute && !p->compute->ops->quiesce(p->compute, timeout))
@@ -307,7 +400,9 @@ void baton_pipeline_destroy(baton_pipeline *p)
 {
     if (!p)
         return;
-    if (!unblock_and_wait(p))
+    unblock(p);
+    stop_threads(p);
+    if (!gpu_idle(p))
         return; /* the GPU still uses these objects: leaking beats a crash */
     vulkan_stage_destroy(p->vulkan);
     if (p->sink.ops)
@@ -319,25 +414,55 @@ void baton_pipeline_destroy(baton_pipeline *p)
     baton_sem_pool_destroy(p->pool);
     source_close(&p->src);
     baton_trace_destroy(p->trace);
-    free(p->latency);
+    if (p->pr_ready)
+        progress_destroy(&p->pr);
+    free(p->times);
     free(p);
 }
 
 baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p)
 {
+    baton_pipeline *q = (baton_pipeline *)p; /* the lock, not the state, changes */
+    pthread_mutex_lock(&q->pr.lock);
     baton_pipeline_stats st = p->stats;
+    pthread_mutex_unlock(&q->pr.lock);
     st.dumps_written = p->sink.dumps_written;
     return st;
 }
 
+/* The newest n records of the times ring, oldest first, through each(). */
+static size_t newest_times(const baton_pipeline *p, size_t capacity,
+                           void (*each)(const baton_frame_times *t, size_t i, void *out), void *out)
+{
+    baton_pipeline *q = (baton_pipeline *)p; /* the lock, not the state, changes */
+    pthread_mutex_lock(&q->pr.lock);
+    size_t ring = p->cfg.stats_frames;
+    size_t kept = p->times_count < ring ? (size_t)p->times_count : ring;
+    size_t n = kept < capacity ? kept : capacity;
+    for (size_t i = 0; i < n; i++)
+        each(&p->times[(p->times_count - n + i) % ring], i, out);
+    pthread_mutex_unlock(&q->pr.lock);
+    return n;
+}
+
+static void copy_latency(const baton_frame_times *t, size_t i, void *out)
+{
+    ((uint64_t *)out)[i] = t->done_ns - t->ready_ns;
+}
+
+static void copy_times(const baton_frame_times *t, size_t i, void *out)
+{
+    ((baton_frame_times *)out)[i] = *t;
+}
+
 size_t baton_pipeline_latencies(const baton_pipeline *p, uint64_t *out, size_t capacity)
 {
-    size_t n = p->latency_count < capacity ? p->latency_count : capacity;
-    size_t ring = p->cfg.stats_frames;
-    size_t first = (p->latency_head + ring - n) % ring; /* the oldest of the newest n */
-    for (size_t i = 0; i < n; i++)
-        out[i] = p->latency[(first + i) % ring];
-    return n;
+    return newest_times(p, capacity, copy_latency, out);
+}
+
+size_t baton_pipeline_frame_times(const baton_pipeline *p, baton_frame_times *out, size_t capacity)
+{
+    return p && out ? newest_times(p, capacity, copy_times, out) : 0;
 }
 
 baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_report *out,
@@ -346,10 +471,13 @@ baton_status baton_pipeline_display(const baton_pipeline *p, baton_display_repor
     if (!p || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_pipeline_display: NULL");
     memset(out, 0, sizeof *out);
+    baton_pipeline *q = (baton_pipeline *)p; /* the lock, not the state, changes */
+    pthread_mutex_lock(&q->pr.lock);
     if (p->sink.ops && p->sink.ops->report && p->sink.state)
         p->sink.ops->report(&p->sink, out);
     else if (p->sink.ops)
         snprintf(out->description, sizeof out->description, "%s", p->sink.ops->scheme);
+    pthread_mutex_unlock(&q->pr.lock);
     return BATON_OK;
 }
 

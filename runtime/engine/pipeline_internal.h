@@ -1,11 +1,15 @@
-/* pipeline_internal.h - the pipeline's fields: the pieces it made and the
- * view they share (tests may look; sources, sinks and stages never do). */
+/* pipeline_internal.h - the pipeline's fields: the pieces it made, the view
+ * they share, its threads (tests may look; sources, sinks and stages never
+ * do). */
 #ifndef BATON_PIPELINE_INTERNAL_H
 #define BATON_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
 
 #include "baton/pipeline.h"
 #include "baton/sem_pool.h"
 #include "engine/compute_stage.h"
+#include "engine/progress.h"
 #include "engine/stage_vulkan.h"
 #include "frame/frame_view.h"
 #include "sinks/sink.h"
@@ -23,14 +27,28 @@ struct baton_pipeline {
     sink sink;
     compute_stage *compute;   /* CUDA or CPU, chosen once at creation */
     vulkan_stage *vulkan;
-    bool in_flight[BATON_SLOTS_MAX]; /* a frame was submitted and not yet retired */
+    baton_handoff_mode to_vulkan, to_compute; /* GPU or RELAY, chosen at creation */
     baton_trace *trace;
-    uint64_t *latency;        /* ring of stats_frames latencies */
-    size_t latency_head, latency_count;
-    uint64_t next_frame;
-    baton_pipeline_stats stats;
+    uint64_t next_frame;      /* the driving thread's next frame */
     uint64_t stall_from;      /* inject: compute skips signals from this frame on */
-    baton_status failed;      /* sticky error */
+    baton_status failed;      /* sticky error (the driving thread's view) */
+    /* threads: progress's lock guards the counters and everything below it */
+    progress pr;
+    pthread_t completion, relay;
+    bool pr_ready;            /* pr is initialised */
+    bool completion_started, relay_started;
+    baton_frame_times *times; /* ring of stats_frames records, frame % stats_frames */
+    uint64_t times_count;     /* records ever written */
+    baton_pipeline_stats stats;
 };
+
+/* The completion thread (retire.c): retires frames in order as their
+ * Vulkan fences signal. */
+void *pipeline_completion_main(void *arg);
+/* The relay thread (relay.c): submits each frame's Vulkan stage once its
+ * CUDA work is seen done (CUDA stage, relayed hand-off to Vulkan). */
+void *pipeline_relay_main(void *arg);
+/* A sink's report that frame went on screen at ns (sink.on_screen). */
+void pipeline_on_screen(sink *sk, uint64_t frame, uint64_t ns);
 
 #endif

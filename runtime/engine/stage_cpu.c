@@ -46,13 +46,13 @@ static baton_status cpu_create_slot(cpu_stage *c, uint32_t s, baton_error *err)
     return BATON_OK;
 }
 
-static baton_status cpu_create(const frame_view *view, const compute_work *work,
+static baton_status cpu_create(const frame_view *view, const compute_config *cfg,
                                compute_stage **out, baton_error *err)
 {
     cpu_stage *c = calloc(1, sizeof *c);
     if (!c)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CPU stage) failed");
-    c->base = (compute_stage){.ops = &compute_stage_cpu, .view = view, .work = *work};
+    c->base = (compute_stage){.ops = &compute_stage_cpu, .view = view, .cfg = *cfg};
     baton_status st = BATON_OK;
     for (uint32_t s = 0; s < view->slots && st == BATON_OK; s++)
         st = cpu_create_slot(c, s, err);
@@ -130,9 +130,9 @@ static baton_status cpu_convert(cpu_stage *c, frame_slot *sl, uint64_t n, baton_
     const frame_view *v = c->base.view;
     baton_status st = baton_convert_cpu(v->format, sl->staging, v->width, v->height,
                                         sl->shared.host, v->pitch, err);
-    if (st == BATON_OK && c->base.work.cpu)
-        st = c->base.work.cpu(c->base.work.user, sl->shared.host, v->pitch, v->width, v->height,
-                              n, err);
+    if (st == BATON_OK && c->base.cfg.cpu)
+        st = c->base.cfg.cpu(c->base.cfg.user, sl->shared.host, v->pitch, v->width, v->height,
+                             n, err);
     return st;
 }
 
@@ -148,7 +148,9 @@ static baton_status cpu_run(compute_stage *cs, uint64_t n, bool stall, baton_err
     baton_status st = BATON_OK;
     for (size_t i = 0; i < k && st == BATON_OK; i++) {
         if (ops[i].kind == BATON_OP_WAIT) {
-            st = host_wait(c, &ops[i], s, err);
+            /* relayed: the pipeline saw the slot's fence before calling us */
+            if (cs->cfg.to_compute == BATON_HANDOFF_GPU)
+                st = host_wait(c, &ops[i], s, err);
             if (st == BATON_OK)
                 frame_view_trace(v, &ops[i]);
             continue;
@@ -156,7 +158,10 @@ static baton_status cpu_run(compute_stage *cs, uint64_t n, bool stall, baton_err
         st = cpu_convert(c, sl, n, err);
         if (st != BATON_OK || stall)
             break;
-        st = host_signal(c, &ops[i], err);
+        /* relayed: the frame is finished now, and the Vulkan stage is
+         * submitted after this returns, waiting on nothing */
+        if (cs->cfg.to_vulkan == BATON_HANDOFF_GPU)
+            st = host_signal(c, &ops[i], err);
         if (st == BATON_OK) {
             frame_view_trace(v, &ops[i]);
             cs->signalled = ops[i].value;
@@ -165,6 +170,17 @@ static baton_status cpu_run(compute_stage *cs, uint64_t n, bool stall, baton_err
     sl->compute_end_ns = baton_now_ns();
     baton_trace_record_span(v->trace, n, BATON_STAGE_COMPUTE, start, sl->compute_end_ns);
     return st;
+}
+
+/* The CPU stage's work is finished when run() returns. */
+static baton_status cpu_wait_done(compute_stage *cs, uint64_t n, uint64_t deadline_ns,
+                                  baton_error *err)
+{
+    (void)cs;
+    (void)n;
+    (void)deadline_ns;
+    (void)err;
+    return BATON_OK;
 }
 
 /* The CPU stage's spans are recorded as it runs: nothing on a GPU to ask. */
@@ -187,6 +203,7 @@ const compute_stage_ops compute_stage_cpu = {
     .name = "CPU",
     .create = cpu_create,
     .run = cpu_run,
+    .wait_done = cpu_wait_done,
     .gpu_ns = cpu_gpu_ns,
     .quiesce = cpu_quiesce,
     .destroy = cpu_destroy,

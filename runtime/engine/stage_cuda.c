@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #define BATON_WANT_CUDA 1
+#include "core/cuda_wait.h"
 #include "engine/compute_stage.h"
 #include "frame/convert.h"
 
@@ -15,7 +18,9 @@ typedef struct cuda_stage {
     cudaStream_t stream;
     bool zero_copy;                    /* staging is mapped host memory the GPU reads */
     bool pinned[BATON_SLOTS_MAX];      /* staging came from cudaHostAlloc */
-    cudaEvent_t ev_start[BATON_SLOTS_MAX], ev_end[BATON_SLOTS_MAX];
+    cudaEvent_t ev_start[BATON_SLOTS_MAX], ev_end[BATON_SLOTS_MAX]; /* ev_end: frame done */
+    uint64_t enqueued_ns[BATON_SLOTS_MAX]; /* when the slot's frame was enqueued */
+    _Atomic uint64_t last_gpu_ns;          /* the newest frame's GPU time (for waits) */
 } cuda_stage;
 
 static baton_status cuda_fail(baton_error *err, const char *call, cudaError_t e, uint64_t frame)
@@ -75,13 +80,13 @@ static baton_status cuda_create_slot(cuda_stage *c, uint32_t s, baton_error *err
     return BATON_OK;
 }
 
-static baton_status cuda_create(const frame_view *view, const compute_work *work,
+static baton_status cuda_create(const frame_view *view, const compute_config *cfg,
                                 compute_stage **out, baton_error *err)
 {
     cuda_stage *c = calloc(1, sizeof *c);
     if (!c)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CUDA stage) failed");
-    c->base = (compute_stage){.ops = &compute_stage_cuda, .view = view, .work = *work};
+    c->base = (compute_stage){.ops = &compute_stage_cuda, .view = view, .cfg = *cfg};
     c->zero_copy = baton_caps_upload_path(&view->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
     baton_status st = BATON_OK;
     cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
@@ -126,10 +131,18 @@ static baton_status cuda_convert(cuda_stage *c, frame_slot *sl, uint64_t n, bato
     if ((e = baton_convert_cuda(v->format, sl->staging_device, v->width, v->height,
                                 sl->shared.device, v->pitch, c->stream)) != cudaSuccess)
         return cuda_fail(err, "baton_convert_cuda", e, n);
-    if (!c->base.work.cuda)
+    if (!c->base.cfg.cuda)
         return BATON_OK;
-    return c->base.work.cuda(c->base.work.user, c->stream, sl->shared.device, v->pitch, v->width,
-                             v->height, n, err);
+    return c->base.cfg.cuda(c->base.cfg.user, c->stream, sl->shared.device, v->pitch, v->width,
+                            v->height, n, err);
+}
+
+/* Whether this op is carried by the exported semaphore on the GPU; a
+ * relayed one is the host's (see compute_config). */
+static bool on_gpu(const cuda_stage *c, const baton_op *op)
+{
+    return (op->kind == BATON_OP_WAIT ? c->base.cfg.to_compute : c->base.cfg.to_vulkan) ==
+           BATON_HANDOFF_GPU;
 }
 
 static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_error *err)
@@ -140,6 +153,7 @@ static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_er
     size_t k = baton_schedule_stage_ops(v->plan, n, BATON_STAGE_COMPUTE, ops);
     uint32_t s = (uint32_t)(n % v->slots);
     frame_slot *sl = &v->slot[s];
+    c->enqueued_ns[s] = baton_now_ns();
     cudaError_t e = cudaEventRecord(c->ev_start[s], c->stream);
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
@@ -151,7 +165,7 @@ static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_er
             if (stall)
                 break;
         }
-        if ((e = enqueue_op(c, &ops[i])) != cudaSuccess)
+        if (on_gpu(c, &ops[i]) && (e = enqueue_op(c, &ops[i])) != cudaSuccess)
             return cuda_fail(err, ops[i].kind == BATON_OP_WAIT ? "cudaWaitExternalSemaphoresAsync"
                                                                 : "cudaSignalExternalSemaphoresAsync",
                              e, n);
@@ -159,9 +173,27 @@ static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_er
         if (ops[i].kind == BATON_OP_SIGNAL)
             cs->signalled = ops[i].value;
     }
+    /* the frame's end: its GPU time, and what the relay thread waits for */
     if ((e = cudaEventRecord(c->ev_end[s], c->stream)) != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
     sl->compute_end_ns = baton_now_ns();
+    return BATON_OK;
+}
+
+static baton_status cuda_wait_done(compute_stage *cs, uint64_t n, uint64_t deadline_ns,
+                                   baton_error *err)
+{
+    cuda_stage *c = (cuda_stage *)cs;
+    uint32_t s = (uint32_t)(n % cs->view->slots);
+    uint64_t expect = c->enqueued_ns[s] + atomic_load_explicit(&c->last_gpu_ns, memory_order_relaxed);
+    cudaError_t e = baton_cuda_event_wait(c->ev_end[s], deadline_ns, expect);
+    if (e == cudaErrorNotReady)
+        return baton_error_set(err, BATON_ERR_TIMEOUT,
+                               "compute stage (CUDA): frame %llu (slot %u) not finished within "
+                               "%u ms (is an application kernel hung?)",
+                               (unsigned long long)n, s, cs->view->timeout_ms);
+    if (e != cudaSuccess)
+        return cuda_fail(err, "cudaEventQuery (frame done)", e, n);
     return BATON_OK;
 }
 
@@ -171,7 +203,9 @@ static uint64_t cuda_gpu_ns(compute_stage *cs, uint32_t s)
     float ms = 0;
     if (cudaEventElapsedTime(&ms, c->ev_start[s], c->ev_end[s]) != cudaSuccess)
         return 0;
-    return (uint64_t)((double)ms * 1e6);
+    uint64_t ns = (uint64_t)((double)ms * 1e6);
+    atomic_store_explicit(&c->last_gpu_ns, ns, memory_order_relaxed);
+    return ns;
 }
 
 static bool cuda_quiesce(compute_stage *cs, uint64_t timeout_ns)
@@ -187,6 +221,7 @@ const compute_stage_ops compute_stage_cuda = {
     .name = "CUDA",
     .create = cuda_create,
     .run = cuda_run,
+    .wait_done = cuda_wait_done,
     .gpu_ns = cuda_gpu_ns,
     .quiesce = cuda_quiesce,
     .destroy = cuda_destroy,

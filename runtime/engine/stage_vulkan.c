@@ -12,8 +12,14 @@ struct vulkan_stage {
     VkCommandPool cmd_pool;
     VkQueryPool queries;      /* 2 timestamps per slot; VK_NULL_HANDLE if unsupported */
     VkCommandBuffer cmds[BATON_SLOTS_MAX][SINK_MAX_TARGETS]; /* recorded once */
+    baton_handoff_mode to_vulkan, to_compute;
     uint64_t max_wait_compute;/* highest compute_done value a submitted wait needs */
+    bool calibrated;          /* GPU timestamps map to CLOCK_MONOTONIC */
+    uint64_t cal_ticks, cal_host_ns; /* one simultaneous reading of both clocks */
+    uint64_t ticks_mask;      /* the timestamps' valid bits */
 };
+
+#define RECALIBRATE_NS 1000000000u /* the clocks drift apart by a few ppm */
 
 static void shared_ownership(const vulkan_stage *vs, uint32_t s, VkCommandBuffer cmd, bool acquire)
 {
@@ -112,7 +118,8 @@ static baton_status create_slot(vulkan_stage *vs, uint32_t s, uint32_t targets, 
     return st;
 }
 
-baton_status vulkan_stage_create(const frame_view *view, sink *sk, vulkan_stage **out,
+baton_status vulkan_stage_create(const frame_view *view, sink *sk, baton_handoff_mode to_vulkan,
+                                 baton_handoff_mode to_compute, vulkan_stage **out,
                                  baton_error *err)
 {
     vulkan_stage *vs = calloc(1, sizeof *vs);
@@ -120,6 +127,10 @@ baton_status vulkan_stage_create(const frame_view *view, sink *sk, vulkan_stage 
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(Vulkan stage) failed");
     vs->view = view;
     vs->sink = sk;
+    vs->to_vulkan = to_vulkan;
+    vs->to_compute = to_compute;
+    uint32_t bits = view->ctx->timestamp_bits;
+    vs->ticks_mask = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
     baton_status st = create_pools(vs, err);
     uint32_t targets = st == BATON_OK ? sk->ops->target_count(sk) : 0;
     if (st == BATON_OK && (targets == 0 || targets > SINK_MAX_TARGETS))
@@ -127,6 +138,8 @@ baton_status vulkan_stage_create(const frame_view *view, sink *sk, vulkan_stage 
                              sk->ops->scheme, targets, SINK_MAX_TARGETS);
     for (uint32_t s = 0; s < view->slots && st == BATON_OK; s++)
         st = create_slot(vs, s, targets, err);
+    if (st == BATON_OK && vs->queries)
+        vs->calibrated = baton_context_calibrate(view->ctx, &vs->cal_ticks, &vs->cal_host_ns);
     if (st != BATON_OK) {
         vulkan_stage_destroy(vs);
         return st;
@@ -163,19 +176,31 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
         *(ops[i].kind == BATON_OP_WAIT ? &wait : &signal) = &ops[i];
     uint32_t s = (uint32_t)(n % v->slots);
     frame_slot *sl = &v->slot[s];
-    /* the plan's wait and signal first; a swapchain sink may add its own */
-    uint32_t target = 0;
-    VkSemaphore wsem[2] = {v->sem[wait->sem].vk, VK_NULL_HANDLE};
-    VkSemaphore ssem[2] = {v->sem[signal->sem].vk, VK_NULL_HANDLE};
+    /* the plan's wait and signal where they are the GPU's (relayed ones are
+     * the host's); a swapchain sink may add its own */
+    uint32_t target = 0, nw = 0, ns = 0;
+    VkSemaphore wsem[2], ssem[2];
+    uint64_t wval[2] = {0, 0}, sval[2] = {0, 0};
+    if (vs->to_vulkan == BATON_HANDOFF_GPU) {
+        wval[nw] = wait->value;
+        wsem[nw++] = v->sem[wait->sem].vk;
+    }
+    if (vs->to_compute == BATON_HANDOFF_GPU) {
+        sval[ns] = signal->value;
+        ssem[ns++] = v->sem[signal->sem].vk;
+    }
     if (sk->ops->acquire) {
-        baton_status st = sk->ops->acquire(sk, sl, &target, &wsem[1], &ssem[1], err);
+        VkSemaphore sw = VK_NULL_HANDLE, ss = VK_NULL_HANDLE;
+        baton_status st = sk->ops->acquire(sk, sl, &target, &sw, &ss, err);
         if (st != BATON_OK)
             return st;
+        if (sw)
+            wsem[nw++] = sw;
+        if (ss)
+            ssem[ns++] = ss;
     }
-    uint32_t nw = wsem[1] ? 2 : 1, ns = ssem[1] ? 2 : 1;
     VkPipelineStageFlags stage[2] = {VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
                                      VK_PIPELINE_STAGE_TRANSFER_BIT};
-    uint64_t wval[2] = {wait->value, 0}, sval[2] = {signal->value, 0};
     VkTimelineSemaphoreSubmitInfo tl = {
         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
         .waitSemaphoreValueCount = nw, .pWaitSemaphoreValues = wval,
@@ -197,7 +222,7 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
     sl->submit_ns = baton_now_ns();
     frame_view_trace(v, wait);
     frame_view_trace(v, signal);
-    if (wait->value > vs->max_wait_compute)
+    if (vs->to_vulkan == BATON_HANDOFF_GPU && wait->value > vs->max_wait_compute)
         vs->max_wait_compute = wait->value;
     return sk->ops->submitted ? sk->ops->submitted(sk, sl, target, err) : BATON_OK;
 }
@@ -224,15 +249,35 @@ bool vulkan_stage_finished(const vulkan_stage *vs, uint32_t s)
     return vkGetFenceStatus(vs->view->ctx->device, vs->view->slot[s].fence) == VK_SUCCESS;
 }
 
-uint64_t vulkan_stage_gpu_ns(const vulkan_stage *vs, uint32_t s)
+/* Ticks since the calibration point, as a signed count within the valid bits. */
+static int64_t ticks_since(const vulkan_stage *vs, uint64_t ticks)
 {
-    uint64_t t[2];
-    if (!vs->queries ||
-        vkGetQueryPoolResults(vs->view->ctx->device, vs->queries, 2 * s, 2, sizeof t, t, sizeof t[0],
-                              VK_QUERY_RESULT_64_BIT) != VK_SUCCESS ||
-        t[1] < t[0])
-        return 0;
-    return (uint64_t)((double)(t[1] - t[0]) * vs->view->ctx->timestamp_period_ns);
+    uint64_t d = (ticks - vs->cal_ticks) & vs->ticks_mask;
+    return d > vs->ticks_mask / 2 ? -(int64_t)((vs->ticks_mask - d) + 1) : (int64_t)d;
 }
+
+void vulkan_stage_gpu_times(vulkan_stage *vs, uint32_t s, uint64_t *duration_ns, uint64_t *end_ns)
+{
+    *duration_ns = *end_ns = 0;
+    uint64_t t[2];
+    const baton_context *ctx = vs->view->ctx;
+    if (!vs->queries ||
+        vkGetQueryPoolResults(ctx->device, vs->queries, 2 * s, 2, sizeof t, t, sizeof t[0],
+                              VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        return;
+    double period = ctx->timestamp_period_ns;
+    uint64_t span = (t[1] - t[0]) & vs->ticks_mask;
+    if (span <= vs->ticks_mask / 2)
+        *duration_ns = (uint64_t)((double)span * period);
+    if (!vs->calibrated)
+        return;
+    uint64_t now = baton_now_ns();
+    if (now - vs->cal_host_ns > RECALIBRATE_NS)
+        baton_context_calibrate(ctx, &vs->cal_ticks, &vs->cal_host_ns);
+    double host = (double)vs->cal_host_ns + (double)ticks_since(vs, t[1]) * period;
+    *end_ns = host > 0 ? (uint64_t)host : 0;
+}
+
+bool vulkan_stage_calibrated(const vulkan_stage *vs) { return vs->calibrated; }
 
 uint64_t vulkan_stage_max_wait(const vulkan_stage *vs) { return vs->max_wait_compute; }

@@ -13,8 +13,12 @@
 typedef struct vulkan_stage vulkan_stage;
 
 /* Records through the sink (which must already exist and outlive the
- * stage). On error nothing is left. */
-baton_status vulkan_stage_create(const frame_view *view, sink *sk, vulkan_stage **out,
+ * stage). to_vulkan GPU: the submission waits on compute_done; RELAY: on
+ * nothing (the host saw the compute stage finish before submitting).
+ * to_compute GPU: it signals vk_done; RELAY: only its fence, which the
+ * pipeline waits for before the slot is reused. On error nothing is left. */
+baton_status vulkan_stage_create(const frame_view *view, sink *sk, baton_handoff_mode to_vulkan,
+                                 baton_handoff_mode to_compute, vulkan_stage **out,
                                  baton_error *err);
 /* NULL is a no-op. The caller has made sure no submission is in flight. */
 void vulkan_stage_destroy(vulkan_stage *vs);
@@ -26,8 +30,15 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
 baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err);
 /* Whether slot s's last submission has finished (does not wait). */
 bool vulkan_stage_finished(const vulkan_stage *vs, uint32_t s);
-/* GPU time of slot s's last frame, ns (0 when there are no timestamps). */
-uint64_t vulkan_stage_gpu_ns(const vulkan_stage *vs, uint32_t s);
+/* Slot s's last frame on the GPU: how long its Vulkan work took (ns) and
+ * when it ended (CLOCK_MONOTONIC ns, through calibrated timestamps); 0 for
+ * what cannot be measured (no timestamps; no calibration). Reads the query
+ * results of a finished frame: call after its fence. Not thread-safe: the
+ * completion thread's. */
+void vulkan_stage_gpu_times(vulkan_stage *vs, uint32_t s, uint64_t *duration_ns,
+                            uint64_t *end_ns);
+/* Whether end times are mapped to the host clock. */
+bool vulkan_stage_calibrated(const vulkan_stage *vs);
 /* The highest compute_done value a submitted wait needs (timeline mode). */
 uint64_t vulkan_stage_max_wait(const vulkan_stage *vs);
 

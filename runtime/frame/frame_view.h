@@ -35,6 +35,7 @@ typedef struct frame_slot {
     uint64_t source_frame;    /* the source's own number for it */
     uint64_t capture_ns;      /* CLOCK_MONOTONIC: the source's capture time, 0 if unknown */
     uint64_t ready_ns;        /* the source handed it over */
+    uint64_t compute_start_ns;/* the compute stage started on it */
     uint64_t compute_end_ns;  /* the compute stage returned (work enqueued or done) */
     uint64_t submit_ns;       /* the Vulkan stage submitted it */
     uint64_t done_ns;         /* the host saw the Vulkan stage finish it */

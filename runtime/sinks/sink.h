@@ -9,6 +9,13 @@
  * submitted() (e.g. to present). done() runs once the frame's Vulkan work
  * has finished. Nothing here may allocate per frame.
  *
+ * Threads: create, record, destroy, report and drained run on the thread
+ * that drives the pipeline (when no frame is in flight for drained);
+ * acquire and submitted on the thread that submits (the driving thread, or
+ * the relay thread); done on the pipeline's completion thread, in frame
+ * order, concurrently with acquire/submitted of later frames. A sink whose
+ * done shares state with acquire/submitted locks it itself.
+ *
  * A sink sees the pipeline only through its view (frame/frame_view.h): the
  * context, the frame's size, each slot's shared memory and readback buffer.
  *
@@ -65,6 +72,11 @@ struct sink {
     size_t dump_count;
     uint32_t delay_us;        /* headless: pretend presenting takes this long */
     uint64_t dumps_written;
+    /* Where a sink that can tell reports that a frame went on screen
+     * (CLOCK_MONOTONIC ns: the vblank of its flip or present); set by the
+     * engine, may be NULL. Called from done() or drained(). */
+    void (*on_screen)(sink *sk, uint64_t frame, uint64_t ns);
+    void *owner;              /* the engine's, for on_screen */
 };
 
 /* Find the sink by scheme; BATON_ERR_INVALID_ARGUMENT lists the known ones.

@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -131,6 +132,10 @@ typedef struct drm_sink {
     drm_vblank_ring ring;
     uint64_t vblank_missed;
     uint64_t next_check_ns;
+    /* pending, pending_frame, ring and vblank_missed: submitted() writes
+     * them on the submitting thread, done() on the completion thread */
+    pthread_mutex_t lock;
+    bool lock_ready;
 } drm_sink;
 
 /* ---- Vulkan entry points ------------------------------------------------------ */
@@ -564,6 +569,11 @@ static baton_status drm_create(sink *sk, const char *arg, baton_error *err)
     d->spec = spec;
     snprintf(d->t.name, sizeof d->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
     sk->state = d;
+    int e = pthread_mutex_init(&d->lock, NULL);
+    if (e != 0)
+        return baton_error_set(err, BATON_ERR_OS, "drm sink: pthread_mutex_init failed: %s",
+                               strerror(e));
+    d->lock_ready = true;
     if ((st = resolve(ctx, &d->vk, err)) != BATON_OK)
         return st;
     if ((st = sink_drm_open_device(ctx, false, &d->fd, d->path, sizeof d->path, err)) != BATON_OK)
@@ -624,6 +634,8 @@ static void drm_destroy(sink *sk)
         d->vk.release_display(ctx->physical, d->display);
     if (d->fd >= 0)
         close(d->fd);
+    if (d->lock_ready)
+        pthread_mutex_destroy(&d->lock);
     free(d);
     sk->state = NULL;
 }
@@ -741,18 +753,25 @@ static baton_status drm_acquire(sink *sk, frame_slot *sl, uint32_t *target, VkSe
                            (unsigned long long)sl->frame, baton_vk_result_name(r));
 }
 
+static void set_pending(drm_sink *d, uint32_t s, bool pending, uint64_t frame)
+{
+    pthread_mutex_lock(&d->lock);
+    d->pending[s] = pending;
+    d->pending_frame[s] = frame;
+    pthread_mutex_unlock(&d->lock);
+}
+
 /* Ask for an event at the next vblank of the CRTC, tagged with the frame. */
 static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
 {
-    d->pending[s] = false;
+    set_pending(d, s, false, 0);
     if (d->vblank == VBLANK_SEQUENCE) {
         uint64_t queued = 0;
         if (drmCrtcQueueSequence(d->fd, d->t.crtc_id,
                                  DRM_CRTC_SEQUENCE_RELATIVE | DRM_CRTC_SEQUENCE_NEXT_ON_MISS, 1,
                                  &queued, frame) == 0) {
             d->sequence_worked = true;
-            d->pending[s] = true;
-            d->pending_frame[s] = frame;
+            set_pending(d, s, true, frame);
             return;
         }
         if (d->sequence_worked)
@@ -766,8 +785,7 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
     v.request.signal = (unsigned long)frame;
     if (drmWaitVBlank(d->fd, &v) == 0) {
         d->vblank = VBLANK_WAIT_EVENT;
-        d->pending[s] = true;
-        d->pending_frame[s] = frame;
+        set_pending(d, s, true, frame);
     }
 }
 
@@ -803,7 +821,7 @@ static baton_status drm_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
 
 typedef struct vblank_wait {
     drm_sink *d;
-    const sink *sk;
+    sink *sk;
     uint32_t slot;
 } vblank_wait;
 
@@ -814,31 +832,40 @@ static void on_event(void *ctx, const drm_event_rec *e)
     if (e->type != DRM_EVENT_VBLANK && e->type != DRM_EVENT_CRTC_SEQUENCE)
         return;
     drm_vblank v = {e->user_data, e->sequence, e->ns, DRM_VBLANK_FROM_DRM_EVENT};
+    pthread_mutex_lock(&w->d->lock);
     drm_vblank_push(&w->d->ring, &v);
     for (uint32_t s = 0; s < w->sk->view->slots; s++)
         if (w->d->pending[s] && w->d->pending_frame[s] == e->user_data)
             w->d->pending[s] = false;
+    pthread_mutex_unlock(&w->d->lock);
+    if (w->sk->on_screen)
+        w->sk->on_screen(w->sk, e->user_data, e->ns);
 }
 
 static bool slot_not_pending(void *ctx)
 {
     const vblank_wait *w = ctx;
-    return !w->d->pending[w->slot];
+    pthread_mutex_lock(&w->d->lock);
+    bool done = !w->d->pending[w->slot];
+    pthread_mutex_unlock(&w->d->lock);
+    return done;
 }
 
-static void wait_vblank_event(drm_sink *d, const sink *sk, uint32_t s)
+static void wait_vblank_event(drm_sink *d, sink *sk, uint32_t s)
 {
     uint64_t bound = 3 * d->t.period_ns + 2000000u;
     uint64_t cap = (uint64_t)sk->view->timeout_ms * 1000000u;
     vblank_wait w = {d, sk, s};
     if (!drm_events_wait(d->fd, baton_now_ns() + (bound < cap ? bound : cap), slot_not_pending,
                          on_event, &w)) {
+        pthread_mutex_lock(&d->lock);
         d->pending[s] = false;
         d->vblank_missed++;
+        pthread_mutex_unlock(&d->lock);
     }
 }
 
-static baton_status collect_display_timing(drm_sink *d, const sink *sk, uint64_t frame,
+static baton_status collect_display_timing(drm_sink *d, sink *sk, uint64_t frame,
                                            baton_error *err)
 {
     for (int round = 0; round < 4; round++) {
@@ -852,7 +879,11 @@ static baton_status collect_display_timing(drm_sink *d, const sink *sk, uint64_t
         for (uint32_t i = 0; i < n; i++) {
             drm_vblank v = {(uint64_t)t[i].presentID - 1u, 0, t[i].actualPresentTime,
                             DRM_VBLANK_FROM_DISPLAY_TIMING};
+            pthread_mutex_lock(&d->lock);
             drm_vblank_push(&d->ring, &v);
+            pthread_mutex_unlock(&d->lock);
+            if (sk->on_screen)
+                sk->on_screen(sk, v.frame, v.ns);
         }
         if (r != VK_INCOMPLETE)
             break;
@@ -871,9 +902,12 @@ static baton_status drm_done(sink *sk, frame_slot *sl, baton_error *err)
     drm_sink *d = sk->state;
     baton_status st = BATON_OK;
     uint32_t s = (uint32_t)(sl - sk->view->slot);
+    pthread_mutex_lock(&d->lock);
+    bool pending = d->pending[s] && d->pending_frame[s] == sl->frame;
+    pthread_mutex_unlock(&d->lock);
     if (d->display_timing)
         st = collect_display_timing(d, sk, sl->frame, err);
-    else if (d->pending[s] && d->pending_frame[s] == sl->frame)
+    else if (pending)
         wait_vblank_event(d, sk, s);
     if (st == BATON_OK)
         st = check_connector(d, sl->frame, err);

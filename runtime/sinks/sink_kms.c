@@ -101,6 +101,7 @@ typedef struct kms_sink {
     drm_vblank_ring ring;
     uint64_t vblank_missed;
     uint64_t next_check_ns;
+    sink *owner;             /* for on_screen */
 } kms_sink;
 
 /* ---- creation ----------------------------------------------------------------------- */
@@ -359,6 +360,7 @@ static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
     k->queued = NO_BUFFER;
     snprintf(k->t.name, sizeof k->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
     sk->state = k;
+    k->owner = sk;
     sk->readback = true; /* the frame reaches the scanout buffer through host memory */
     if ((st = sink_drm_open_device(sk->view->ctx, true, &k->fd, k->path, sizeof k->path, err)) != BATON_OK)
         return st;
@@ -417,6 +419,8 @@ static void on_event(void *ctx, const drm_event_rec *e)
         return;
     drm_vblank rec = {k->queued_frame, e->sequence, e->ns, DRM_VBLANK_FROM_FLIP_EVENT};
     drm_vblank_push(&k->ring, &rec);
+    if (k->owner->on_screen)
+        k->owner->on_screen(k->owner, k->queued_frame, e->ns);
     k->shown = k->queued;
     k->queued = NO_BUFFER;
 }

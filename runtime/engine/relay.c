@@ -1,0 +1,33 @@
+/* relay.c - the relay thread: with the CUDA stage and a relayed hand-off to
+ * Vulkan, it waits (bounded) for each frame's CUDA work to finish, then
+ * submits that frame's Vulkan stage, which waits on nothing. The plan's
+ * Vulkan wait is recorded then: the host has seen the signal. */
+#include <pthread.h>
+
+#include "core/cuda_wait.h"
+#include "engine/pipeline_internal.h"
+#include "frame/nvtx_ranges.h"
+
+void *pipeline_relay_main(void *arg)
+{
+    baton_pipeline *p = arg;
+    pthread_setname_np(pthread_self(), "baton-relay");
+    baton_thread_timer_slack();
+    for (uint64_t m = 0;; m++) {
+        if (progress_wait(&p->pr, PROGRESS_COMPUTED, m + 1, 0) != PROGRESS_REACHED)
+            break;
+        baton_error err;
+        baton_nvtx_push("relay", m);
+        uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u;
+        baton_status st = p->compute->ops->wait_done(p->compute, m, deadline, &err);
+        if (st == BATON_OK)
+            st = vulkan_stage_submit(p->vulkan, m, &err);
+        baton_nvtx_pop();
+        if (st != BATON_OK) {
+            progress_fail(&p->pr, st, &err);
+            break;
+        }
+        progress_set(&p->pr, PROGRESS_SUBMITTED, m + 1);
+    }
+    return NULL;
+}
