@@ -37,6 +37,57 @@ START_TEST(test_matrix)
 }
 END_TEST
 
+/* Both ways of carrying each hand-off, in every combination, both sync
+ * modes: the same frames, the same plan, the trace checks. */
+static const baton_handoff_mode handoffs[4][2] = {
+    {BATON_HANDOFF_GPU, BATON_HANDOFF_GPU},
+    {BATON_HANDOFF_RELAY, BATON_HANDOFF_RELAY},
+    {BATON_HANDOFF_GPU, BATON_HANDOFF_RELAY},
+    {BATON_HANDOFF_RELAY, BATON_HANDOFF_GPU},
+};
+
+START_TEST(test_handoffs)
+{
+    pipe_case c = {
+        .compute = BATON_COMPUTE_CPU, .format = BATON_FORMAT_YUYV,
+        .sync = _i / 4 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE, .slots = 2,
+        .width = 160, .height = 96, .frames = 300, .reference_every = 7, .readback = true,
+        .to_vulkan = handoffs[_i % 4][0], .to_compute = handoffs[_i % 4][1],
+    };
+    baton_error err;
+    ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);
+    pipe_case_print(&c);
+    ck_assert_int_eq(c.to_vulkan_used, c.to_vulkan);
+    ck_assert_int_eq(c.to_compute_used, c.to_compute);
+    ck_assert_msg(pipe_case_ok(&c), "checks failed (see line above)");
+}
+END_TEST
+
+/* AUTO with the CPU stage: nothing to measure, the host relays both ways. */
+START_TEST(test_handoff_auto_on_cpu)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_handoff_report h = baton_context_handoff(ctx);
+    ck_assert(!h.measured);
+    ck_assert_int_eq(h.to_vulkan, BATON_HANDOFF_RELAY);
+    ck_assert_int_eq(h.to_compute, BATON_HANDOFF_RELAY);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 64;
+    pc.height = 16;
+    pc.handoff_to_vulkan = (baton_handoff_mode)7;
+    baton_pipeline *p = NULL;
+    ck_assert_int_eq(baton_pipeline_create(ctx, &pc, &p, &err), BATON_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "handoff_to_vulkan"), "%s", err.message);
+    baton_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(test_long_run)
 {
     pipe_case c = {
@@ -76,8 +127,14 @@ static baton_pipeline_config small_config(void)
 START_TEST(test_stalled_stage_times_out_and_destroys_cleanly)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    /* binary mode only with the hand-off to Vulkan relayed: a GPU wait on a
+     * binary semaphore that nothing will signal is invalid usage (only
+     * timelines may be waited before they are signalled) */
+    static const int cases[6][2] = {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 1}, {1, 3}};
+    baton_context *ctx = cpu_context(cases[_i][0] ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
     baton_pipeline_config pc = small_config();
+    pc.handoff_to_vulkan = handoffs[cases[_i][1]][0];
+    pc.handoff_to_compute = handoffs[cases[_i][1]][1];
     baton_pipeline *p = NULL;
     baton_error err;
     ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
@@ -258,7 +315,9 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_matrix, 0, 30);
     tcase_add_loop_test(tc, test_long_run, 0, 2);
-    tcase_add_test(tc, test_stalled_stage_times_out_and_destroys_cleanly);
+    tcase_add_loop_test(tc, test_handoffs, 0, 8);
+    tcase_add_test(tc, test_handoff_auto_on_cpu);
+    tcase_add_loop_test(tc, test_stalled_stage_times_out_and_destroys_cleanly, 0, 6);
     tcase_add_loop_test(tc, test_stopped_camera_times_out, 0, 2);
     tcase_add_test(tc, test_policies);
     tcase_add_test(tc, test_bad_configs);

@@ -54,6 +54,35 @@ START_TEST(test_ten_thousand_frames)
 }
 END_TEST
 
+/* Both hand-off modes each way, and the integrated GPU's zero-copy upload
+ * forced on this discrete GPU (Jetson's code path on real hardware). */
+static const baton_handoff_mode handoffs[4][2] = {
+    {BATON_HANDOFF_GPU, BATON_HANDOFF_GPU},
+    {BATON_HANDOFF_RELAY, BATON_HANDOFF_RELAY},
+    {BATON_HANDOFF_GPU, BATON_HANDOFF_RELAY},
+    {BATON_HANDOFF_RELAY, BATON_HANDOFF_GPU},
+};
+
+START_TEST(test_handoffs_and_zero_copy)
+{
+    int before = test_open_fd_count();
+    pipe_case c = {
+        .compute = BATON_COMPUTE_CUDA, .sync = (_i / 4) % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE,
+        .format = BATON_FORMAT_YUYV, .width = 1920, .height = 1080, .slots = 2,
+        .frames = quick ? 30 : 2000, .reference_every = quick ? 10 : 200, .readback = true,
+        .to_vulkan = handoffs[_i % 4][0], .to_compute = handoffs[_i % 4][1], .zero_copy = _i >= 8,
+    };
+    baton_error err;
+    ck_assert_msg(pipe_case_run(&c, &err) == BATON_OK, "%s", err.message);
+    pipe_case_print(&c);
+    fflush(stdout);
+    ck_assert_int_eq(c.to_vulkan_used, c.to_vulkan);
+    ck_assert_int_eq(c.to_compute_used, c.to_compute);
+    ck_assert_msg(pipe_case_ok(&c), "checks failed (see line above)");
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
 START_TEST(test_other_formats)
 {
     static const baton_format f[] = {BATON_FORMAT_UYVY, BATON_FORMAT_GREY8, BATON_FORMAT_RGB24,
@@ -89,13 +118,15 @@ START_TEST(test_steady_state_allocates_nothing)
     baton_pipeline_config_default(&pc);
     pc.width = 1920;
     pc.height = 1080;
-    pc.slots = 2 + (uint32_t)(_i / 2);
+    pc.slots = 2 + (uint32_t)((_i / 2) % 2);
+    pc.handoff_to_vulkan = pc.handoff_to_compute = _i >= 4 ? BATON_HANDOFF_GPU : BATON_HANDOFF_RELAY;
     steady_result r;
     baton_error err;
     ck_assert_msg(steady_run(ctx, &pc, 50, quick ? 100 : 1000, &r, &err) == BATON_OK, "%s", err.message);
     char label[64];
-    snprintf(label, sizeof label, "CUDA stage, %s, S=%u", baton_sync_mode_name(baton_context_sync(ctx)),
-             pc.slots);
+    snprintf(label, sizeof label, "CUDA stage, %s, S=%u, hand-offs %s",
+             baton_sync_mode_name(baton_context_sync(ctx)), pc.slots,
+             baton_handoff_mode_name(pc.handoff_to_vulkan));
     steady_print(label, &r);
     baton_context_destroy(ctx);
     ck_assert_msg(steady_all_zero(&r), "the per-frame path allocated (see above)");
@@ -111,6 +142,8 @@ START_TEST(test_stall_times_out_and_destroys_cleanly)
     pc.width = 640;
     pc.height = 360;
     pc.timeout_ms = 300;
+    pc.handoff_to_vulkan = handoffs[_i][0];
+    pc.handoff_to_compute = handoffs[_i][1];
     baton_pipeline *p = NULL;
     baton_error err;
     ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
@@ -155,13 +188,14 @@ int main(int argc, char **argv)
     TCase *tc = tcase_create("cuda stage");
     tcase_set_timeout(tc, 1800);
     tcase_add_loop_test(tc, test_ten_thousand_frames, 0, 8);
+    tcase_add_loop_test(tc, test_handoffs_and_zero_copy, 0, 12);
     tcase_add_loop_test(tc, test_other_formats, 0, 5);
     if (r == ALLOC_COUNT_READY)
-        tcase_add_loop_test(tc, test_steady_state_allocates_nothing, 0, 4);
+        tcase_add_loop_test(tc, test_steady_state_allocates_nothing, 0, 8);
     else
         printf("SKIP steady-state allocation count: quick run under a tool, or a sanitizer "
                "replaces malloc; the full run counts\n");
-    tcase_add_test(tc, test_stall_times_out_and_destroys_cleanly);
+    tcase_add_loop_test(tc, test_stall_times_out_and_destroys_cleanly, 0, 4);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK); /* CUDA does not survive fork after init */

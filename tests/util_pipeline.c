@@ -51,6 +51,7 @@ static int cmp_u64(const void *a, const void *b)
 static void latency_figures(pipe_case *c, baton_pipeline *p)
 {
     static uint64_t lat[65536];
+    static baton_frame_times t[65536];
     size_t n = baton_pipeline_latencies(p, lat, 65536);
     if (n == 0)
         return;
@@ -58,6 +59,14 @@ static void latency_figures(pipe_case *c, baton_pipeline *p)
     c->p50_us = (double)lat[n / 2] / 1e3;
     c->p99_us = (double)lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e3;
     c->max_us = (double)lat[n - 1] / 1e3;
+    size_t m = baton_pipeline_frame_times(p, t, 65536), k = 0;
+    for (size_t i = 0; i < m; i++)
+        if (t[i].gpu_done_ns && t[i].gpu_done_ns >= t[i].capture_ns)
+            lat[k++] = t[i].gpu_done_ns - t[i].capture_ns;
+    if (k) {
+        qsort(lat, k, sizeof lat[0], cmp_u64);
+        c->gpu_done_p50_us = (double)lat[k / 2] / 1e3;
+    }
 }
 
 baton_status pipe_case_run(pipe_case *c, baton_error *err)
@@ -66,6 +75,7 @@ baton_status pipe_case_run(pipe_case *c, baton_error *err)
     baton_context_config_default(&cc);
     cc.compute = c->compute;
     cc.sync = c->sync;
+    cc.zero_copy_upload = c->zero_copy;
     baton_context *ctx = NULL;
     baton_pipeline *p = NULL;
     checker k = {.c = c};
@@ -85,7 +95,15 @@ baton_status pipe_case_run(pipe_case *c, baton_error *err)
     pc.on_done = on_done;
     pc.done_user = &k;
     pc.timeout_ms = 5000;
+    pc.handoff_to_vulkan = c->to_vulkan;
+    pc.handoff_to_compute = c->to_compute;
     st = baton_pipeline_create(ctx, &pc, &p, err);
+    if (st == BATON_OK) {
+        baton_pipeline_stats ps = baton_pipeline_get_stats(p);
+        c->to_vulkan_used = ps.handoff_to_vulkan;
+        c->to_compute_used = ps.handoff_to_compute;
+        c->gpu_times = ps.gpu_times;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (st == BATON_OK)
@@ -116,11 +134,13 @@ bool pipe_case_ok(const pipe_case *c)
 
 void pipe_case_print(const pipe_case *c)
 {
-    printf("%-5s %ux%u S=%u %-8s %-4s: %llu frames, %.1f fps, latency p50 %.0f us p99 %.0f us "
-           "max %.0f us; order errors %llu, frame-number errors %llu, reference %llu/%llu bad "
-           "(max diff %d), trace %s%s\n",
+    printf("%-5s %ux%u S=%u %-8s %-4s hand-offs %s/%s%s: %llu frames, %.1f fps, latency p50 %.0f us "
+           "p99 %.0f us max %.0f us; order errors %llu, frame-number errors %llu, reference "
+           "%llu/%llu bad (max diff %d), trace %s%s\n",
            baton_format_name(c->format), c->width, c->height, c->slots,
            baton_sync_mode_name(c->sync_used), baton_compute_mode_name(c->compute_used),
+           baton_handoff_mode_name(c->to_vulkan_used), baton_handoff_mode_name(c->to_compute_used),
+           c->zero_copy ? " zero-copy" : "",
            (unsigned long long)c->frames_done, c->fps, c->p50_us, c->p99_us, c->max_us,
            (unsigned long long)c->order_errors, (unsigned long long)c->decode_errors,
            (unsigned long long)c->reference_bad, (unsigned long long)c->reference_checked,

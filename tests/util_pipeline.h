@@ -18,6 +18,8 @@ typedef struct pipe_case {
     uint64_t frames;
     uint32_t reference_every; /* full reference compare every k-th frame; 0 never */
     bool readback;            /* decode the frame number from every frame */
+    baton_handoff_mode to_vulkan, to_compute; /* AUTO: the context's measured choice */
+    bool zero_copy;           /* force the integrated GPU's upload path */
     /* out */
     uint64_t frames_done, order_errors, decode_errors, reference_checked, reference_bad;
     int max_diff;
@@ -27,6 +29,9 @@ typedef struct pipe_case {
     double p50_us, p99_us, max_us;
     baton_sync_mode sync_used;
     baton_compute_mode compute_used;
+    baton_handoff_mode to_vulkan_used, to_compute_used;
+    bool gpu_times;           /* GPU done times were measured */
+    double gpu_done_p50_us;   /* capture -> GPU done, when measured */
 } pipe_case;
 
 /* Run the case on a fresh context; BATON_OK when the pipeline itself ran

@@ -50,6 +50,7 @@ typedef struct startup {
     char error[BATON_ERROR_MESSAGE_MAX];
     double context_ms, binary_ms, timeline_ms; /* < 0: not measured */
     baton_sync_mode sync;
+    baton_handoff_report handoff; /* timed while the context was made */
 } startup;
 
 static double time_pool(baton_context *ctx, uint32_t nb, uint32_t nt, char *error, size_t len)
@@ -85,6 +86,7 @@ static void measure_startup(int device, uint32_t n, startup *s)
     }
     s->context_ms = ms_since(&t0);
     s->sync = baton_context_sync(ctx);
+    s->handoff = baton_context_handoff(ctx);
     s->measured = true;
     s->binary_ms = time_pool(ctx, n, 0, s->error, sizeof s->error);
     if (s->sync == BATON_SYNC_TIMELINE)
@@ -196,6 +198,17 @@ static void print_text(const baton_caps *c, const verdict *v, const startup *s, 
         if (s->error[0])
             printf("  error: %s\n", s->error);
     }
+    const baton_handoff_report *h = &s->handoff;
+    if (h->measured) {
+        printf("\nhand-offs (%s semaphores, median of %u round trips; signal issued -> consumer's "
+               "work seen done)\n", baton_sync_mode_name(s->sync), h->round_trips);
+        printf("  CUDA -> Vulkan   gpu %8.1f us   relay %8.1f us   auto takes %s\n",
+               (double)h->to_vulkan_gpu_ns / 1e3, (double)h->to_vulkan_relay_ns / 1e3,
+               baton_handoff_mode_name(h->to_vulkan));
+        printf("  Vulkan -> CUDA   gpu %8.1f us   relay %8.1f us   auto takes %s\n",
+               (double)h->to_compute_gpu_ns / 1e3, (double)h->to_compute_relay_ns / 1e3,
+               baton_handoff_mode_name(h->to_compute));
+    }
 }
 
 static void json_device(json_writer *w, const baton_vk_device_info *d, bool selected)
@@ -270,6 +283,20 @@ static void print_json(const baton_caps *c, const verdict *v, const startup *s, 
     json_kv_double(&w, "pool_timeline", s->timeline_ms);
     if (s->error[0])
         json_kv_string(&w, "error", s->error);
+    json_end_object(&w);
+    const baton_handoff_report *h = &s->handoff;
+    json_key(&w, "handoff");
+    json_begin_object(&w);
+    json_kv_bool(&w, "measured", h->measured);
+    if (h->measured) {
+        json_kv_uint(&w, "round_trips", h->round_trips);
+        json_kv_double(&w, "to_vulkan_gpu_us", (double)h->to_vulkan_gpu_ns / 1e3);
+        json_kv_double(&w, "to_vulkan_relay_us", (double)h->to_vulkan_relay_ns / 1e3);
+        json_kv_double(&w, "to_compute_gpu_us", (double)h->to_compute_gpu_ns / 1e3);
+        json_kv_double(&w, "to_compute_relay_us", (double)h->to_compute_relay_ns / 1e3);
+        json_kv_string(&w, "auto_to_vulkan", baton_handoff_mode_name(h->to_vulkan));
+        json_kv_string(&w, "auto_to_compute", baton_handoff_mode_name(h->to_compute));
+    }
     json_end_object(&w);
     json_end_object(&w);
 }
