@@ -24,7 +24,7 @@
  *                                         from /etc/nv_tegra_release)
  *   notes       = ...                    (optional, free text)
  *   [defaults]                           (optional section; every key optional)
- *   slots         = 3                    (BATON_SLOTS_MIN..BATON_SLOTS_MAX)
+ *   slots         = 2                    (BATON_SLOTS_MIN..BATON_SLOTS_MAX)
  *   pool_size     = 16                   (semaphores in the shared pool,
  *                                         2 * slots .. BATON_BOARD_POOL_MAX)
  *   sync          = auto                 (auto | timeline | binary)
@@ -94,7 +94,7 @@ extern "C" {
 #define BATON_BOARD_NV_TEGRA_RELEASE_PATH "/etc/nv_tegra_release"
 
 /* Values a [defaults] key takes when the profile leaves it out. */
-#define BATON_BOARD_DEFAULT_SLOTS 3u
+#define BATON_BOARD_DEFAULT_SLOTS 2u
 #define BATON_BOARD_DEFAULT_POOL_SIZE 16u
 #define BATON_BOARD_DEFAULT_CAMERA "v4l2:/dev/video0"
 #define BATON_BOARD_DEFAULT_WIDTH 1280u
