@@ -28,6 +28,8 @@ baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uin
         baton_object_counters after = baton_context_counters(ctx);
         out->vk_created = after.vk_objects_created - before.vk_objects_created;
         out->cuda_created = after.cuda_objects_created - before.cuda_objects_created;
+        out->driver_arena = after.driver_allocations - before.driver_allocations;
+        out->driver_escaped = after.driver_escaped - before.driver_escaped;
         out->frames = frames;
     }
     baton_pipeline_destroy(p);
@@ -37,7 +39,7 @@ baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uin
 bool steady_all_zero(const steady_result *r)
 {
     return alloc_count_all_zero(&r->calls) && alloc_count_all_zero(&r->runtime) &&
-           r->vk_created == 0 && r->cuda_created == 0;
+           r->vk_created == 0 && r->cuda_created == 0 && r->driver_escaped == 0;
 }
 
 void steady_print(const char *label, const steady_result *r)
@@ -48,6 +50,8 @@ void steady_print(const char *label, const steady_result *r)
            label, (unsigned long long)r->frames, alloc_count_total(&r->calls),
            alloc_count_total(&r->runtime), (unsigned long long)r->vk_created,
            (unsigned long long)r->cuda_created, r->calls.driver_calls, r->runtime.driver_calls);
+    printf("  the driver's host allocations: %llu served by baton's arena, %llu escaped to malloc\n",
+           (unsigned long long)r->driver_arena, (unsigned long long)r->driver_escaped);
     if (!alloc_count_all_zero(&r->calls) || r->calls.driver_calls)
         alloc_count_print(stdout, &r->calls);
     if (!alloc_count_all_zero(&r->runtime) || r->runtime.driver_calls) {

@@ -13,6 +13,7 @@ typedef struct steady_result {
     baton_count_totals calls;       /* this thread's malloc/open/... during the window */
     baton_count_totals runtime;     /* the pipeline's own threads' (completion, relay) */
     uint64_t vk_created, cuda_created;
+    uint64_t driver_arena, driver_escaped; /* the driver's allocations through baton's arena */
     uint64_t frames;
 } steady_result;
 

@@ -37,11 +37,19 @@ typedef struct baton_context_config {
                                    read over the bus, no upload copy); runs Jetson's code
                                    path on a desktop GPU. Default false: the path follows
                                    cudaDeviceProp.integrated */
+    size_t driver_arena_bytes;  /* the arena that serves the Vulkan driver's host
+                                   allocations (VkAllocationCallbacks of the instance and
+                                   device): reserved at creation, backed as it is used;
+                                   0 = 64 MiB. What does not fit goes to malloc, counted */
 } baton_context_config;
 
 typedef struct baton_object_counters {
     uint64_t vk_objects_created;   /* vkCreate*, vkAllocate* calls that succeeded */
     uint64_t cuda_objects_created; /* cudaImport*, cudaMalloc*, streams, events */
+    uint64_t driver_allocations;   /* the Vulkan driver's host allocations that baton's
+                                      arena served (recycled after warm-up) */
+    uint64_t driver_escaped;       /* ... that went to malloc instead (too large, too
+                                      aligned, or the arena was spent) */
 } baton_object_counters;
 
 void baton_context_config_default(baton_context_config *cfg);

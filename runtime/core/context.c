@@ -1,6 +1,7 @@
 /* context.c - create the Vulkan device matching the CUDA device. */
 #include "core/context_internal.h"
 #include "core/handoff_probe.h"
+#include "core/vk_arena.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,9 @@
 #include <cuda_runtime_api.h>
 
 #include "core/vk_util.h"
+
+/* Reserved, not committed: the kernel backs what the driver touches. */
+#define DRIVER_ARENA_DEFAULT ((size_t)64 << 20)
 
 void baton_context_config_default(baton_context_config *cfg)
 {
@@ -84,13 +88,14 @@ static baton_status create_instance(baton_context *ctx, bool validation, baton_e
         ext[n++] = VK_EXT_DIRECT_MODE_DISPLAY_EXTENSION_NAME;
     if (acquire)
         ext[n++] = VK_EXT_ACQUIRE_DRM_DISPLAY_EXTENSION_NAME;
-    if (n > 0 && baton_vk_instance_create(validation, ext, n, &ctx->instance, NULL) == BATON_OK) {
+    const VkAllocationCallbacks *alloc = vk_arena_callbacks(ctx->arena);
+    if (n > 0 && baton_vk_instance_create(validation, ext, n, alloc, &ctx->instance, NULL) == BATON_OK) {
         ctx->wsi_xcb = xcb;
         ctx->wsi_display = display;
         return BATON_OK;
     }
     ctx->instance = VK_NULL_HANDLE;
-    return baton_vk_instance_create(validation, NULL, 0, &ctx->instance, err);
+    return baton_vk_instance_create(validation, NULL, 0, alloc, &ctx->instance, err);
 }
 
 /* Whether the device can read its timestamp counter and CLOCK_MONOTONIC
@@ -174,7 +179,7 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
         .enabledExtensionCount = next,
         .ppEnabledExtensionNames = ext,
     };
-    VkResult r = vkCreateDevice(ctx->physical, &ci, NULL, &ctx->device);
+    VkResult r = vkCreateDevice(ctx->physical, &ci, vk_arena_callbacks(ctx->arena), &ctx->device);
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateDevice", r);
     baton_count_vk(ctx);
@@ -235,6 +240,10 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     if (!ctx)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_context) failed");
     baton_status st = choose(ctx, cfg, err);
+    size_t arena = cfg->driver_arena_bytes ? cfg->driver_arena_bytes : DRIVER_ARENA_DEFAULT;
+    if (st == BATON_OK && !(ctx->arena = vk_arena_create(arena)))
+        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
+                             "mmap of %zu bytes for the driver's allocation arena failed", arena);
     if (st == BATON_OK && ctx->compute == BATON_COMPUTE_CUDA)
         st = init_cuda(ctx, cfg->cuda_device, err);
     if (st == BATON_OK)
@@ -289,17 +298,25 @@ void baton_context_destroy(baton_context *ctx)
             return;
         }
         vkDeviceWaitIdle(ctx->device); /* returns at once: the queue is empty */
-        vkDestroyDevice(ctx->device, NULL);
+        vkDestroyDevice(ctx->device, vk_arena_callbacks(ctx->arena));
     }
     if (ctx->instance)
-        vkDestroyInstance(ctx->instance, NULL);
+        vkDestroyInstance(ctx->instance, vk_arena_callbacks(ctx->arena));
+    vk_arena_destroy(ctx->arena); /* last: the driver freed into it until now */
     free(ctx);
 }
 
 const baton_caps *baton_context_caps(const baton_context *ctx) { return &ctx->caps; }
 baton_compute_mode baton_context_compute(const baton_context *ctx) { return ctx->compute; }
 baton_sync_mode baton_context_sync(const baton_context *ctx) { return ctx->sync; }
-baton_object_counters baton_context_counters(const baton_context *ctx) { return ctx->counters; }
+baton_object_counters baton_context_counters(const baton_context *ctx)
+{
+    baton_object_counters c = ctx->counters;
+    vk_arena_stats a = vk_arena_get_stats(ctx->arena);
+    c.driver_allocations = a.allocations;
+    c.driver_escaped = a.escaped;
+    return c;
+}
 baton_upload_path baton_context_upload(const baton_context *ctx) { return ctx->upload; }
 baton_handoff_report baton_context_handoff(const baton_context *ctx) { return ctx->handoff; }
 

@@ -34,6 +34,7 @@ struct baton_context {
      * domains: GPU timestamps map to the host clock (NULL: not offered) */
     PFN_vkGetCalibratedTimestampsEXT get_calibrated;
     baton_upload_path upload;
+    struct vk_arena *arena;   /* the driver's host allocations (instance, device) */
     baton_handoff_report handoff;
     baton_object_counters counters;
 };

@@ -80,7 +80,7 @@ void baton_probe_vulkan(baton_caps *caps)
     caps->vk_device_count = 0;
     if (vkEnumerateInstanceVersion(&caps->vk_instance_version) != VK_SUCCESS)
         caps->vk_instance_version = 0;
-    if (baton_vk_instance_create(false, NULL, 0, &instance, &err) != BATON_OK) {
+    if (baton_vk_instance_create(false, NULL, 0, NULL, &instance, &err) != BATON_OK) {
         snprintf(caps->vk_error, sizeof caps->vk_error, "%s", err.message);
         return;
     }

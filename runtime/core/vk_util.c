@@ -106,7 +106,8 @@ bool baton_vk_device_offers(VkPhysicalDevice pd, const char *name)
 }
 
 baton_status baton_vk_instance_create(bool validation, const char *const *ext, uint32_t next,
-                                      VkInstance *out, baton_error *err)
+                                      const VkAllocationCallbacks *alloc, VkInstance *out,
+                                      baton_error *err)
 {
     const char *env = getenv("BATON_VALIDATION");
     if (env && env[0] == '1')
@@ -135,7 +136,7 @@ baton_status baton_vk_instance_create(bool validation, const char *const *ext, u
         .enabledExtensionCount = next,
         .ppEnabledExtensionNames = ext,
     };
-    VkResult r = vkCreateInstance(&ci, NULL, out);
+    VkResult r = vkCreateInstance(&ci, alloc, out);
     if (r != VK_SUCCESS) {
         char hint[1024];
         baton_vk_icd_hint(hint, sizeof hint);

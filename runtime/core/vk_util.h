@@ -17,11 +17,13 @@ baton_status baton_vk_fail(baton_error *err, const char *call, VkResult r);
 
 /* Create the instance baton uses (Vulkan 1.2+, optional validation layer
  * when BATON_VALIDATION=1 or validation is true, and the next instance
- * extensions in ext). On failure err explains, and when the NVIDIA ICD
- * manifest names libGLX_nvidia.so.0 it says how to use the EGL library
- * instead (headless machines). */
+ * extensions in ext; alloc: the host allocation callbacks, or NULL). On
+ * failure err explains, and when the NVIDIA ICD manifest names
+ * libGLX_nvidia.so.0 it says how to use the EGL library instead (headless
+ * machines). */
 baton_status baton_vk_instance_create(bool validation, const char *const *ext, uint32_t next,
-                                      VkInstance *out, baton_error *err);
+                                      const VkAllocationCallbacks *alloc, VkInstance *out,
+                                      baton_error *err);
 
 /* Whether the loader offers instance extension name. */
 bool baton_vk_instance_offers(const char *name);
