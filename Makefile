@@ -210,6 +210,18 @@ install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/share/baton/boards
 	install -m 644 boards/*.board $(DESTDIR)$(PREFIX)/share/baton/boards/
 
+# ==== issue 12: toolkit check, baton-probe's arch check, CMake package, ====
+# ==== the example application, Debian packages. One block, for easy rebases. ====
+
+# baton-probe says when the device's GPU is not one this build has code for.
+ALL_CFLAGS += -DBATON_CUDA_ARCH=\"$(CUDA_ARCH)\"
+$(BUILD)/baton-probe: $(BUILD)/tools/probe_arch.o $(BUILD)/tools/boards_dir.o
+$(BUILD)/baton-run: $(BUILD)/tools/boards_dir.o
+$(BUILD)/tests/check_probe_arch: $(BUILD)/tests/check_probe_arch.o $(BUILD)/tools/probe_arch.o $(TEST_UTIL_OBJ) $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+# ==== end of issue 12 block ====
+
 clean:
 	rm -rf build $(GPU_DIR)
 

@@ -1,6 +1,7 @@
 /* baton-probe - what this machine supports, which mode baton would pick, and
  * what start-up costs. Exit status: 0 baton runs with CUDA + Vulkan interop,
- * 3 only the CPU compute stage can run, 4 baton cannot run, 2 bad usage. */
+ * 3 only the CPU compute stage can run (also when this build has no CUDA
+ * code for the device's GPU), 4 baton cannot run, 2 bad usage. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,13 @@
 
 #include "baton/context.h"
 #include "baton/sem_pool.h"
+#include "boards_dir.h"
 #include "json_writer.h"
+#include "probe_arch.h"
+
+#ifndef BATON_CUDA_ARCH
+#define BATON_CUDA_ARCH "unknown" /* the Makefile passes the board's cuda_arch */
+#endif
 
 enum { EXIT_INTEROP = 0, EXIT_USAGE = 2, EXIT_CPU_ONLY = 3, EXIT_CANNOT_RUN = 4 };
 
@@ -32,8 +39,9 @@ static void usage(FILE *f)
             "  -h, --help   this text\n"
             "\n"
             "exit status: 0 CUDA + Vulkan interop works; 3 only the CPU compute stage\n"
-            "can run (no usable CUDA device or no semaphore export); 4 baton cannot run\n"
-            "(no Vulkan); 2 bad arguments.\n"
+            "can run (no usable CUDA device, no semaphore export, or this build has no\n"
+            "CUDA code for the device's GPU: the report names the make command that\n"
+            "builds it); 4 baton cannot run (no Vulkan); 2 bad arguments.\n"
             "If the NVIDIA Vulkan driver is installed but vkCreateInstance fails on a\n"
             "headless machine, the report says so and shows the fix.\n");
 }
@@ -118,11 +126,11 @@ typedef struct verdict {
     char reason[BATON_ERROR_MESSAGE_MAX];
 } verdict;
 
-static verdict decide(const baton_caps *c)
+static verdict decide(const baton_caps *c, baton_compute_mode requested)
 {
     verdict v = {.code = EXIT_CANNOT_RUN, .device = -1};
     baton_error err;
-    if (baton_caps_choose_compute(c, BATON_COMPUTE_AUTO, &v.compute, &err) != BATON_OK ||
+    if (baton_caps_choose_compute(c, requested, &v.compute, &err) != BATON_OK ||
         baton_caps_choose_device(c, v.compute, &v.device, &err) != BATON_OK ||
         baton_caps_choose_sync(c, v.device, v.compute, BATON_SYNC_AUTO, &v.sync, &err) != BATON_OK) {
         snprintf(v.reason, sizeof v.reason, "%s", err.message);
@@ -141,7 +149,34 @@ static verdict decide(const baton_caps *c)
     return v;
 }
 
-static void print_text(const baton_caps *c, const verdict *v, const startup *s, uint32_t n)
+/* The CUDA device's arch against this build's (BATON_CUDA_ARCH). */
+static probe_arch check_arch(const baton_caps *c)
+{
+    probe_board_arch boards[BATON_BOARD_LIST_MAX];
+    char buf[4096];
+    const char *dir = tool_boards_dir(buf, sizeof buf);
+    size_t n = dir ? probe_arch_boards(dir, boards, BATON_BOARD_LIST_MAX) : 0;
+    return probe_arch_check(BATON_CUDA_ARCH, c->cuda_cc_major, c->cuda_cc_minor,
+                            c->cuda_integrated, boards, n);
+}
+
+/* CUDA would be chosen but none of its kernels can run: the CPU stage is
+ * what actually works, and the reason names the rebuild. */
+static verdict decide_with_arch(const baton_caps *c, const probe_arch *a)
+{
+    verdict v = decide(c, BATON_COMPUTE_AUTO);
+    if (v.code != EXIT_INTEROP || !c->cuda_present || !a->known || a->in_build)
+        return v;
+    v = decide(c, BATON_COMPUTE_CPU);
+    snprintf(v.reason, sizeof v.reason,
+             "this build has no CUDA code for %s (compute %d.%d); it was built for %s "
+             "(BOARD=%s): rebuild with %s, or run with --compute cpu",
+             c->cuda_name, c->cuda_cc_major, c->cuda_cc_minor, a->build_arch, BATON_BOARD, a->fix);
+    return v;
+}
+
+static void print_text(const baton_caps *c, const probe_arch *a, const verdict *v,
+                       const startup *s, uint32_t n)
 {
     char uuid[37], ver[32];
     printf("baton-probe %s (board build %s)\n\nCUDA\n", BATON_VERSION, BATON_BOARD);
@@ -154,6 +189,16 @@ static void print_text(const baton_caps *c, const verdict *v, const startup *s, 
                c->cuda_runtime_version % 1000 / 10);
         printf("  timeline semaphore interop  %s\n", yes(c->cuda_timeline_interop));
         printf("  upload path    %s\n", baton_upload_path_name(baton_caps_upload_path(c)));
+        if (!a->known)
+            printf("  built for      %s (BOARD=%s): cannot tell whether it runs here\n",
+                   a->build_arch, BATON_BOARD);
+        else if (a->in_build)
+            printf("  built for      %s (BOARD=%s): runs on this GPU\n", a->build_arch, BATON_BOARD);
+        else
+            printf("  built for      %s (BOARD=%s): NOT this GPU (compute %d.%d needs %s): "
+                   "rebuild with %s\n",
+                   a->build_arch, BATON_BOARD, c->cuda_cc_major, c->cuda_cc_minor, a->device_arch,
+                   a->fix);
     } else {
         printf("  none: %s\n", c->cuda_error);
     }
@@ -232,13 +277,16 @@ static void json_device(json_writer *w, const baton_vk_device_info *d, bool sele
     json_end_object(w);
 }
 
-static void print_json(const baton_caps *c, const verdict *v, const startup *s, uint32_t n)
+static void print_json(const baton_caps *c, const probe_arch *a, const verdict *v,
+                       const startup *s, uint32_t n)
 {
     json_writer w;
     char uuid[37];
     json_init(&w, stdout);
     json_begin_object(&w);
     json_kv_string(&w, "version", BATON_VERSION);
+    json_kv_string(&w, "board_build", BATON_BOARD);
+    json_kv_string(&w, "build_arch", a->build_arch);
     json_key(&w, "cuda");
     json_begin_object(&w);
     json_kv_bool(&w, "present", c->cuda_present);
@@ -248,8 +296,15 @@ static void print_json(const baton_caps *c, const verdict *v, const startup *s, 
         json_kv_string(&w, "uuid", baton_uuid_format(c->cuda_uuid, uuid));
         json_kv_int(&w, "driver_version", c->cuda_driver_version);
         json_kv_int(&w, "runtime_version", c->cuda_runtime_version);
-        json_kv_string(&w, "compute_capability", (char[8]){(char)('0' + c->cuda_cc_major), '.',
-                                                           (char)('0' + c->cuda_cc_minor), 0});
+        char cc[24];
+        snprintf(cc, sizeof cc, "%d.%d", c->cuda_cc_major, c->cuda_cc_minor);
+        json_kv_string(&w, "compute_capability", cc);
+        json_kv_string(&w, "device_arch", a->device_arch);
+        if (a->known) {
+            json_kv_bool(&w, "arch_in_build", a->in_build);
+            if (!a->in_build)
+                json_kv_string(&w, "arch_fix", a->fix);
+        }
         json_kv_bool(&w, "integrated", c->cuda_integrated);
         json_kv_bool(&w, "timeline_semaphore_interop", c->cuda_timeline_interop);
     } else {
@@ -350,15 +405,20 @@ int main(int argc, char **argv)
     }
     baton_caps caps;
     baton_probe((int)device, BATON_COMPUTE_AUTO, &caps, NULL);
-    verdict v = decide(&caps);
+    probe_arch arch;
+    memset(&arch, 0, sizeof arch);
+    snprintf(arch.build_arch, sizeof arch.build_arch, "%s", BATON_CUDA_ARCH);
+    if (caps.cuda_present)
+        arch = check_arch(&caps);
+    verdict v = decide_with_arch(&caps, &arch);
     startup s;
     memset(&s, 0, sizeof s);
     s.context_ms = s.binary_ms = s.timeline_ms = -1;
     if (pool && v.code == EXIT_INTEROP)
         measure_startup((int)device, (uint32_t)n, &s);
     if (json)
-        print_json(&caps, &v, &s, (uint32_t)n);
+        print_json(&caps, &arch, &v, &s, (uint32_t)n);
     else
-        print_text(&caps, &v, &s, (uint32_t)n);
+        print_text(&caps, &arch, &v, &s, (uint32_t)n);
     return v.code;
 }

@@ -26,6 +26,7 @@
 #include "sources/pattern.h"
 #include "baton/pipeline.h"
 #include "baton/trace.h"
+#include "boards_dir.h"
 #include "json_writer.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -415,45 +416,6 @@ static int parse_dump_list(const char *list, uint64_t frames, uint64_t *out, siz
             return -1;
         p++;
     }
-}
-
-/* ---- board profiles ---- */
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Where board profiles are: $BATON_BOARDS_DIR, ./boards,
- * <bin>/../share/baton/boards, <bin>/../boards, <bin>/boards. NULL when
- * none exists. */
-static const char *boards_dir(char *buf, size_t len)
-{
-    const char *env = getenv("BATON_BOARDS_DIR");
-    if (env && env[0])
-        return env;
-    if (is_dir(BATON_BOARD_DEFAULT_DIR))
-        return BATON_BOARD_DEFAULT_DIR;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, len, "%s/../share/baton/boards", exe);
-            if (is_dir(buf))
-                return buf;
-            snprintf(buf, len, "%s/../boards", exe);
-            if (is_dir(buf))
-                return buf;
-            snprintf(buf, len, "%s/boards", exe);
-            if (is_dir(buf))
-                return buf;
-        }
-    }
-    return NULL;
 }
 
 /* ---- the run ---- */
@@ -923,7 +885,7 @@ static int resolve(const options *o, settings *s)
     s->timeout_ms = DEF_TIMEOUT_MS;
 
     char dirbuf[PATH_MAX + 32];
-    const char *dir = boards_dir(dirbuf, sizeof dirbuf);
+    const char *dir = tool_boards_dir(dirbuf, sizeof dirbuf);
     baton_error err;
     if (o->board) {
         if (baton_board_load(o->board, dir, &s->board, &err) != BATON_OK)
@@ -1001,7 +963,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         return EXIT_FAIL;
     }
-    if (o.dump_dir && !is_dir(o.dump_dir)) {
+    if (o.dump_dir && !tool_is_dir(o.dump_dir)) {
         fprintf(stderr, "baton-run: --dump: %s is not a directory\n", o.dump_dir);
         return EXIT_FAIL;
     }
