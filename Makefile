@@ -133,7 +133,7 @@ $(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 
 # The portable suites: run each, report every failure, fail if any failed.
 check: lib $(CHECKS) $(PRELOADS) $(TOOLS)
-	@BUILD=$(BUILD) tests/run-suites tests/check-abi tests/check-layers $(CHECKS)
+	@BUILD=$(BUILD) tests/run-suites tests/check-abi tests/check-layers $(PACKAGING_CHECKS) $(CHECKS)
 
 check-gpu: $(GPU_TESTS) $(PRELOADS) $(TOOLS)
 	@BUILD=$(BUILD) tests/run-suites $(GPU_TESTS)
@@ -220,6 +220,16 @@ $(BUILD)/baton-run: $(BUILD)/tools/boards_dir.o
 $(BUILD)/tests/check_probe_arch: $(BUILD)/tests/check_probe_arch.o $(BUILD)/tools/probe_arch.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# Stop before any nvcc call when this nvcc cannot build the board's cuda_arch,
+# naming the toolkit the profile asks for (tools/toolkit-check.sh; test:
+# tests/check-toolkit, run by make check). Not for `make clean`.
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell tools/toolkit-check.sh '$(BOARD)' '$(BOARD_FILE)' '$(CUDA_ARCH)' '$(origin CUDA_ARCH)' '$(NVCC)' >&2; echo $$?),0)
+$(error BOARD=$(BOARD): stopped before calling nvcc, see above)
+endif
+endif
+PACKAGING_CHECKS := tests/check-toolkit
 # ==== end of issue 12 block ====
 
 clean:
