@@ -5,12 +5,13 @@
 #   make check-sanitize  the portable suites built with ASan + UBSan
 #   make check-kernel    the V4L2 source against the kernel's vivid driver, in QEMU
 #   make gpu-bundle      fill gpu/ with sm_XX binaries, loader, ICD manifest, run script
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (LIBDIR=$(PREFIX)/lib by default)
 #   make BOARD=<name>    pick the board profile in boards/<name>.board (CUDA arch)
 
 VERSION_MAJOR := 1
 VERSION       := 1.0.0
 PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
 DESTDIR ?=
 BOARD   ?= x86-discrete
 CUDA    ?= /usr/local/cuda
@@ -111,7 +112,7 @@ $(LIB_SO): $(LIB_OBJ) runtime/libbaton.map
 
 $(BUILD)/baton.pc: runtime/baton.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' $< > $@
+	sed $(PC_SUBST) $< > $@
 
 $(BUILD)/baton-%: $(BUILD)/tools/baton-%.o $(TOOL_LIB_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
@@ -198,14 +199,13 @@ gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS)
 	@du -sh $(GPU_DIR)
 
 install: lib tools
-	install -d $(DESTDIR)$(PREFIX)/include/baton $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/baton $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libbaton.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libbaton.so
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' \
-	    runtime/baton.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/baton.pc
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libbaton.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libbaton.so
+	sed $(PC_SUBST) runtime/baton.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/baton.pc
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/baton/boards
 	install -m 644 boards/*.board $(DESTDIR)$(PREFIX)/share/baton/boards/
@@ -230,6 +230,23 @@ $(error BOARD=$(BOARD): stopped before calling nvcc, see above)
 endif
 endif
 PACKAGING_CHECKS := tests/check-toolkit
+
+# baton.pc and the CMake package (<libdir>/cmake/baton: baton::baton), made
+# by make install from runtime/*.in.
+SIZEOF_VOID_P = $(shell echo | $(CC) -dM -E - | sed -n 's/^\#define __SIZEOF_POINTER__ //p')
+PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+           -e 's|@VERSION@|$(VERSION)|g' -e 's|@CUDA@|$(CUDA)|g' -e 's|@CUDA_ARCH@|$(CUDA_ARCH)|g' \
+           -e 's|@BOARD@|$(BOARD)|g'
+CMAKE_SUBST = -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+              -e 's|@CUDA_ARCH@|$(CUDA_ARCH)|g' -e 's|@BOARD@|$(BOARD)|g' \
+              -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' \
+              -e "s|@LIBDIR_TO_PREFIX@|$$(realpath -m --relative-to='$(LIBDIR)' '$(PREFIX)')|g"
+install: install-cmake
+install-cmake:
+	install -d $(DESTDIR)$(LIBDIR)/cmake/baton
+	sed $(CMAKE_SUBST) runtime/batonConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/baton/batonConfig.cmake
+	sed $(CMAKE_SUBST) runtime/batonConfigVersion.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/baton/batonConfigVersion.cmake
+.PHONY: install-cmake
 # ==== end of issue 12 block ====
 
 clean:
