@@ -6,6 +6,7 @@
 #   make check-kernel    the V4L2 source against the kernel's vivid driver, in QEMU
 #   make gpu-bundle      fill gpu/ with sm_XX binaries, loader, ICD manifest, run script
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR=$(PREFIX)/lib by default)
+#   make examples        tools/examples built against an installed-style tree (pkg-config)
 #   make BOARD=<name>    pick the board profile in boards/<name>.board (CUDA arch)
 
 VERSION_MAJOR := 1
@@ -179,11 +180,13 @@ check-kernel: $(TOOLS)
 	done
 
 GPU_DIR := gpu
-gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS)
-	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests
+gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) examples
+	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests $(GPU_DIR)/examples
 	cp $(TOOLS) $(GPU_DIR)/
 	cp $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(GPU_DIR)/tests/
-	strip --strip-debug $(GPU_DIR)/baton-* $(GPU_DIR)/tests/*   # the tree travels in 64 MiB
+	cp $(BUILD)/examples/edge_overlay $(GPU_DIR)/examples/   # check_example, gpu_example
+	cp -L $(BUILD)/$(SONAME) $(GPU_DIR)/                     # which it links
+	strip --strip-debug $(GPU_DIR)/baton-* $(GPU_DIR)/tests/* $(GPU_DIR)/examples/* $(GPU_DIR)/$(SONAME)   # the tree travels in 64 MiB
 	cp tests/run-suites tools/gpu-run.sh $(GPU_DIR)/
 	cp -r boards $(GPU_DIR)/
 	cp -L /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib/x86_64-linux-gnu/libsubunit.so.0 $(GPU_DIR)/
@@ -247,6 +250,24 @@ install-cmake:
 	sed $(CMAKE_SUBST) runtime/batonConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/baton/batonConfig.cmake
 	sed $(CMAKE_SUBST) runtime/batonConfigVersion.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/baton/batonConfigVersion.cmake
 .PHONY: install-cmake
+
+# The example application (tools/examples), built the way an application is:
+# baton installed into $(STAGE) (make install DESTDIR=), the example's own
+# Makefile given nothing but pkg-config pointed there. tests/check_example
+# runs it; tests/check-cmake builds it again with CMake.
+STAGE := $(BUILD)/stage
+, := ,
+examples: lib tools
+	@rm -rf $(STAGE)
+	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(STAGE)) > /dev/null
+	$(Q)PKG_CONFIG_PATH=$(abspath $(STAGE))$(LIBDIR)/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(abspath $(STAGE)) \
+	  $(MAKE) --no-print-directory -C tools/examples O=$(abspath $(BUILD))/examples CC='$(CC)' \
+	    CUDA='$(CUDA)' NVCC='$(NVCC)' LDFLAGS='$(LDFLAGS)' \
+	    CFLAGS='-O2 -g $(WARN) $(if $(SANITIZE),-fsanitize=address$(,)undefined -fno-omit-frame-pointer)'
+check: examples
+sanitize-build: examples
+PACKAGING_CHECKS += tests/check-cmake
+.PHONY: examples
 # ==== end of issue 12 block ====
 
 clean:
