@@ -7,6 +7,8 @@
 #   make gpu-bundle      fill gpu/ with sm_XX binaries, loader, ICD manifest, run script
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR=$(PREFIX)/lib by default)
 #   make examples        tools/examples built against an installed-style tree (pkg-config)
+#   make deb             libbaton1, libbaton-dev, baton-tools .debs in build/deb/
+#   make check-deb       install the .debs into a clean Debian root and run them there
 #   make BOARD=<name>    pick the board profile in boards/<name>.board (CUDA arch)
 
 VERSION_MAJOR := 1
@@ -268,6 +270,24 @@ check: examples
 sanitize-build: examples
 PACKAGING_CHECKS += tests/check-cmake
 .PHONY: examples
+
+# Debian packages: libbaton1 (the SONAME's major), libbaton-dev, baton-tools,
+# for this machine's architecture (dpkg --print-architecture), in $(DEB_DIR)
+# (tools/make-deb.sh). make check-deb installs them into a clean Debian root
+# (debootstrap) and runs them there (tests/check-deb); it skips (77) without
+# debootstrap or root, which fails under BATON_REQUIRE_TOOLS=1.
+DEB_DIR := $(BUILD)/deb
+deb: lib tools
+	@rm -rf $(DEB_DIR)
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_DIR))/root PREFIX=/usr \
+	    LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch) > /dev/null
+	tools/make-deb.sh $(DEB_DIR) $(VERSION) $(VERSION_MAJOR) $(BOARD) $(CUDA_ARCH)
+
+check-deb: deb
+	@BUILD=$(BUILD) tests/check-deb; rc=$$?; \
+	if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "check-deb skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
+.PHONY: deb check-deb
 # ==== end of issue 12 block ====
 
 clean:
