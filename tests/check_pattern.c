@@ -9,6 +9,7 @@
 #include "frame/convert.h"
 #include "baton/format.h"
 #include "sources/pattern.h"
+#include "sources/source.h"
 #include "util/png.h"
 #include "util_test.h"
 
@@ -305,6 +306,50 @@ START_TEST(test_png_errors)
 }
 END_TEST
 
+/* pattern:replay fills each buffer once: later frames leave it untouched
+ * (a DMA camera's cost to the CPU), while frame numbers still advance. */
+START_TEST(test_source_replay)
+{
+    source src;
+    baton_error err;
+    ck_assert_int_eq(source_open(&src, "pattern@1000:replay", BATON_FORMAT_YUYV, 64, 32, &err),
+                     BATON_OK);
+    size_t n = src.frame_bytes;
+    uint8_t *buf[2] = {malloc(n), malloc(n)};
+    uint64_t frame = 0, dropped = 0, ts = 0, decoded = 0;
+    for (uint64_t i = 0; i < 6; i++) {
+        if (i >= 2)
+            memset(buf[i % 2], 0x5a, 16); /* a mark a refill would overwrite */
+        ck_assert_int_eq(source_next(&src, BATON_POLICY_BACKPRESSURE, buf[i % 2], 1000, &frame,
+                                     &dropped, &ts, &err), BATON_OK);
+        ck_assert_uint_eq(frame, i);
+        ck_assert_uint_gt(ts, 0);
+        if (i >= 2)
+            ck_assert_int_eq(buf[i % 2][0], 0x5a);
+    }
+    uint8_t *rgba = malloc((size_t)64 * 32 * 4);
+    source_close(&src);
+    ck_assert_int_eq(source_open(&src, "pattern:replay:replay", BATON_FORMAT_YUYV, 64, 32, &err),
+                     BATON_ERR_INVALID_ARGUMENT);
+    source_close(&src);
+    ck_assert_int_eq(source_open(&src, "pattern:replay:stop=3", BATON_FORMAT_YUYV, 64, 32, &err),
+                     BATON_OK); /* either order */
+    source_close(&src);
+    ck_assert_int_eq(source_open(&src, "pattern:stop=3:replay", BATON_FORMAT_YUYV, 64, 32, &err),
+                     BATON_OK);
+    ck_assert_int_eq(source_next(&src, BATON_POLICY_BACKPRESSURE, buf[0], 1000, &frame, &dropped,
+                                 &ts, &err), BATON_OK);
+    ck_assert_int_eq(baton_convert_cpu(BATON_FORMAT_YUYV, buf[0], 64, 32, rgba, 64 * 4, &err),
+                     BATON_OK);
+    ck_assert_int_eq(baton_pattern_decode_frame(rgba, 64, 32, 64 * 4, &decoded, &err), BATON_OK);
+    ck_assert_uint_eq(decoded, 0);
+    source_close(&src);
+    free(rgba);
+    free(buf[0]);
+    free(buf[1]);
+}
+END_TEST
+
 static Suite *pattern_suite(void)
 {
     Suite *s = suite_create("pattern");
@@ -315,6 +360,7 @@ static Suite *pattern_suite(void)
     tcase_add_loop_test(tc, test_deterministic_and_bounded, 0, BATON_FORMAT_COUNT);
     tcase_add_loop_test(tc, test_code_blocks_are_flat, 0, BATON_FORMAT_COUNT);
     tcase_add_test(tc, test_decode_errors);
+    tcase_add_test(tc, test_source_replay);
     suite_add_tcase(s, tc);
     TCase *png = tcase_create("png");
     tcase_add_test(png, test_png_round_trip);

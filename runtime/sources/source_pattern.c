@@ -2,7 +2,12 @@
  *
  * Spec: "pattern" (a new frame whenever asked), "pattern@FPS" (frames appear
  * on a clock at FPS, as a camera's would), with ":stop=N" appended to stop
- * delivering after N frames, as a camera that stops does. */
+ * delivering after N frames, as a camera that stops does, and/or ":replay":
+ * each staging buffer is filled once, the first time it is handed over,
+ * and later frames leave it as it is, like a camera that DMAs into memory
+ * and costs the CPU nothing (the image then repeats every S frames; its
+ * encoded frame number is that of the first fill). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,9 @@ typedef struct pattern_state {
     uint64_t stop_after; /* 0: never; else no frame after this many (a stopped camera) */
     uint64_t next_index; /* next source frame number */
     uint64_t start_ns;
+    bool replay;         /* fill each buffer once */
+    const uint8_t *filled[16]; /* the buffers filled so far (replay) */
+    size_t nfilled;
 } pattern_state;
 
 static baton_status parse_spec(pattern_state *src, const char *spec, const char *p,
@@ -30,12 +38,17 @@ static baton_status parse_spec(pattern_state *src, const char *spec, const char 
                                    "source '%s': FPS must be a number in (0, 100000]", spec);
         p = end;
     }
-    if (strncmp(p, ":stop=", 6) == 0) {
-        src->stop_after = strtoull(p + 6, &end, 10);
-        if (end == p + 6 || src->stop_after == 0)
-            return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
-                                   "source '%s': stop= wants a frame count >= 1", spec);
-        p = end;
+    for (int i = 0; i < 2; i++) {
+        if (strncmp(p, ":stop=", 6) == 0 && !src->stop_after) {
+            src->stop_after = strtoull(p + 6, &end, 10);
+            if (end == p + 6 || src->stop_after == 0)
+                return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                                       "source '%s': stop= wants a frame count >= 1", spec);
+            p = end;
+        } else if (strncmp(p, ":replay", 7) == 0 && !src->replay) {
+            src->replay = true;
+            p += 7;
+        }
     }
     if (*p != '\0')
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
@@ -80,6 +93,17 @@ static uint64_t frame_time(const pattern_state *src, uint64_t i)
     return src->start_ns + (uint64_t)((double)i * 1e9 / src->fps);
 }
 
+/* Replay: whether dst was filled before (and note it if not). */
+static bool already_filled(pattern_state *src, const uint8_t *dst)
+{
+    for (size_t k = 0; k < src->nfilled; k++)
+        if (src->filled[k] == dst)
+            return true;
+    if (src->nfilled < BATON_ARRAY_LEN(src->filled))
+        src->filled[src->nfilled++] = dst;
+    return false;
+}
+
 static baton_status pattern_next(source *s, baton_drop_policy policy, uint8_t *dst,
                                  uint32_t timeout_ms, uint64_t *frame, uint64_t *dropped,
                                  uint64_t *timestamp_ns, baton_error *err)
@@ -113,7 +137,8 @@ static baton_status pattern_next(source *s, baton_drop_policy policy, uint8_t *d
         if (t > now)
             sleep_until(t);
     }
-    baton_pattern_fill(s->format, s->width, s->height, i, dst);
+    if (!src->replay || !already_filled(src, dst))
+        baton_pattern_fill(s->format, s->width, s->height, i, dst);
     *frame = i;
     *timestamp_ns = src->fps > 0 ? frame_time(src, i) : 0;
     src->next_index = i + 1;
@@ -122,7 +147,7 @@ static baton_status pattern_next(source *s, baton_drop_policy policy, uint8_t *d
 
 const source_ops source_pattern_ops = {
     .scheme = "pattern",
-    .usage = "pattern[@FPS][:stop=N]",
+    .usage = "pattern[@FPS][:stop=N][:replay]",
     .open = pattern_open,
     .next = pattern_next,
     .close = pattern_close,
