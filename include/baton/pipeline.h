@@ -156,6 +156,9 @@ typedef struct baton_pipeline_stats {
     baton_handoff_mode handoff_to_vulkan;  /* as chosen: GPU or RELAY */
     baton_handoff_mode handoff_to_compute;
     bool gpu_times;            /* gpu_done_ns is measured (calibrated GPU timestamps) */
+    char source_io[160];       /* how frames reach the staging memory, e.g. "V4L2 USERPTR:
+                                  the camera writes into staging (no CPU copy)" or
+                                  "V4L2 MMAP + one CPU copy a frame (USERPTR refused: ...)" */
 } baton_pipeline_stats;
 
 baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p);

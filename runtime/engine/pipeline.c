@@ -93,6 +93,17 @@ static void fill_view(baton_pipeline *p)
     };
 }
 
+/* Offer the source the slots' staging buffers to capture into. */
+static baton_status bind_source(baton_pipeline *p, baton_error *err)
+{
+    uint8_t *buffers[BATON_SLOTS_MAX];
+    for (uint32_t s = 0; s < p->cfg.slots; s++)
+        buffers[s] = p->slots[s].staging;
+    baton_status st = source_bind(&p->src, buffers, p->cfg.slots, p->view.src_bytes, err);
+    snprintf(p->stats.source_io, sizeof p->stats.source_io, "%s", p->src.io);
+    return st;
+}
+
 static baton_status create_stages(baton_pipeline *p, baton_error *err)
 {
     const baton_pipeline_config *c = &p->cfg;
@@ -111,6 +122,8 @@ static baton_status create_stages(baton_pipeline *p, baton_error *err)
         st = p->sink.ops->create(&p->sink, sink_arg, err);
     if (st == BATON_OK)
         st = vulkan_stage_create(&p->view, &p->sink, p->to_vulkan, p->to_compute, &p->vulkan, err);
+    if (st == BATON_OK)
+        st = bind_source(p, err);
     return st;
 }
 

@@ -69,6 +69,8 @@ static baton_status retire(baton_pipeline *p, uint64_t m, baton_error *err)
         };
         p->cfg.on_done(p->cfg.done_user, &info);
     }
+    if (st == BATON_OK)
+        source_release(&p->src, sl->staging); /* the camera may fill it again */
     baton_nvtx_pop();
     return st;
 }

@@ -32,10 +32,12 @@ static void cpu_destroy(compute_stage *cs)
 static baton_status cpu_create_slot(cpu_stage *c, uint32_t s, baton_error *err)
 {
     const frame_view *v = c->base.view;
-    v->slot[s].staging = malloc(v->src_bytes);
+    /* page-aligned: a camera may capture straight into it (V4L2 USERPTR) */
+    size_t page = 4096, bytes = (v->src_bytes + page - 1) / page * page;
+    v->slot[s].staging = aligned_alloc(page, bytes);
     if (!v->slot[s].staging)
-        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(%zu) for staging failed",
-                               v->src_bytes);
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "aligned_alloc(%zu) for staging failed",
+                               bytes);
     if (v->plan->mode != BATON_SYNC_BINARY)
         return BATON_OK;
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};

@@ -41,6 +41,8 @@ baton_status source_open(source *src, const char *spec, baton_format format, uin
     }
     const char *arg = spec + strlen(src->ops->scheme);
     baton_status st = src->ops->open(src, arg, err);
+    if (st == BATON_OK && !src->io[0])
+        snprintf(src->io, sizeof src->io, "written into staging by the source");
     if (st == BATON_OK) {
         src->frame_bytes = baton_format_frame_size(src->format, src->width, src->height);
         if (src->frame_bytes == 0)
@@ -59,6 +61,30 @@ baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, ui
 {
     *timestamp_ns = 0;
     return src->ops->next(src, policy, dst, timeout_ms, frame, dropped, timestamp_ns, err);
+}
+
+baton_status source_bind(source *src, uint8_t *const *buffers, uint32_t count, size_t bytes,
+                         baton_error *err)
+{
+    if (!src->ops->bind)
+        return BATON_OK;
+    baton_error why;
+    baton_status st = src->ops->bind(src, buffers, count, bytes, &why);
+    if (st == BATON_ERR_UNSUPPORTED)
+        return BATON_OK; /* it copies; src->io says so */
+    if (st != BATON_OK) {
+        if (err)
+            *err = why;
+        return st;
+    }
+    src->bound = true;
+    return BATON_OK;
+}
+
+void source_release(source *src, const uint8_t *buffer)
+{
+    if (src->bound && src->ops->release)
+        src->ops->release(src, buffer);
 }
 
 void source_close(source *src)

@@ -10,6 +10,7 @@
 #ifndef BATON_SOURCE_H
 #define BATON_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,18 @@ typedef struct source_ops {
                          uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
                          baton_error *err);
     void (*close)(source *src); /* frees state; safe after a failed open */
+    /* Optional: capture straight into the pipeline's staging buffers, one
+     * per slot (count of them, bytes each, page-aligned, alive until close),
+     * so that no CPU copies what the device wrote. After a successful bind,
+     * next() is called with dst = the buffer of the frame's slot, in slot
+     * order, and must deliver the frame in that very buffer; release(dst)
+     * gives a buffer back to the device once the frame in it is retired. It
+     * is called on the pipeline's completion thread, concurrently with
+     * next(). BATON_ERR_UNSUPPORTED: not this device (the pipeline goes on
+     * with next() writing into dst); other errors stop the pipeline. */
+    baton_status (*bind)(source *src, uint8_t *const *buffers, uint32_t count, size_t bytes,
+                         baton_error *err);
+    void (*release)(source *src, const uint8_t *buffer);
 } source_ops;
 
 struct source {
@@ -40,6 +53,10 @@ struct source {
     uint32_t width, height;
     size_t frame_bytes;   /* set by source_open from format and size */
     void *state;          /* the implementation's, owned by it */
+    bool bound;           /* bind() succeeded: frames arrive in the staging buffers */
+    char io[160];         /* how frames reach staging, for reports ("read into
+                             staging", "USERPTR: the camera writes into staging",
+                             "MMAP + one CPU copy a frame (USERPTR refused: ...)") */
 };
 
 /* Pick the implementation by scheme and open it. Unknown schemes give
@@ -50,6 +67,12 @@ baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, ui
                          uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
                          baton_error *err);
 void source_close(source *src);
+/* bind() where the source has it; BATON_OK and nothing bound otherwise, or
+ * when the source says BATON_ERR_UNSUPPORTED (its io then says why). */
+baton_status source_bind(source *src, uint8_t *const *buffers, uint32_t count, size_t bytes,
+                         baton_error *err);
+/* release() of a bound source; nothing otherwise. */
+void source_release(source *src, const uint8_t *buffer);
 
 extern const source_ops source_pattern_ops;
 extern const source_ops source_y4m_ops;
