@@ -1,5 +1,5 @@
-/* trace.c - the fixed-size trace rings, the plan check and the exporters.
- * See baton/trace.h. Only baton_trace_create allocates. */
+/* trace.c - the fixed-size trace rings, the plan check and the readable
+ * timeline. See baton/trace.h. Only baton_trace_create allocates. */
 #include "baton/trace.h"
 #include "frame/trace_internal.h"
 
@@ -359,14 +359,7 @@ baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
 
 /* ---- output helpers ---- */
 
-/* A stream and the errno of its first failed write (0: none yet). */
-typedef struct sink {
-    FILE *f;
-    int err;
-} sink;
-
-__attribute__((format(printf, 2, 3)))
-static void emit(sink *s, const char *fmt, ...)
+void trace_emit(trace_sink *s, const char *fmt, ...)
 {
     if (s->err)
         return;
@@ -378,92 +371,29 @@ static void emit(sink *s, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ns as microseconds with 3 decimals, exactly: "12345.678". */
-#define US_FMT "%" PRIu64 ".%03u"
-#define US_ARGS(ns) (uint64_t)((ns) / 1000u), (unsigned)((ns) % 1000u)
-
-static const char *kind_name(uint8_t kind)
-{
-    return kind == BATON_OP_WAIT ? "wait" : kind == BATON_OP_SIGNAL ? "signal" : "unknown";
-}
-
-/* ---- Chrome / Perfetto JSON ---- */
-
-static void chrome_event(sink *s, const baton_trace_event *e)
-{
-    const baton_op *o = &e->op;
-    emit(s, ",\n{\"name\":\"%s %s\",\"cat\":\"sync\",\"ph\":\"i\",\"s\":\"t\",\"ts\":" US_FMT
-            ",\"pid\":1,\"tid\":%u,\"args\":{\"frame\":%" PRIu64 ",\"sem\":%" PRIu32
-            ",\"value\":%" PRIu64 ",\"slot\":%u}}",
-         kind_name(o->kind), baton_sem_role_name((baton_sem_role)o->role), US_ARGS(e->host_ns),
-         (unsigned)o->stage, o->frame, o->sem, o->value, (unsigned)o->slot);
-}
-
-static void chrome_span(sink *s, const baton_trace_span *sp)
-{
-    uint64_t dur = sp->end_ns >= sp->start_ns ? sp->end_ns - sp->start_ns : 0;
-    emit(s, ",\n{\"name\":\"frame %" PRIu64 "\",\"cat\":\"frame\",\"ph\":\"X\",\"ts\":" US_FMT
-            ",\"dur\":" US_FMT ",\"pid\":1,\"tid\":%u,\"args\":{\"frame\":%" PRIu64 "}}",
-         sp->frame, US_ARGS(sp->start_ns), US_ARGS(dur), (unsigned)sp->stage, sp->frame);
-}
-
-static void chrome_body(sink *s, const baton_trace *t)
-{
-    emit(s, "{\"traceEvents\":[\n");
-    for (unsigned tid = 0; tid < 2; tid++)
-        emit(s, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-                "\"args\":{\"name\":\"%s\"}}", tid ? ",\n" : "", tid,
-             baton_stage_name((baton_stage)tid));
-    for (uint32_t i = 0; i < t->ev.count; i++)
-        chrome_event(s, baton_trace_event_at(t, i));
-    for (uint32_t i = 0; i < t->sp.count; i++)
-        chrome_span(s, baton_trace_span_at(t, i));
-    emit(s, "\n],\"displayTimeUnit\":\"ns\"}\n");
-}
-
-baton_status baton_trace_write_chrome(const baton_trace *t, const char *path, baton_error *err)
-{
-    if (!t || !path)
-        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
-                               "baton_trace_write_chrome: %s is NULL", t ? "path" : "trace");
-    sink s = {.f = fopen(path, "w")};
-    if (!s.f)
-        return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\") failed: %s", path,
-                               strerror(errno));
-    chrome_body(&s, t);
-    int write_err = s.err;
-    if (fclose(s.f) != 0 && !write_err)
-        return baton_error_set(err, BATON_ERR_IO, "fclose(\"%s\") failed: %s", path,
-                               strerror(errno));
-    if (write_err)
-        return baton_error_set(err, BATON_ERR_IO, "fprintf(\"%s\") failed: %s", path,
-                               strerror(write_err));
-    return BATON_OK;
-}
-
 /* ---- readable timeline ---- */
 
 /* "+12.345 us" or "-0.500 us": ns - base as signed microseconds. */
-static void emit_rel(sink *s, uint64_t ns, uint64_t base)
+static void emit_rel(trace_sink *s, uint64_t ns, uint64_t base)
 {
     uint64_t d = ns >= base ? ns - base : base - ns;
-    emit(s, "%c" US_FMT " us", ns >= base ? '+' : '-', US_ARGS(d));
+    trace_emit(s, "%c" TRACE_US_FMT " us", ns >= base ? '+' : '-', TRACE_US_ARGS(d));
 }
 
-static void timeline_spans(sink *s, const baton_trace *t, uint64_t frame, uint64_t base)
+static void timeline_spans(trace_sink *s, const baton_trace *t, uint64_t frame, uint64_t base)
 {
     for (uint32_t i = 0; i < t->sp.count; i++) {
         const baton_trace_span *sp = baton_trace_span_at(t, i);
         if (sp->frame != frame)
             continue;
         uint64_t dur = sp->end_ns >= sp->start_ns ? sp->end_ns - sp->start_ns : 0;
-        emit(s, "  %-7s span  start ", baton_stage_name((baton_stage)sp->stage));
+        trace_emit(s, "  %-7s span  start ", baton_stage_name((baton_stage)sp->stage));
         emit_rel(s, sp->start_ns, base);
-        emit(s, "  duration " US_FMT " us\n", US_ARGS(dur));
+        trace_emit(s, "  duration " TRACE_US_FMT " us\n", TRACE_US_ARGS(dur));
     }
 }
 
-static void timeline_body(sink *s, const baton_trace *t, uint64_t first, uint64_t last)
+static void timeline_body(trace_sink *s, const baton_trace *t, uint64_t first, uint64_t last)
 {
     uint64_t base = t->ev.count ? baton_trace_event_at(t, 0)->host_ns : 0;
     char d[DESC_LEN];
@@ -474,11 +404,11 @@ static void timeline_body(sink *s, const baton_trace *t, uint64_t first, uint64_
         int opens = i == 0 || baton_trace_event_at(t, i - 1)->op.frame != f;
         int closes = i + 1 == t->ev.count || baton_trace_event_at(t, i + 1)->op.frame != f;
         if (in && opens)
-            emit(s, "frame %" PRIu64 " (slot %u)\n", f, (unsigned)e->op.slot);
+            trace_emit(s, "frame %" PRIu64 " (slot %u)\n", f, (unsigned)e->op.slot);
         if (in) {
-            emit(s, "  ");
+            trace_emit(s, "  ");
             emit_rel(s, e->host_ns, base);
-            emit(s, "  %s\n", baton_op_describe(&e->op, d, sizeof d));
+            trace_emit(s, "  %s\n", baton_op_describe(&e->op, d, sizeof d));
         }
         if (in && closes)
             timeline_spans(s, t, f, base);
@@ -491,7 +421,7 @@ baton_status baton_trace_print_timeline(const baton_trace *t, FILE *f, uint64_t 
     if (!t || !f)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_trace_print_timeline: %s is NULL", t ? "stream" : "trace");
-    sink s = {.f = f};
+    trace_sink s = {.f = f};
     timeline_body(&s, t, first_frame, last_frame);
     if (!s.err && fflush(f) != 0)
         s.err = errno ? errno : EIO;
