@@ -115,14 +115,45 @@ const baton_trace_span *baton_trace_span_at(const baton_trace *t, uint32_t i);
 baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
                                baton_error *err);
 
-/* Write the trace as Chrome/Perfetto JSON to path (created or truncated):
- * {"traceEvents":[...]} with thread_name metadata for tid 0 "compute" and
- * tid 1 "vulkan" (pid 1), one instant event ("ph":"i", tid = stage) per
- * retained event with args {frame, sem, value, slot}, and one complete event
- * ("ph":"X") per retained span. Timestamps are the recorded ns clocks
- * written as microseconds with 3 decimals. BATON_ERR_OS naming fopen and the
- * errno string if the file cannot be opened, BATON_ERR_IO naming the failing
- * write or fclose; BATON_ERR_INVALID_ARGUMENT for a NULL t or path. */
+/* Write the trace as Chrome/Perfetto JSON (the Trace Event Format, for
+ * ui.perfetto.dev or chrome://tracing) to path, created or truncated:
+ * {"traceEvents":[...],"displayTimeUnit":"ns"}. Timestamps are the
+ * recorded ns clocks written as microseconds with 3 decimals.
+ *
+ * Tracks: process "baton host" (pid 1) holds the ops, on one thread per
+ * issuing stage ("driving thread: compute ops", "driving thread: vulkan
+ * ops"); process "GPU" (pid 2) holds the spans ("CUDA stream": compute
+ * spans, "Vulkan queue": Vulkan spans), each placed at its recorded start
+ * and end, whatever clock the recorder used. A span that starts before an
+ * earlier span of its track has ended goes to a lane below it, e.g.
+ * "Vulkan queue (overlapping spans 1)" (up to 3 such lanes), because a
+ * viewer drops or nests slices that overlap on one track. Only tracks the
+ * records use appear; each has process_name, process_sort_index,
+ * thread_name and thread_sort_index metadata ("ph":"M"), and tids are
+ * unique across processes.
+ *
+ * Each retained op is a complete event of duration 0 ("ph":"X", cat
+ * "sync", name e.g. "signal compute_done", args {frame, sem, value, slot}).
+ * Each retained wait whose satisfying signal is also retained gets a flow
+ * arrow from that signal: a "ph":"s" event right after the signal's slice
+ * and a "ph":"f" event with "bp":"e" right after the wait's slice, each at
+ * the same ts, pid and tid as the slice it binds to, with cat "handoff", the
+ * semaphore role as name and an id unique in the file (the signal's event
+ * number since create or reset, plus 1). The satisfying signal follows the
+ * plan: the latest earlier retained signal on the same semaphore with the
+ * same value, with no other wait on them between (timeline mode: the
+ * signal of value v for the wait >= v; binary mode, value 0: each signal
+ * satisfies the next wait). An op whose partner was overwritten in the
+ * ring, or not recorded yet, gets no arrow, nor does a pair whose wait was
+ * recorded with an earlier host time than its signal (an arrow never goes
+ * back in time). The arrows join ops on the host tracks: they show which
+ * signal released which wait, and the GPU tracks show when the work ran.
+ *
+ * BATON_ERR_OUT_OF_MEMORY if the table pairing signals and waits cannot
+ * be allocated (about 20 bytes per retained event; nothing is written
+ * then); BATON_ERR_OS naming fopen and the errno string if the file cannot
+ * be opened, BATON_ERR_IO naming the failing write or fclose;
+ * BATON_ERR_INVALID_ARGUMENT for a NULL t or path. */
 baton_status baton_trace_write_chrome(const baton_trace *t, const char *path,
                                       baton_error *err);
 
