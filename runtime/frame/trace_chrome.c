@@ -47,9 +47,9 @@ static const track_def track_defs[TD_COUNT] = {
 
 /* Slices on one track must nest or be disjoint: Perfetto drops one that
  * starts inside another and ends after it, and a span nested in another
- * would read as part of it. A span that starts before the end of every
- * earlier span of its lane would cross goes to the next lane, a track of
- * its own below; the last lane takes what is left. */
+ * would read as part of it. So a span goes to the first lane of its track
+ * where every earlier span has ended by its start (a lane is a track of
+ * its own, drawn below); the last lane takes what is left. */
 #define LANES 4u
 #define TRACKS ((unsigned)TD_COUNT * LANES)
 
