@@ -22,8 +22,7 @@
 #define NONE UINT32_MAX
 
 static const char *const host_process = "baton host", *const gpu_process = "GPU";
-static const char *const op_threads[2] = {"driving thread: compute ops",
-                                          "driving thread: vulkan ops"};
+static const char *const op_threads[2] = {"compute ops", "vulkan ops"};
 static const char *const span_threads[2] = {"CUDA stream", "Vulkan queue"};
 
 static baton_schedule combo(int i)
@@ -589,6 +588,32 @@ START_TEST(test_overlapping_spans)
 }
 END_TEST
 
+/* Stages recorded from their own threads: the compute stage runs S - 1
+ * frames ahead of the Vulkan stage (baton_trace_check accepts it); the
+ * arrows still follow the plan. */
+START_TEST(test_interleaved_stages)
+{
+    baton_schedule sch = combo(_i);
+    baton_trace *t = make_trace(1000, 0);
+    uint64_t lag = sch.slots - 1, clock_ns = T0_NS;
+    for (uint64_t n = 0; n < FRAMES + lag; n++) {
+        for (int stage = BATON_STAGE_COMPUTE; stage <= BATON_STAGE_VULKAN; stage++) {
+            uint64_t f = stage == BATON_STAGE_COMPUTE ? n : n - lag;
+            if ((stage == BATON_STAGE_COMPUTE && n >= FRAMES) || (stage && n < lag))
+                continue;
+            baton_op ops[BATON_SCHEDULE_MAX_OPS];
+            size_t k = baton_schedule_stage_ops(&sch, f, (baton_stage)stage, ops);
+            for (size_t i = 0; i < k; i++, clock_ns += 7000u)
+                baton_trace_record(t, &ops[i], clock_ns);
+        }
+    }
+    baton_error err = {0};
+    ck_assert_msg(baton_trace_check(t, &sch, &err) == BATON_OK, "%s", err.message);
+    ck_assert_uint_eq(export_and_check(t, &sch, false).arrows, 2 * FRAMES - sch.slots);
+    baton_trace_destroy(t);
+}
+END_TEST
+
 /* A wait recorded before its signal gets no arrow (it would point back in
  * time and Perfetto could not bind it); the other pairs keep theirs. */
 START_TEST(test_wait_before_signal)
@@ -682,7 +707,7 @@ START_TEST(test_sparse_traces)
         if (x.ev[i].ph != 'X')
             continue;
         const char *th = meta_name(&x, "thread_name", x.ev[i].pid, x.ev[i].tid, true);
-        other_ops |= strcmp(th, "driving thread: ops of an unknown stage") == 0;
+        other_ops |= strcmp(th, "ops of an unknown stage") == 0;
         other_spans |= strcmp(th, "spans of an unknown stage") == 0;
     }
     ck_assert(other_ops && other_spans);
@@ -788,6 +813,7 @@ static Suite *perfetto_suite(void)
     tcase_add_loop_test(exp, test_full_trace, 0, 6);
     tcase_add_loop_test(exp, test_wrapped_trace, 0, 6);
     tcase_add_loop_test(exp, test_overlapping_spans, 0, 6);
+    tcase_add_loop_test(exp, test_interleaved_stages, 0, 6);
     tcase_add_loop_test(exp, test_wait_before_signal, 0, 6);
     tcase_add_loop_test(exp, test_repeated_ops, 0, 6);
     tcase_add_test(exp, test_sparse_traces);

@@ -120,34 +120,35 @@ baton_status baton_trace_check(const baton_trace *t, const baton_schedule *sch,
  * {"traceEvents":[...],"displayTimeUnit":"ns"}. Timestamps are the
  * recorded ns clocks written as microseconds with 3 decimals.
  *
- * Tracks: process "baton host" (pid 1) holds the ops, on one thread per
- * issuing stage ("driving thread: compute ops", "driving thread: vulkan
- * ops"); process "GPU" (pid 2) holds the spans ("CUDA stream": compute
- * spans, "Vulkan queue": Vulkan spans), each placed at its recorded start
- * and end, whatever clock the recorder used. A span that starts before an
- * earlier span of its track has ended goes to a lane below it, e.g.
- * "Vulkan queue (overlapping spans 1)" (up to 3 such lanes), because a
- * viewer drops or nests slices that overlap on one track. Only tracks the
- * records use appear; each has process_name, process_sort_index,
- * thread_name and thread_sort_index metadata ("ph":"M"), and tids are
- * unique across processes.
+ * Tracks: process "baton host" (pid 1) holds the ops, one track per
+ * issuing stage ("compute ops", "vulkan ops": an event does not say which
+ * thread recorded it); process "GPU" (pid 2) holds the spans ("CUDA
+ * stream": compute spans, "Vulkan queue": Vulkan spans), each placed at its
+ * recorded start and end, whatever clock the recorder used. A span that
+ * starts before an earlier span of its track has ended goes to a lane
+ * below it, e.g. "Vulkan queue (overlapping spans 1)" (up to 3 such
+ * lanes), because a viewer drops or nests slices that overlap on one
+ * track. Only tracks the records use appear; each has process_name,
+ * process_sort_index, thread_name and thread_sort_index metadata
+ * ("ph":"M"), and tids are unique across processes.
  *
  * Each retained op is a complete event of duration 0 ("ph":"X", cat
  * "sync", name e.g. "signal compute_done", args {frame, sem, value, slot}).
  * Each retained wait whose satisfying signal is also retained gets a flow
  * arrow from that signal: a "ph":"s" event right after the signal's slice
  * and a "ph":"f" event with "bp":"e" right after the wait's slice, each at
- * the same ts, pid and tid as the slice it binds to, with cat "handoff", the
- * semaphore role as name and an id unique in the file (the signal's event
- * number since create or reset, plus 1). The satisfying signal follows the
- * plan: the latest earlier retained signal on the same semaphore with the
- * same value, with no other wait on them between (timeline mode: the
- * signal of value v for the wait >= v; binary mode, value 0: each signal
- * satisfies the next wait). An op whose partner was overwritten in the
- * ring, or not recorded yet, gets no arrow, nor does a pair whose wait was
- * recorded with an earlier host time than its signal (an arrow never goes
- * back in time). The arrows join ops on the host tracks: they show which
- * signal released which wait, and the GPU tracks show when the work ran.
+ * the same ts, pid and tid as the slice it binds to, with cat "handoff",
+ * the semaphore role as name and an id unique in the file (the signal's
+ * event number since create or reset, plus 1). The satisfying signal is
+ * the plan's: the latest signal recorded before the wait on the same
+ * semaphore with the same value and not taken by another wait (timeline
+ * mode: the signal of value v for the wait >= v; binary mode, value 0:
+ * each signal satisfies the next wait), which is the plan's pair in any
+ * trace baton_trace_check accepts. An op whose partner was overwritten in
+ * the ring, or not recorded yet, gets no arrow, nor does a pair whose wait
+ * has an earlier host time than its signal (an arrow never goes back in
+ * time). The arrows show which signal released which wait; the GPU tracks
+ * show when the work ran.
  *
  * BATON_ERR_OUT_OF_MEMORY if the table pairing signals and waits cannot
  * be allocated (about 20 bytes per retained event; nothing is written

@@ -37,9 +37,9 @@ typedef struct track_def {
 } track_def;
 
 static const track_def track_defs[TD_COUNT] = {
-    [TD_HOST_COMPUTE] = {PROC_HOST, "driving thread: compute ops"},
-    [TD_HOST_VULKAN] = {PROC_HOST, "driving thread: vulkan ops"},
-    [TD_HOST_OTHER] = {PROC_HOST, "driving thread: ops of an unknown stage"},
+    [TD_HOST_COMPUTE] = {PROC_HOST, "compute ops"},
+    [TD_HOST_VULKAN] = {PROC_HOST, "vulkan ops"},
+    [TD_HOST_OTHER] = {PROC_HOST, "ops of an unknown stage"},
     [TD_GPU_COMPUTE] = {PROC_GPU, "CUDA stream"},
     [TD_GPU_VULKAN] = {PROC_GPU, "Vulkan queue"},
     [TD_GPU_OTHER] = {PROC_GPU, "spans of an unknown stage"},
