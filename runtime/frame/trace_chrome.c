@@ -138,7 +138,7 @@ static int op_key_cmp(const void *pa, const void *pb)
 
 /* One (semaphore, value) group in recording order: a wait takes the
  * latest signal not yet taken, if no other wait came between them. A pair
- * whose wait was recorded earlier than its signal stays without an arrow. */
+ * whose wait has an earlier host time than its signal gets no arrow. */
 static void pair_group(const baton_trace *t, const op_key *k, size_t n, uint32_t *partner)
 {
     uint32_t pending = NO_PARTNER;
