@@ -78,6 +78,8 @@ GPU_SRC   := $(sort $(wildcard tests/gpu_*.c))
 GPU_TESTS := $(GPU_SRC:tests/%.c=$(BUILD)/tests/%)
 PRELOAD_SRC := $(sort $(wildcard tests/preload_*.c))
 PRELOADS  := $(PRELOAD_SRC:tests/%.c=$(BUILD)/tests/%.so)
+# the NVTX tool the NVTX test loads (NVTX_INJECTION64_PATH), like the preloads a .so
+PRELOADS  += $(BUILD)/tests/inject_nvtx.so
 
 .SECONDARY:
 .PHONY: run all lib tools tests check check-gpu check-sanitize sanitize-build check-kernel gpu-bundle install clean
@@ -130,6 +132,10 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/inject_nvtx.so: tests/inject_nvtx.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -fPIC -shared -O2 -Wall -Wextra -Werror -isystem $(CUDA)/include -o $@ $< -lpthread
 
 $(BUILD)/tests/preload_%.so: tests/preload_%.c tests/alloc_count.h
 	@mkdir -p $(dir $@)

@@ -199,6 +199,7 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
         st = check_handoff(cfg, err);
     if (st != BATON_OK)
         return st;
+    baton_nvtx_init();
     baton_pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_pipeline) failed");
@@ -259,7 +260,7 @@ static baton_status pass_on(baton_pipeline *p, uint64_t n, bool stalled, baton_e
         progress_set(&p->pr, PROGRESS_COMPUTED, n + 1);
         return BATON_OK;
     }
-    baton_nvtx_push("vulkan", n);
+    baton_nvtx_push(BATON_NVTX_VULKAN, n);
     baton_status st = vulkan_stage_submit(p->vulkan, n, err);
     baton_nvtx_pop();
     if (st == BATON_OK)
@@ -274,17 +275,21 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
     if (st != BATON_OK)
         return st;
     uint64_t dropped = 0;
-    baton_nvtx_push("source", n);
+    sl->nvtx_range = baton_nvtx_frame_start(n);
+    baton_nvtx_push(BATON_NVTX_SOURCE, n);
     st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
                      &dropped, &sl->capture_ns, err);
     baton_nvtx_pop();
-    if (st != BATON_OK)
+    if (st != BATON_OK) {
+        baton_nvtx_frame_end(sl->nvtx_range); /* the frame ends here */
         return st;
+    }
     sl->frame = n;
     sl->ready_ns = sl->compute_start_ns = baton_now_ns();
     sl->done_ns = 0;
     bool stalled = n >= p->stall_from;
-    baton_nvtx_push(p->compute->ops->name, n);
+    baton_nvtx_push(p->ctx->compute == BATON_COMPUTE_CUDA ? BATON_NVTX_COMPUTE_CUDA
+                                                          : BATON_NVTX_COMPUTE_CPU, n);
     st = p->compute->ops->run(p->compute, n, stalled, err);
     baton_nvtx_pop();
     if (st == BATON_OK)
@@ -409,12 +414,23 @@ static bool gpu_idle(baton_pipeline *p)
     return idle && vkQueueWaitIdle(p->ctx->queue) == VK_SUCCESS;
 }
 
+/* Frames that never retired (an error, a stall) still close their NVTX
+ * ranges, so a profile stays balanced. */
+static void end_open_ranges(baton_pipeline *p)
+{
+    if (!p->pr_ready)
+        return;
+    for (uint64_t m = progress_get(&p->pr, PROGRESS_RETIRED); m < p->next_frame; m++)
+        baton_nvtx_frame_end(p->slots[m % p->cfg.slots].nvtx_range);
+}
+
 void baton_pipeline_destroy(baton_pipeline *p)
 {
     if (!p)
         return;
     unblock(p);
     stop_threads(p);
+    end_open_ranges(p);
     if (!gpu_idle(p))
         return; /* the GPU still uses these objects: leaking beats a crash */
     vulkan_stage_destroy(p->vulkan);

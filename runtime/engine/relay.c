@@ -12,12 +12,13 @@ void *pipeline_relay_main(void *arg)
 {
     baton_pipeline *p = arg;
     pthread_setname_np(pthread_self(), "baton-relay");
+    baton_nvtx_name_thread("baton-relay");
     baton_thread_timer_slack();
     for (uint64_t m = 0;; m++) {
         if (progress_wait(&p->pr, PROGRESS_COMPUTED, m + 1, 0) != PROGRESS_REACHED)
             break;
         baton_error err;
-        baton_nvtx_push("relay", m);
+        baton_nvtx_push(BATON_NVTX_RELAY, m);
         uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u;
         baton_status st = p->compute->ops->wait_done(p->compute, m, deadline, &err);
         if (st == BATON_OK)

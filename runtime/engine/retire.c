@@ -50,7 +50,7 @@ static baton_status retire(baton_pipeline *p, uint64_t m, baton_error *err)
 {
     uint32_t s = (uint32_t)(m % p->cfg.slots);
     frame_slot *sl = &p->slots[s];
-    baton_nvtx_push("retire", m);
+    baton_nvtx_push(BATON_NVTX_RETIRE, m);
     baton_status st = vulkan_stage_wait(p->vulkan, s, err);
     if (st == BATON_OK) {
         sl->done_ns = baton_now_ns();
@@ -72,6 +72,8 @@ static baton_status retire(baton_pipeline *p, uint64_t m, baton_error *err)
     if (st == BATON_OK)
         source_release(&p->src, sl->staging); /* the camera may fill it again */
     baton_nvtx_pop();
+    if (st == BATON_OK)
+        baton_nvtx_frame_end(sl->nvtx_range);
     return st;
 }
 
@@ -79,6 +81,7 @@ void *pipeline_completion_main(void *arg)
 {
     baton_pipeline *p = arg;
     pthread_setname_np(pthread_self(), "baton-done");
+    baton_nvtx_name_thread("baton-done");
     baton_thread_timer_slack();
     for (uint64_t m = 0;; m++) {
         /* no deadline: waiting for the next frame to be submitted is idle */

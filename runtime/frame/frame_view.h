@@ -39,6 +39,7 @@ typedef struct frame_slot {
     uint64_t compute_end_ns;  /* the compute stage returned (work enqueued or done) */
     uint64_t submit_ns;       /* the Vulkan stage submitted it */
     uint64_t done_ns;         /* the host saw the Vulkan stage finish it */
+    uint64_t nvtx_range;      /* the frame's NVTX range (the engine's) */
 } frame_slot;
 
 /* Plan semaphore i (baton_schedule_sem_index) as both APIs know it. */
