@@ -69,6 +69,8 @@ TOOL_LIB_SRC := tools/json_writer.c
 TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(BUILD)/%.o)
 BENCH_LIB_SRC := $(sort $(wildcard tools/bench_*.c))
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BUILD)/%.o)
+RUN_LIB_SRC := $(sort $(wildcard tools/run_*.c))
+RUN_LIB_OBJ := $(RUN_LIB_SRC:%.c=$(BUILD)/%.o)
 
 TEST_UTIL_SRC := $(sort $(wildcard tests/util_*.c))
 TEST_UTIL_OBJ := $(TEST_UTIL_SRC:%.c=$(BUILD)/%.o)
@@ -124,6 +126,7 @@ $(BUILD)/baton-%: $(BUILD)/tools/baton-%.o $(TOOL_LIB_OBJ) $(LIB_A)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
 $(BUILD)/baton-bench: $(BENCH_LIB_OBJ)
+$(BUILD)/baton-run: $(RUN_LIB_OBJ)
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
