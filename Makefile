@@ -4,6 +4,7 @@
 #   make check-gpu       suites that need CUDA + NVIDIA Vulkan
 #   make check-sanitize  the portable suites built with ASan + UBSan
 #   make check-kernel    the V4L2 source against the kernel's vivid driver, in QEMU
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS each (make fuzz-replay: the corpus once)
 #   make gpu-bundle      fill gpu/ with sm_XX binaries, loader, ICD manifest, run script
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR=$(PREFIX)/lib by default)
 #   make examples        tools/examples built against an installed-style tree (pkg-config)
@@ -189,6 +190,46 @@ check-kernel: $(TOOLS)
 	    if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "$$t skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
 	    [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; \
 	done
+
+# ---- fuzzing (tests/fuzz/, README "Fuzzing") --------------------------------
+# libFuzzer targets for the Y4M and pipe sources, board profiles and trace
+# files, built with clang and ASan + UBSan into build/fuzz/ (the runtime's C
+# files once more, with coverage; the parsers need no CUDA). `make fuzz` runs
+# each for FUZZ_SECONDS over a scratch copy of its corpus; `make fuzz-replay`
+# (part of `make check`) runs each once over its checked-in corpus. Without
+# clang and libFuzzer both print SKIP and pass, unless BATON_REQUIRE_TOOLS=1.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_BUILD   := build/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_LIB     := $(FUZZ_BUILD)/libbaton-fuzz.a
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(filter-out -Wno-format-truncation,$(WARN)) \
+                -Iinclude -Iruntime -isystem $(CUDA)/include $(PKG_CFLAGS) -MMD -MP -fno-sanitize-recover=undefined \
+                -DBATON_VERSION=\"$(VERSION)\" -DBATON_BOARD=\"$(BOARD)\"
+.PHONY: fuzz fuzz-replay fuzz-build
+check: fuzz-replay
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_LIB): $(LIB_C:%.c=$(FUZZ_BUILD)/%.o)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) -lm -lpthread
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz fuzz-replay:
+	@tests/fuzz/run-fuzz probe $(FUZZ_CC); rc=$$?; \
+	if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory fuzz-build && \
+	    FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzz $(if $(filter fuzz,$@),run,replay) $(FUZZ_TARGETS); rc=$$?; fi; \
+	if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "$@ skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 GPU_DIR := gpu
 gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) examples
