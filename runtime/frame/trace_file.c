@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,6 +22,7 @@
 #define TF_SPAN 32u
 #define TF_MODE_TIMELINE 1u
 #define TF_MODE_BINARY 2u
+#define TF_STREAM_CHUNK (64u * 1024u) /* first buffer for a stream's records */
 
 /* Byte offsets of the header fields. */
 enum {
@@ -175,6 +178,9 @@ typedef struct reader {
     uint64_t off;  /* bytes consumed so far */
     uint64_t size; /* file size, UINT64_MAX when not a regular file */
     baton_error *err;
+    /* A stream's records, read ahead by read_stream (NULL: read from f). */
+    uint8_t *recs;
+    uint64_t recs_len, recs_pos;
 } reader;
 
 /* status with "trace file \"PATH\": " and the formatted detail. */
@@ -189,9 +195,18 @@ static baton_status fail(const reader *r, baton_status status, const char *fmt, 
     return baton_error_set(r->err, status, "trace file \"%s\": %s", r->path, detail);
 }
 
-/* Read exactly n bytes of `what` (e.g. "event 3 of 40") at r->off. */
+/* Read exactly n bytes of `what` (e.g. "event 3 of 40") at r->off, from
+ * the file or from the records read_stream read ahead. */
 static baton_status read_exact(reader *r, uint8_t *buf, size_t n, const char *what)
 {
+    if (r->recs) {
+        if (r->recs_len - r->recs_pos < n) /* read_stream saw them all arrive */
+            return fail(r, BATON_ERR_STATE, "internal: %s is past the records read", what);
+        memcpy(buf, r->recs + r->recs_pos, n);
+        r->recs_pos += n;
+        r->off += n;
+        return BATON_OK;
+    }
     size_t got = fread(buf, 1, n, r->f);
     uint64_t start = r->off;
     r->off += got;
@@ -306,6 +321,54 @@ static baton_status check_size(const reader *r, uint32_t ne, uint32_t ns)
                 base + (i + 1) * size - 1, need, ne, OFF_EV_COUNT, ns, OFF_SP_COUNT);
 }
 
+/* A stream (a pipe: size unknown) cannot be checked against the header
+ * before reading, and trusting its counts would reserve up to 256 GiB for a
+ * 72-byte header. Its records are read into memory that grows with the
+ * bytes that arrive (never past what the header promises), so the trace is
+ * created only for records that are really there. A stream that ends early
+ * gets the message a short file gets. */
+static baton_status read_stream(reader *r, uint32_t ne, uint32_t ns)
+{
+    uint64_t need = (uint64_t)ne * TF_EVENT + (uint64_t)ns * TF_SPAN, got = 0, cap = 0;
+    uint8_t *buf = NULL;
+    while (got < need) {
+        if (got == cap) {
+            uint64_t grow = cap ? cap : TF_STREAM_CHUNK; /* doubling, from one chunk */
+            cap = need - cap > grow ? cap + grow : need;
+            uint8_t *grown = cap <= SIZE_MAX ? realloc(buf, (size_t)cap) : NULL;
+            if (!grown) {
+                free(buf);
+                return fail(r, BATON_ERR_OUT_OF_MEMORY,
+                            "no memory for %" PRIu64 " bytes of records (offset %" PRIu64 ")",
+                            cap, r->off + got);
+            }
+            buf = grown;
+        }
+        size_t n = fread(buf + got, 1, (size_t)(cap - got), r->f);
+        got += n;
+        if (n == 0)
+            break;
+    }
+    if (got < need) {
+        free(buf);
+        int spans = got >= (uint64_t)ne * TF_EVENT;
+        uint64_t base = spans ? (uint64_t)ne * TF_EVENT : 0, size = spans ? TF_SPAN : TF_EVENT;
+        uint64_t i = (got - base) / size, start = TF_HEADER + base + i * size;
+        r->off = TF_HEADER + got;
+        if (ferror(r->f))
+            return fail(r, BATON_ERR_IO, "read failed at offset %" PRIu64 ": %s", r->off,
+                        strerror(errno ? errno : EIO));
+        return fail(r, BATON_ERR_PARSE,
+                    "truncated at offset %" PRIu64 ": %s %" PRIu64 " of %" PRIu32
+                    " needs bytes %" PRIu64 "..%" PRIu64,
+                    r->off, spans ? "span" : "event", i, spans ? ns : ne, start, start + size - 1);
+    }
+    r->recs = buf;
+    r->recs_len = got;
+    r->recs_pos = 0;
+    return BATON_OK;
+}
+
 static baton_status read_records(reader *r, baton_trace *t, uint32_t ne, uint32_t ns)
 {
     uint8_t b[TF_EVENT > TF_SPAN ? TF_EVENT : TF_SPAN];
@@ -366,6 +429,8 @@ static baton_status load_from(reader *r, baton_trace **out, baton_schedule *sch_
     uint32_t ne = get_u32(h + OFF_EV_COUNT), ns = get_u32(h + OFF_SP_COUNT);
     if ((st = check_size(r, ne, ns)) != BATON_OK)
         return st;
+    if (r->size == UINT64_MAX && (st = read_stream(r, ne, ns)) != BATON_OK)
+        return st;
     baton_trace *t = NULL;
     if ((st = baton_trace_create(ne ? ne : 1, ns, &t, r->err)) != BATON_OK)
         return st;
@@ -396,6 +461,7 @@ baton_status baton_trace_load(const char *path, baton_trace **out, baton_schedul
     if (fstat(fileno(r.f), &stt) == 0 && S_ISREG(stt.st_mode))
         r.size = (uint64_t)stt.st_size;
     baton_status st = load_from(&r, out, sch);
+    free(r.recs);
     fclose(r.f); /* read-only: nothing to lose */
     return st;
 }
