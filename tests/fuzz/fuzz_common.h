@@ -51,18 +51,28 @@ static inline void fuzz_memfd(int *fd, const uint8_t *data, size_t size, char *p
     snprintf(path, cap, "/proc/self/fd/%d", *fd);
 }
 
-/* A pipe holding the first FUZZ_PIPE_MAX bytes of data, its write end
- * closed (the reader sees the end of the stream after them). Returns the
- * read end; the caller closes it. */
-static inline int fuzz_pipe(const uint8_t *data, size_t size)
+/* A pipe holding as much of data as it takes (up to FUZZ_PIPE_MAX bytes;
+ * *held says how much), its write end closed: the reader sees the end of
+ * the stream after them. The write end does not block, so a pipe the
+ * kernel keeps small cannot hang the target. Returns the read end; the
+ * caller closes it. */
+static inline int fuzz_pipe(const uint8_t *data, size_t size, size_t *held)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         fuzz_fail("pipe2 failed", NULL);
-    int cap = fcntl(p[1], F_SETPIPE_SZ, (int)FUZZ_PIPE_MAX);
-    size_t fits = cap > 0 ? (size_t)cap : 65536u;
-    fuzz_write_all(p[1], data, size < fits ? size : fits);
+    (void)fcntl(p[1], F_SETPIPE_SZ, (int)FUZZ_PIPE_MAX); /* best effort */
+    if (fcntl(p[1], F_SETFL, O_NONBLOCK) != 0)
+        fuzz_fail("fcntl(O_NONBLOCK) failed", NULL);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t w = write(p[1], data + done, size - done);
+        if (w <= 0)
+            break; /* full (EAGAIN): the stream is what fitted */
+        done += (size_t)w;
+    }
     close(p[1]);
+    *held = done;
     return p[0];
 }
 

@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n < 0)
         fuzz_fail("snprintf(spec) failed", NULL);
     drive(spec, BATON_POLICY_BACKPRESSURE);
-    int rd = fuzz_pipe(stream, rest);
+    size_t held;
+    int rd = fuzz_pipe(stream, rest, &held);
     snprintf(spec, line + 64, "pipe:%.*s:fd=%d", (int)line, (const char *)data, rd);
     drive(spec, BATON_POLICY_NEWEST);
     close(rd);

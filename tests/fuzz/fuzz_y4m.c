@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("lseek of the memfd failed", NULL);
     snprintf(spec, sizeof spec, "y4m:%s:loop", path);
     drive(spec);
-    int rd = fuzz_pipe(data, size);
+    size_t held;
+    int rd = fuzz_pipe(data, size, &held);
     snprintf(spec, sizeof spec, "y4m:fd=%d", rd);
     drive(spec);
     close(rd);
