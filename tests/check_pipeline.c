@@ -154,6 +154,109 @@ START_TEST(test_stalled_stage_times_out_and_destroys_cleanly)
 }
 END_TEST
 
+/* Every frame the source delivered ends shown, dropped by policy or lost to
+ * a named error, whichever way the run ends: at the end of the stream, when
+ * the application stops (what baton-run does on Ctrl-C), at a timeout, at
+ * an error of the application's work. */
+static baton_status fail_at_6(void *user, uint8_t *rgba, size_t pitch, uint32_t w, uint32_t h,
+                              uint64_t frame, baton_error *err)
+{
+    (void)user; (void)rgba; (void)pitch; (void)w; (void)h;
+    return frame == 6 ? baton_error_set(err, BATON_ERR_IO, "injected: frame 6 failed") : BATON_OK;
+}
+
+START_TEST(test_every_frame_accounted)
+{
+    static const char *const how[] = {"end of stream", "stop", "timeout", "error"};
+    char path[] = "/tmp/baton-frames-XXXXXX", spec[96];
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    static uint8_t frame[64 * 16 * 2];
+    for (int i = 0; i < 7; i++) /* seven YUYV frames, then the end of the file */
+        ck_assert_int_eq(write(fd, frame, sizeof frame), (ssize_t)sizeof frame);
+    close(fd);
+    snprintf(spec, sizeof spec, "pipe:YUYV:64x16:%s", path);
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    pc.width = 64;
+    pc.height = 16;
+    pc.slots = 3;
+    if (_i == 0)
+        pc.source = spec;
+    if (_i == 3)
+        pc.cpu_work = fail_at_6;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    if (_i == 2)
+        baton_pipeline_inject_stall(p, 5);
+    baton_status st = baton_pipeline_run(p, _i == 1 ? 10 : 50, &err);
+    if (_i <= 1) { /* the frames in flight drain */
+        ck_assert_int_eq(st, _i == 0 ? BATON_ERR_END_OF_STREAM : BATON_OK);
+        ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    } else {
+        ck_assert_int_eq(st, _i == 2 ? BATON_ERR_TIMEOUT : BATON_ERR_IO);
+    }
+    baton_pipeline_stats ps = baton_pipeline_get_stats(p);
+    printf("%-13s: delivered %llu = shown %llu + lost %llu (+ %llu dropped by policy)%s%s\n",
+           how[_i], (unsigned long long)ps.frames_delivered, (unsigned long long)ps.frames_done,
+           (unsigned long long)ps.frames_lost, (unsigned long long)ps.dropped,
+           ps.failed ? ": " : "", ps.error);
+    ck_assert_uint_eq(ps.frames_in_flight, 0);
+    ck_assert_uint_eq(ps.frames_delivered, ps.frames_done + ps.frames_lost);
+    ck_assert_uint_eq(ps.dropped, 0);
+    switch (_i) {
+    case 0: ck_assert_uint_eq(ps.frames_done, 7); ck_assert_uint_eq(ps.frames_lost, 0); break;
+    case 1: ck_assert_uint_eq(ps.frames_done, 10); ck_assert_uint_eq(ps.frames_lost, 0); break;
+    case 2:
+        ck_assert_uint_eq(ps.frames_done, 5); /* frames 0..4 */
+        ck_assert_uint_ge(ps.frames_lost, 1);
+        ck_assert_int_eq(ps.failed, BATON_ERR_TIMEOUT);
+        ck_assert_msg(strstr(ps.error, "frame 5"), "%s", ps.error);
+        break;
+    case 3:
+        ck_assert_uint_eq(ps.frames_done, 6);
+        ck_assert_uint_eq(ps.frames_lost, 1); /* frame 6 itself */
+        ck_assert_int_eq(ps.failed, BATON_ERR_IO);
+        ck_assert_msg(strstr(ps.error, "injected"), "%s", ps.error);
+        break;
+    }
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+    unlink(path);
+}
+END_TEST
+
+/* NEWEST with a camera faster than the sink: the skipped frames are counted
+ * as dropped, and the sum still holds. */
+START_TEST(test_dropped_frames_accounted)
+{
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    pc.source = "pattern@500";
+    pc.policy = BATON_POLICY_NEWEST;
+    pc.sink_delay_us = 6000;
+    pc.timeout_ms = 1000;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_OK);
+    ck_assert_int_eq(baton_pipeline_drain(p, &err), BATON_OK);
+    baton_frame_times t[32];
+    size_t n = baton_pipeline_frame_times(p, t, 32);
+    ck_assert_uint_eq(n, 20);
+    baton_pipeline_stats ps = baton_pipeline_get_stats(p);
+    printf("newest        : delivered %llu = shown %llu + lost %llu, %llu dropped by policy\n",
+           (unsigned long long)ps.frames_delivered, (unsigned long long)ps.frames_done,
+           (unsigned long long)ps.frames_lost, (unsigned long long)ps.dropped);
+    ck_assert_uint_gt(ps.dropped, 0);
+    ck_assert_uint_eq(ps.frames_delivered, ps.frames_done + ps.frames_lost);
+    ck_assert_uint_eq(ps.frames_done, 20);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(test_stopped_camera_times_out)
 {
     int before = test_open_fd_count();
@@ -319,6 +422,8 @@ int main(void)
     tcase_add_test(tc, test_handoff_auto_on_cpu);
     tcase_add_loop_test(tc, test_stalled_stage_times_out_and_destroys_cleanly, 0, 6);
     tcase_add_loop_test(tc, test_stopped_camera_times_out, 0, 2);
+    tcase_add_loop_test(tc, test_every_frame_accounted, 0, 4);
+    tcase_add_test(tc, test_dropped_frames_accounted);
     tcase_add_test(tc, test_policies);
     tcase_add_test(tc, test_bad_configs);
     tcase_add_test(tc, test_dump_png);

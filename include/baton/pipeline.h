@@ -145,9 +145,19 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err);
  * Safe after any error. NULL is a no-op. */
 void baton_pipeline_destroy(baton_pipeline *p);
 
+/* Every frame the source delivered ends in exactly one of three ways:
+ * shown (frames_done: retired, the sink's done hook and on_done ran),
+ * dropped by policy (dropped: the NEWEST policy skipped it for a newer one;
+ * it never started), or lost to an error (frames_lost: it started, and the
+ * pipeline stopped on an error, named in error, before it retired). So
+ * frames_delivered == frames_done + frames_lost + frames_in_flight, and
+ * frames_in_flight is 0 after drain and after a failure. */
 typedef struct baton_pipeline_stats {
-    uint64_t frames_submitted; /* pipeline frames started */
-    uint64_t frames_done;      /* finished by the Vulkan stage and seen by the host */
+    uint64_t frames_delivered; /* frames the source handed over (each started) */
+    uint64_t frames_submitted; /* frames that reached the Vulkan stage */
+    uint64_t frames_done;      /* shown: finished by the Vulkan stage and retired */
+    uint64_t frames_in_flight; /* started, not yet retired (the pipeline still runs) */
+    uint64_t frames_lost;      /* started and never retired: the pipeline failed first */
     uint64_t dropped;          /* source frames skipped by the NEWEST policy */
     uint64_t dumps_written;
     baton_sync_mode sync;
@@ -156,6 +166,10 @@ typedef struct baton_pipeline_stats {
     baton_handoff_mode handoff_to_vulkan;  /* as chosen: GPU or RELAY */
     baton_handoff_mode handoff_to_compute;
     bool gpu_times;            /* gpu_done_ns is measured (calibrated GPU timestamps) */
+    uint32_t width, height;    /* what the source delivers (a file's header, a camera's */
+    baton_format format;       /* negotiation may differ from what was asked) */
+    baton_status failed;       /* BATON_OK, or the error that stopped the pipeline */
+    char error[BATON_ERROR_MESSAGE_MAX]; /* its message (what lost the frames_lost) */
     char source_io[160];       /* how frames reach the staging memory, e.g. "V4L2 USERPTR:
                                   the camera writes into staging (no CPU copy)" or
                                   "V4L2 MMAP + one CPU copy a frame (USERPTR refused: ...)" */

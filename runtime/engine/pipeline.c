@@ -211,6 +211,9 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     p->stats.sync = ctx->sync;
     p->stats.compute = ctx->compute;
     p->stats.slots = cfg->slots;
+    p->stats.width = cfg->width;
+    p->stats.height = cfg->height;
+    p->stats.format = cfg->format;
     /* the source may deliver another format or size than asked (a file's
      * header, a camera's negotiation): size everything from what it gives */
     st = source_open(&p->src, cfg->source, cfg->format, cfg->width, cfg->height, err);
@@ -218,6 +221,9 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
         p->cfg.format = p->src.format;
         p->cfg.width = p->src.width;
         p->cfg.height = p->src.height;
+        p->stats.width = p->src.width;
+        p->stats.height = p->src.height;
+        p->stats.format = p->src.format;
         st = create_parts(p, err);
     }
     if (st != BATON_OK) {
@@ -284,6 +290,10 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
         baton_nvtx_frame_end(sl->nvtx_range); /* the frame ends here */
         return st;
     }
+    pthread_mutex_lock(&p->pr.lock);
+    p->stats.frames_delivered++;
+    p->stats.dropped += dropped;
+    pthread_mutex_unlock(&p->pr.lock);
     sl->frame = n;
     sl->ready_ns = sl->compute_start_ns = baton_now_ns();
     sl->done_ns = 0;
@@ -297,10 +307,20 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
     if (st == BATON_OK) {
         pthread_mutex_lock(&p->pr.lock);
         p->stats.frames_submitted++;
-        p->stats.dropped += dropped;
         pthread_mutex_unlock(&p->pr.lock);
     }
     return st;
+}
+
+/* The pipeline stops: every frame still in flight is lost to this error. */
+static void fail(baton_pipeline *p, baton_status st, const baton_error *err)
+{
+    p->failed = st;
+    pthread_mutex_lock(&p->pr.lock);
+    p->stats.failed = st;
+    snprintf(p->stats.error, sizeof p->stats.error, "%s",
+             err && err->message[0] ? err->message : baton_strerror(st));
+    pthread_mutex_unlock(&p->pr.lock);
 }
 
 static baton_status refuse_after_failure(const baton_pipeline *p, baton_error *err)
@@ -322,7 +342,7 @@ baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error 
             st = run_frame(p, p->next_frame, err);
         if (st != BATON_OK) {
             if (st != BATON_ERR_END_OF_STREAM) /* the frames in flight can still drain */
-                p->failed = st;
+                fail(p, st, err);
             return st;
         }
         p->next_frame++;
@@ -361,7 +381,7 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
         return refuse_after_failure(p, err);
     baton_status st = wait_retired(p, err);
     if (st != BATON_OK) {
-        p->failed = st;
+        fail(p, st, err);
         return st;
     }
     if (p->sink.ops && p->sink.ops->drained && p->sink.state)
@@ -454,7 +474,14 @@ baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p)
     baton_pipeline *q = (baton_pipeline *)p; /* the lock, not the state, changes */
     pthread_mutex_lock(&q->pr.lock);
     baton_pipeline_stats st = p->stats;
+    if (st.failed == BATON_OK && p->pr.failed != BATON_OK) { /* a thread failed: not seen yet */
+        st.failed = p->pr.failed;
+        snprintf(st.error, sizeof st.error, "%s", p->pr.error.message);
+    }
     pthread_mutex_unlock(&q->pr.lock);
+    uint64_t open = st.frames_delivered - st.frames_done;
+    st.frames_lost = st.failed != BATON_OK ? open : 0; /* they will never retire */
+    st.frames_in_flight = open - st.frames_lost;
     st.dumps_written = p->sink.dumps_written;
     return st;
 }
