@@ -582,12 +582,84 @@ START_TEST(test_run_errors)
         expect(r.err, "CUDA", "stderr");
     }
 
-    /* an output file that cannot be written: the table still prints, exit 1 */
-    snprintf(args, sizeof args, "--frames 5 --size 320x180 --json %s/no/such.json", s.dir);
+    /* an output that cannot be written is refused before the run: no frame
+     * is spent, no table is printed, exit 1 */
+    static const char *const outputs[] = {"--json %s/no/such.json", "--trace %s/no/such.trace",
+                                          "--trace %s", "--dump %s/out/x"};
+    for (size_t i = 0; i < 4; i++) {
+        char opt[300];
+        snprintf(opt, sizeof opt, outputs[i], s.dir);
+        if (i == 3) { /* a dump directory under a regular file */
+            char file[300];
+            snprintf(file, sizeof file, "%s/out", s.dir);
+            FILE *f = fopen(file, "w");
+            ck_assert_ptr_nonnull(f);
+            fclose(f);
+        }
+        snprintf(args, sizeof args, "--frames 5 --size 320x180 %s", opt);
+        run_tool(&s, NULL, args, &r);
+        ck_assert_msg(r.status == 1, "%s: exit %d: %s", opt, r.status, r.err);
+        ck_assert_msg(r.out[0] == '\0', "%s: the run went ahead:\n%s", opt, r.out);
+        expect(r.err, "baton-run: --", "stderr");
+        if (i < 3)
+            expect(r.err, "(checked before the run)", "stderr");
+    }
+    scratch_remove(&s);
+}
+END_TEST
+
+/* A 4-frame Y4M file with S = 3: every frame the file delivers is drained,
+ * shown, dumped and counted; the table gives the file's size and format. */
+START_TEST(test_end_of_stream)
+{
+    scratch s = scratch_make();
+    static result r;
+    char path[256], dumps[256], args[768], v[1024];
+    snprintf(path, sizeof path, "%s/four.y4m", s.dir);
+    snprintf(dumps, sizeof dumps, "%s/dumps", s.dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "YUV4MPEG2 W64 H48 F30:1 C420jpeg\n");
+    static unsigned char frame[64 * 48 * 3 / 2];
+    for (int i = 0; i < 4; i++) { /* grey frames: Y = 40 + 40 i, Cb = Cr = 128 */
+        memset(frame, 40 + 40 * i, 64 * 48);
+        memset(frame + 64 * 48, 128, sizeof frame - 64 * 48);
+        fprintf(f, "FRAME\n");
+        ck_assert_uint_eq(fwrite(frame, 1, sizeof frame, f), sizeof frame);
+    }
+    fclose(f);
+    snprintf(args, sizeof args, "--frames 6 --slots 3 --source y4m:%s --dump %s "
+             "--dump-frames 0,1,2,3 --json %s/eos.json", path, dumps, s.dir);
     run_tool(&s, NULL, args, &r);
-    ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
-    expect(r.out, "matches plan", "stdout");
-    expect(r.err, "baton-run: --json: ", "stderr");
+    expect_ok(&r, args);
+    ck_assert_str_eq(row(r.out, "frames", v, sizeof v), "4 of 6 (stopped by end of stream)");
+    expect(row(r.out, "accounted", v, sizeof v),
+           "4 from the source = 4 shown + 0 dropped by the policy + 0 lost", "accounted row");
+    expect(row(r.out, "size/format", v, sizeof v), "64x48 NV12", "size/format row");
+    ck_assert_int_eq(count_files(dumps), 4);
+    for (uint64_t n = 0; n < 4; n++) { /* frame n of the file: flat grey 40 + 40 n */
+        static uint8_t rgba[64 * 48 * 4];
+        char png[512];
+        uint32_t pw = 0, ph = 0;
+        baton_error err = {0};
+        snprintf(png, sizeof png, "%s/frame-%06" PRIu64 ".png", dumps, n);
+        ck_assert_msg(baton_png_read_rgba(png, rgba, sizeof rgba, &pw, &ph, &err) == BATON_OK,
+                      "%s", err.message);
+        ck_assert_uint_eq(pw, 64);
+        ck_assert_uint_eq(ph, 48);
+        /* grey, brighter with n: the right frame, in order */
+        static int last = -1;
+        if (n == 0)
+            last = -1;
+        ck_assert_int_eq(rgba[0], rgba[1]);
+        ck_assert_int_gt(rgba[0], last);
+        last = rgba[0];
+    }
+    char json[8192], p2[300];
+    snprintf(p2, sizeof p2, "%s/eos.json", s.dir);
+    read_text(p2, json, sizeof json);
+    expect(json, "\"shown\":4", "JSON");
+    expect(json, "\"width\":64", "JSON");
     scratch_remove(&s);
 }
 END_TEST
@@ -644,7 +716,16 @@ START_TEST(test_interrupt)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d\n%s\n%s", status,
                   r.out, r.err);
     expect(row(r.out, "frames", v, sizeof v), "of 1000000 (stopped by SIGINT)", "frames row");
-    ck_assert_msg(strtoull(v, NULL, 10) > 0, "%s", v);
+    unsigned long long shown = strtoull(v, NULL, 10);
+    ck_assert_msg(shown > 0, "%s", v);
+    /* every frame the source delivered is shown: the ones in flight finished */
+    unsigned long long from = 0, shown2 = 0, dropped = 1, lost = 1;
+    ck_assert_int_eq(sscanf(row(r.out, "accounted", v, sizeof v),
+                            "%llu from the source = %llu shown + %llu dropped by the policy + "
+                            "%llu lost", &from, &shown2, &dropped, &lost), 4);
+    ck_assert_uint_eq(shown2, shown);
+    ck_assert_uint_eq(from, shown + dropped + lost);
+    ck_assert_uint_eq(lost, 0);
     expect(r.out, "matches plan", "stdout");
     scratch_remove(&s);
 }
@@ -671,6 +752,7 @@ int main(void)
         tcase_add_test(runs, test_json);
         tcase_add_test(runs, test_dump);
         tcase_add_test(runs, test_run_errors);
+        tcase_add_test(runs, test_end_of_stream);
         tcase_add_test(runs, test_interrupt);
         suite_add_tcase(s, runs);
     } else if (test_vulkan_required()) {

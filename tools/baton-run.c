@@ -7,6 +7,7 @@
  * printed). This file sets up and drives the run; the command line and the
  * settings are run_options.c, what is printed and written run_report.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,17 +69,45 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void latency_figures(baton_pipeline *p, uint64_t *buf, size_t cap, results *r)
+static latency percentiles(uint64_t *v, size_t n)
 {
-    size_t n = baton_pipeline_latencies(p, buf, cap);
-    r->latency_samples = n;
+    latency l = {.samples = n};
     if (n == 0)
-        return;
-    qsort(buf, n, sizeof buf[0], cmp_u64);
+        return l;
+    qsort(v, n, sizeof v[0], cmp_u64);
     size_t i99 = n * 99 / 100 < n ? n * 99 / 100 : n - 1;
-    r->p50_us = (double)buf[n / 2] / 1e3;
-    r->p99_us = (double)buf[i99] / 1e3;
-    r->max_us = (double)buf[n - 1] / 1e3;
+    l.p50_us = (double)v[n / 2] / 1e3;
+    l.p99_us = (double)v[i99] / 1e3;
+    l.max_us = (double)v[n - 1] / 1e3;
+    return l;
+}
+
+/* From capture (the camera's timestamp, a paced source's due time, else
+ * source ready) to done, to the GPU's done, to the screen. */
+static void latency_figures(baton_pipeline *p, baton_frame_times *t, uint64_t *buf, size_t cap,
+                            results *r)
+{
+    size_t n = baton_pipeline_frame_times(p, t, cap), k;
+    for (k = 0; k < n; k++)
+        buf[k] = t[k].done_ns - t[k].ready_ns;
+    latency ready = percentiles(buf, n);
+    r->latency_samples = ready.samples;
+    r->p50_us = ready.p50_us;
+    r->p99_us = ready.p99_us;
+    r->max_us = ready.max_us;
+    for (k = 0; k < n; k++)
+        buf[k] = t[k].done_ns - t[k].capture_ns;
+    r->capture_done = percentiles(buf, n);
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].gpu_done_ns >= t[i].capture_ns && t[i].gpu_done_ns)
+            buf[k++] = t[i].gpu_done_ns - t[i].capture_ns;
+    r->capture_gpu = percentiles(buf, k);
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].on_screen_ns >= t[i].capture_ns && t[i].on_screen_ns)
+            buf[k++] = t[i].on_screen_ns - t[i].capture_ns;
+    r->capture_screen = percentiles(buf, k);
 }
 
 static bool g_tty; /* stderr is a terminal: progress updates one line in place */
@@ -161,9 +190,11 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     baton_context_config_default(&cc);
     cc.compute = o->compute;
     cc.sync = s->sync;
+    cc.zero_copy_upload = o->zero_copy_upload;
     baton_context *ctx = NULL;
     baton_pipeline *p = NULL;
     uint64_t *lat = NULL;
+    baton_frame_times *times = NULL;
     baton_status st = baton_context_create(&cc, &ctx, err);
     if (st != BATON_OK)
         return st;
@@ -182,6 +213,8 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     pc.policy = o->policy;
     pc.source = o->source;
     pc.sink = o->sink;
+    pc.handoff_to_vulkan = o->to_vulkan;
+    pc.handoff_to_compute = o->to_compute;
     pc.stats_frames = (uint32_t)(o->frames < STATS_MAX ? o->frames : STATS_MAX);
     if (o->trace_path) {
         uint64_t want = o->frames * BATON_SCHEDULE_MAX_OPS + 8;
@@ -194,8 +227,9 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
         pc.dump_frames = s->dumps;
         pc.dump_count = s->dump_count;
     }
-    if (!(lat = malloc(pc.stats_frames * sizeof *lat))) {
-        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(latency buffer) failed");
+    if (!(lat = malloc(pc.stats_frames * sizeof *lat)) ||
+        !(times = malloc(pc.stats_frames * sizeof *times))) {
+        st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(latency buffers) failed");
         goto out;
     }
     st = baton_pipeline_create(ctx, &pc, &p, err);
@@ -219,13 +253,11 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
         }
     }
     if (st == BATON_ERR_END_OF_STREAM) {
-        /* the pipeline refuses to drain after any error, this one included:
-         * the frames still in flight are not counted */
-        r->stopped_by = "end of stream";
+        r->stopped_by = "end of stream"; /* the frames in flight still finish */
         st = BATON_OK;
-    } else if (st == BATON_OK) {
-        st = baton_pipeline_drain(p, err);
     }
+    if (st == BATON_OK)
+        st = baton_pipeline_drain(p, err);
     uint64_t t1 = now_ns(), cpu1 = cpu_ns();
     if (show)
         progress(baton_pipeline_get_stats(p).frames_done, o->frames, t0, true);
@@ -233,12 +265,25 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     baton_pipeline_stats ps = baton_pipeline_get_stats(p);
     r->frames_done = ps.frames_done;
     r->frames_submitted = ps.frames_submitted;
+    r->frames_delivered = ps.frames_delivered;
+    r->frames_lost = ps.frames_lost;
+    snprintf(r->lost_to, sizeof r->lost_to, "%s", ps.error);
     r->dropped = ps.dropped;
     r->dumps_written = ps.dumps_written;
+    r->gpu_times = ps.gpu_times;
+    r->to_vulkan = ps.handoff_to_vulkan;
+    r->to_compute = ps.handoff_to_compute;
+    r->width = ps.width;
+    r->height = ps.height;
+    r->format = ps.format;
+    snprintf(r->source_io, sizeof r->source_io, "%s", ps.source_io);
+    baton_object_counters oc = baton_context_counters(ctx);
+    r->driver_allocations = oc.driver_allocations;
+    r->driver_escaped = oc.driver_escaped;
     r->seconds = (double)(t1 - t0) / 1e9;
     r->fps = r->seconds > 0 ? (double)ps.frames_done / r->seconds : 0;
     r->cpu_us_per_frame = ps.frames_done ? (double)(cpu1 - cpu0) / 1e3 / (double)ps.frames_done : 0;
-    latency_figures(p, lat, pc.stats_frames, r);
+    latency_figures(p, times, lat, pc.stats_frames, r);
     display_figures(p, r);
     if (st == BATON_OK)
         hold(o);
@@ -250,10 +295,37 @@ out:
     baton_pipeline_destroy(p);
     baton_context_destroy(ctx);
     free(lat);
+    free(times);
     return st;
 }
 
 /* ---- main ---- */
+
+/* Whether path can be written (created or replaced): checked before the
+ * run, so that a typo does not cost the frames. An existing file is opened
+ * for writing and closed unchanged; a new one is created and removed (what
+ * access() says is not enough: root passes it where open still fails).
+ * Prints why not. */
+static bool writable_file(const char *option, const char *path)
+{
+    struct stat st;
+    int fd;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        fd = -1;
+    } else if (stat(path, &st) == 0) {
+        fd = open(path, O_WRONLY | O_CLOEXEC); /* not O_TRUNC: nothing changes yet */
+    } else if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) >= 0) {
+        unlink(path);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "baton-run: %s: cannot write %s: %s (checked before the run)\n", option,
+                path, strerror(errno));
+        return false;
+    }
+    close(fd); /* ours: opened just above */
+    return true;
+}
 
 int main(int argc, char **argv)
 {
@@ -279,6 +351,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "baton-run: --dump: %s is not a directory\n", o.dump_dir);
         return EXIT_FAIL;
     }
+    if (o.dump_dir && access(o.dump_dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "baton-run: --dump: cannot write into %s: %s (checked before the run)\n",
+                o.dump_dir, strerror(errno));
+        return EXIT_FAIL;
+    }
+    if ((o.trace_path && !writable_file("--trace", o.trace_path)) ||
+        (o.json_path && !writable_file("--json", o.json_path)))
+        return EXIT_FAIL;
 
     static results r;
     baton_error err;

@@ -19,16 +19,22 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: baton-run [--board NAME] [--source SPEC] [--sink SPEC] [--frames N]\n"
             "                 [--slots S] [--sync auto|timeline|binary]\n"
-            "                 [--compute auto|cuda|cpu] [--size WxH] [--format F]\n"
+            "                 [--compute auto|cuda|cpu] [--handoff MODE[,MODE]]\n"
+            "                 [--zero-copy-upload] [--size WxH] [--format F]\n"
             "                 [--policy newest|backpressure] [--timeout-ms T]\n"
             "                 [--dump DIR [--dump-frames LIST]] [--trace FILE]\n"
             "                 [--json FILE] [--hold SECONDS] [--progress] [--quiet]\n"
             "\n"
             "Run the frame pipeline (source -> compute stage -> Vulkan -> sink) for N\n"
-            "frames, then print a table: frames, frames per second, latency from source\n"
-            "ready to display done (p50/p99/max), dropped frames, CPU time per frame,\n"
-            "sync mode, compute stage (CUDA or CPU, and why CPU), Vulkan device, slots,\n"
-            "size/format, and whether the recorded semaphore ops match the plan.\n"
+            "frames, then print a table: frames (delivered = shown + dropped by the\n"
+            "policy + lost to an error), frames per second, latency (p50/p99/max) from\n"
+            "the camera's capture (or a paced source's due time) to the host seeing the\n"
+            "frame done, to the GPU finishing it (calibrated GPU timestamps, where the\n"
+            "device has them) and to the screen (where the sink can tell), and from\n"
+            "source ready to done; CPU time per frame, sync mode, hand-offs, compute\n"
+            "stage (CUDA or CPU, and why CPU), how frames reach staging memory, Vulkan\n"
+            "device, slots, the size/format the source delivered, and whether the\n"
+            "recorded semaphore ops match the plan.\n"
             "The defaults need no camera, display or CUDA device: the pattern source,\n"
             "the headless sink, and the CPU compute stage when there is no CUDA device.\n"
             "A Vulkan device is needed (a CPU one such as lavapipe will do).\n"
@@ -66,6 +72,16 @@ static void usage(FILE *f)
             "                    (default: board, else auto)\n"
             "  --compute MODE    auto (CUDA if a CUDA device is usable, else CPU), cuda\n"
             "                    (fail without one) or cpu (default auto)\n"
+            "  --handoff M[,M]   how each frame crosses between the APIs: gpu (the\n"
+            "                    consumer's queue waits on the exported semaphore),\n"
+            "                    relay (a host thread sees the producer finish and then\n"
+            "                    starts the consumer) or auto (whichever baton measured\n"
+            "                    faster at start-up; see baton-probe); one mode for both\n"
+            "                    directions, or compute->Vulkan,Vulkan->compute\n"
+            "                    (default auto)\n"
+            "  --zero-copy-upload  with CUDA on a discrete GPU, take the integrated\n"
+            "                    GPU's path: kernels read mapped pinned staging over the\n"
+            "                    bus, no upload copy (runs Jetson's code path)\n"
             "  --size WxH        frame size, at least %ux%u for the pattern source\n"
             "                    (default: board, else %ux%u)\n"
             "  --format F        source format: YUYV, UYVY, NV12, GREY or RGB24\n"
@@ -174,6 +190,32 @@ static bool parse_size(const char *s, uint32_t *w, uint32_t *h)
     return true;
 }
 
+static bool parse_one_handoff(const char *s, size_t n, baton_handoff_mode *m)
+{
+    static const baton_handoff_mode modes[] = {BATON_HANDOFF_AUTO, BATON_HANDOFF_GPU,
+                                               BATON_HANDOFF_RELAY};
+    for (size_t i = 0; i < 3; i++) {
+        const char *name = baton_handoff_mode_name(modes[i]);
+        if (strlen(name) == n && strncmp(s, name, n) == 0) {
+            *m = modes[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "MODE" for both directions, or "TO_VULKAN,TO_COMPUTE". */
+static bool parse_handoff(const char *s, baton_handoff_mode *to_vulkan,
+                          baton_handoff_mode *to_compute)
+{
+    const char *comma = strchr(s, ',');
+    if (!comma)
+        return parse_one_handoff(s, strlen(s), to_vulkan) &&
+               parse_one_handoff(s, strlen(s), to_compute);
+    return parse_one_handoff(s, (size_t)(comma - s), to_vulkan) &&
+           parse_one_handoff(comma + 1, strlen(comma + 1), to_compute);
+}
+
 static const struct option long_opts[] = {
     {"board", required_argument, 0, 'B'},
     {"source", required_argument, 0, 'S'},
@@ -182,6 +224,8 @@ static const struct option long_opts[] = {
     {"slots", required_argument, 0, 's'},
     {"sync", required_argument, 0, 'y'},
     {"compute", required_argument, 0, 'c'},
+    {"handoff", required_argument, 0, 'o'},
+    {"zero-copy-upload", no_argument, 0, 'Z'},
     {"size", required_argument, 0, 'z'},
     {"format", required_argument, 0, 'f'},
     {"policy", required_argument, 0, 'p'},
@@ -273,6 +317,14 @@ int run_parse_args(int argc, char **argv, options *o)
                 o->compute = BATON_COMPUTE_CPU;
             else
                 return usage_error("--compute wants auto, cuda or cpu, got '%s'", optarg);
+            break;
+        case 'o':
+            if (!parse_handoff(optarg, &o->to_vulkan, &o->to_compute))
+                return usage_error("--handoff wants gpu, relay or auto, or two of them "
+                                   "(compute->Vulkan,Vulkan->compute), got '%s'", optarg);
+            break;
+        case 'Z':
+            o->zero_copy_upload = true;
             break;
         case 'z':
             if (!parse_size(optarg, &o->width, &o->height))

@@ -37,6 +37,8 @@ typedef struct options {
     baton_compute_mode compute;
     baton_format format;
     baton_drop_policy policy;
+    baton_handoff_mode to_vulkan, to_compute;
+    bool zero_copy_upload;
     bool has_slots, has_sync, has_size, has_format, has_timeout, quiet, progress;
 } options;
 

@@ -53,6 +53,31 @@ static void trace_text(const results *r, const options *o, char *buf, size_t len
 
 #define ROW "  %-19s "
 
+static void print_latency(const char *label, const latency *l, const char *what,
+                          const char *none)
+{
+    if (l->samples)
+        printf(ROW "p50 %.3f ms, p99 %.3f ms, max %.3f ms %s\n", label, l->p50_us / 1e3,
+               l->p99_us / 1e3, l->max_us / 1e3, what);
+    else
+        printf(ROW "%s\n", label, none ? none : "none (no frame finished)");
+}
+
+static void json_latency(json_writer *w, const char *key, const latency *l)
+{
+    json_key(w, key);
+    if (!l->samples) {
+        json_null(w);
+        return;
+    }
+    json_begin_object(w);
+    json_kv_uint(w, "samples", l->samples);
+    json_kv_double(w, "p50", l->p50_us);
+    json_kv_double(w, "p99", l->p99_us);
+    json_kv_double(w, "max", l->max_us);
+    json_end_object(w);
+}
+
 void run_print_table(const options *o, const settings *s, const results *r)
 {
     char text[BATON_ERROR_MESSAGE_MAX + 512];
@@ -62,9 +87,25 @@ void run_print_table(const options *o, const settings *s, const results *r)
     if (r->stopped_by)
         printf(" (stopped by %s)", r->stopped_by);
     printf("\n");
+    printf(ROW "%llu from the source = %llu shown + %llu dropped by the policy + %llu lost",
+           "accounted:", (unsigned long long)(r->frames_delivered + r->dropped),
+           (unsigned long long)r->frames_done, (unsigned long long)r->dropped,
+           (unsigned long long)r->frames_lost);
+    if (r->frames_lost)
+        printf(" (to: %s)", r->lost_to);
+    printf("\n");
     printf(ROW "%.1f (%.3f s)\n", "frames per second:", r->fps, r->seconds);
+    print_latency("capture -> done:", &r->capture_done,
+                  "(capture: the camera's timestamp, a paced source's due time, else source "
+                  "ready)", NULL);
+    print_latency("capture -> GPU done:", &r->capture_gpu, "(calibrated GPU timestamps)",
+                  r->gpu_times ? "none (no frame finished)"
+                               : "not measured: this device has no calibrated timestamps "
+                                 "(VK_EXT_calibrated_timestamps)");
+    print_latency("capture -> screen:", &r->capture_screen, "(the vblank of its flip or present)",
+                  "not measured: the sink reports no on-screen times");
     if (r->latency_samples)
-        printf(ROW "p50 %.3f ms, p99 %.3f ms, max %.3f ms (source ready -> display done%s)\n",
+        printf(ROW "p50 %.3f ms, p99 %.3f ms, max %.3f ms (source ready -> done%s)\n",
                "latency:", r->p50_us / 1e3, r->p99_us / 1e3, r->max_us / 1e3,
                r->latency_samples < r->frames_done ? ", newest frames" : "");
     else
@@ -73,10 +114,17 @@ void run_print_table(const options *o, const settings *s, const results *r)
     printf(ROW "%.1f us (user + sys, whole process)\n", "CPU time per frame:", r->cpu_us_per_frame);
     printf(ROW "%s%s\n", "sync:", baton_sync_mode_name(r->sync),
            s->sync == BATON_SYNC_AUTO ? " (auto)" : "");
+    printf(ROW "compute -> Vulkan %s, Vulkan -> compute %s%s\n", "hand-offs:",
+           baton_handoff_mode_name(r->to_vulkan), baton_handoff_mode_name(r->to_compute),
+           o->to_vulkan == BATON_HANDOFF_AUTO && o->to_compute == BATON_HANDOFF_AUTO
+               ? " (auto)" : "");
     printf(ROW "%s\n", "compute:", r->compute_text);
+    printf(ROW "%s\n", "source frames:", r->source_io);
     printf(ROW "%s\n", "device:", r->device);
     printf(ROW "%u\n", "slots:", s->slots);
-    printf(ROW "%ux%u %s\n", "size/format:", s->width, s->height, baton_format_name(s->format));
+    printf(ROW "%ux%u %s%s\n", "size/format:", r->width, r->height, baton_format_name(r->format),
+           r->width != s->width || r->height != s->height || r->format != s->format
+               ? " (as the source delivers it)" : "");
     printf(ROW "%s\n", "policy:",
            o->policy == BATON_POLICY_NEWEST ? "newest" : "backpressure");
     board_text(s, o, text, sizeof text);
@@ -120,6 +168,14 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_kv_string(&w, "sink", o->sink);
     json_kv_uint(&w, "frames_requested", o->frames);
     json_kv_uint(&w, "frames", r->frames_done);
+    json_key(&w, "accounted");
+    json_begin_object(&w);
+    json_kv_uint(&w, "from_source", r->frames_delivered + r->dropped);
+    json_kv_uint(&w, "shown", r->frames_done);
+    json_kv_uint(&w, "dropped_by_policy", r->dropped);
+    json_kv_uint(&w, "lost", r->frames_lost);
+    json_kv_string(&w, "lost_to", r->frames_lost ? r->lost_to : "");
+    json_end_object(&w);
     json_key(&w, "stopped_by");
     if (r->stopped_by)
         json_string(&w, r->stopped_by);
@@ -134,6 +190,15 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_kv_double(&w, "p99", r->p99_us);
     json_kv_double(&w, "max", r->max_us);
     json_end_object(&w);
+    json_latency(&w, "capture_to_done_us", &r->capture_done);
+    json_latency(&w, "capture_to_gpu_done_us", &r->capture_gpu);
+    json_latency(&w, "capture_to_screen_us", &r->capture_screen);
+    json_kv_bool(&w, "gpu_times_measured", r->gpu_times);
+    json_kv_string(&w, "handoff_to_vulkan", baton_handoff_mode_name(r->to_vulkan));
+    json_kv_string(&w, "handoff_to_compute", baton_handoff_mode_name(r->to_compute));
+    json_kv_string(&w, "source_io", r->source_io);
+    json_kv_uint(&w, "driver_allocations_in_arena", r->driver_allocations);
+    json_kv_uint(&w, "driver_allocations_escaped", r->driver_escaped);
     json_kv_uint(&w, "dropped", r->dropped);
     json_kv_double(&w, "cpu_us_per_frame", r->cpu_us_per_frame);
     json_kv_string(&w, "sync", baton_sync_mode_name(r->sync));
@@ -142,9 +207,12 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_kv_string(&w, "compute_detail", r->compute_text);
     json_kv_string(&w, "device", r->device);
     json_kv_uint(&w, "slots", s->slots);
-    json_kv_uint(&w, "width", s->width);
-    json_kv_uint(&w, "height", s->height);
-    json_kv_string(&w, "format", baton_format_name(s->format));
+    json_kv_uint(&w, "width", r->width);
+    json_kv_uint(&w, "height", r->height);
+    json_kv_string(&w, "format", baton_format_name(r->format));
+    json_kv_uint(&w, "width_requested", s->width);
+    json_kv_uint(&w, "height_requested", s->height);
+    json_kv_string(&w, "format_requested", baton_format_name(s->format));
     json_kv_string(&w, "policy", o->policy == BATON_POLICY_NEWEST ? "newest" : "backpressure");
     json_kv_uint(&w, "timeout_ms", s->timeout_ms);
     json_key(&w, "board");

@@ -11,11 +11,26 @@
 #include "baton/pipeline.h"
 #include "run_options.h"
 
+/* p50/p99/max of one latency, over the frames that have it. */
+typedef struct latency {
+    size_t samples;
+    double p50_us, p99_us, max_us;
+} latency;
+
 typedef struct results {
     uint64_t frames_done, frames_submitted, dropped, dumps_written;
+    uint64_t frames_delivered, frames_lost;
+    char lost_to[BATON_ERROR_MESSAGE_MAX]; /* the error that lost them */
     double seconds, fps, cpu_us_per_frame;
     size_t latency_samples;
-    double p50_us, p99_us, max_us;
+    double p50_us, p99_us, max_us;            /* source ready -> done */
+    latency capture_done, capture_gpu, capture_screen;
+    bool gpu_times;                           /* the GPU's done times are measured */
+    baton_handoff_mode to_vulkan, to_compute;
+    uint32_t width, height;                   /* what the source delivered */
+    baton_format format;
+    char source_io[160];
+    uint64_t driver_allocations, driver_escaped;
     baton_sync_mode sync;
     baton_compute_mode compute;
     char compute_text[BATON_NAME_MAX + 64];
