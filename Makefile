@@ -85,7 +85,7 @@ PRELOADS  := $(PRELOAD_SRC:tests/%.c=$(BUILD)/tests/%.so)
 PRELOADS  += $(BUILD)/tests/inject_nvtx.so
 
 .SECONDARY:
-.PHONY: run all lib tools tests check check-gpu check-sanitize sanitize-build check-kernel gpu-bundle install clean
+.PHONY: soak run all lib tools tests check check-gpu check-sanitize sanitize-build check-kernel gpu-bundle install clean
 all: lib tools
 
 # The main job on defaults that need no hardware (see README).
@@ -136,6 +136,17 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# The soak (make soak): one pipeline for SOAK_FRAMES frames, nothing may grow.
+SOAK_FRAMES ?= 10000000
+$(BUILD)/tests/soak: $(BUILD)/tests/soak.o $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+soak: $(BUILD)/tests/soak
+	@$(BUILD)/tests/soak --frames $(SOAK_FRAMES); rc=$$?; \
+	if [ $$rc -eq 77 ] && [ "$$BATON_REQUIRE_TOOLS" = 1 ]; then echo "soak skipped but BATON_REQUIRE_TOOLS=1"; exit 1; fi; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 $(BUILD)/tests/inject_nvtx.so: tests/inject_nvtx.c
 	@mkdir -p $(dir $@)
