@@ -121,6 +121,32 @@ static bool calibratable(const baton_context *ctx)
     return device && monotonic;
 }
 
+VkResult baton_queue_submit(baton_context *ctx, uint32_t count, const VkSubmitInfo *submits,
+                            VkFence fence)
+{
+    pthread_mutex_lock(&ctx->queue_lock);
+    VkResult r = vkQueueSubmit(ctx->queue, count, submits, fence);
+    pthread_mutex_unlock(&ctx->queue_lock);
+    return r;
+}
+
+VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,
+                             const VkPresentInfoKHR *info)
+{
+    pthread_mutex_lock(&ctx->queue_lock);
+    VkResult r = present(ctx->queue, info);
+    pthread_mutex_unlock(&ctx->queue_lock);
+    return r;
+}
+
+VkResult baton_queue_wait_idle(baton_context *ctx)
+{
+    pthread_mutex_lock(&ctx->queue_lock);
+    VkResult r = vkQueueWaitIdle(ctx->queue);
+    pthread_mutex_unlock(&ctx->queue_lock);
+    return r;
+}
+
 bool baton_context_calibrate(const baton_context *ctx, uint64_t *gpu_ticks, uint64_t *host_ns)
 {
     if (!ctx->get_calibrated)
@@ -239,6 +265,13 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     baton_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_context) failed");
+    int e = pthread_mutex_init(&ctx->queue_lock, NULL);
+    if (e != 0) {
+        free(ctx);
+        return baton_error_set(err, BATON_ERR_OS, "pthread_mutex_init(queue lock) failed: %s",
+                               strerror(e));
+    }
+    ctx->queue_lock_ready = true;
     baton_status st = choose(ctx, cfg, err);
     size_t arena = cfg->driver_arena_bytes ? cfg->driver_arena_bytes : DRIVER_ARENA_DEFAULT;
     if (st == BATON_OK && !(ctx->arena = vk_arena_create(arena)))
@@ -275,7 +308,7 @@ static bool queue_drains(baton_context *ctx, uint64_t timeout_ns)
     VkFence f = VK_NULL_HANDLE;
     if (vkCreateFence(ctx->device, &fi, NULL, &f) != VK_SUCCESS)
         return false;
-    VkResult r = vkQueueSubmit(ctx->queue, 0, NULL, f);
+    VkResult r = baton_queue_submit(ctx, 0, NULL, f);
     if (r == VK_SUCCESS)
         r = vkWaitForFences(ctx->device, 1, &f, VK_TRUE, timeout_ns);
     if (r == VK_TIMEOUT)
@@ -294,8 +327,7 @@ void baton_context_destroy(baton_context *ctx)
              * destroying the device under it could crash the driver */
             fprintf(stderr, "baton: the Vulkan queue did not drain within 2 s; the device of "
                             "this context is left undestroyed\n");
-            free(ctx);
-            return;
+            return; /* the context too: a thread may still hold its queue lock */
         }
         vkDeviceWaitIdle(ctx->device); /* returns at once: the queue is empty */
         vkDestroyDevice(ctx->device, vk_arena_callbacks(ctx->arena));
@@ -303,6 +335,8 @@ void baton_context_destroy(baton_context *ctx)
     if (ctx->instance)
         vkDestroyInstance(ctx->instance, vk_arena_callbacks(ctx->arena));
     vk_arena_destroy(ctx->arena); /* last: the driver freed into it until now */
+    if (ctx->queue_lock_ready)
+        pthread_mutex_destroy(&ctx->queue_lock);
     free(ctx);
 }
 

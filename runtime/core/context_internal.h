@@ -2,6 +2,7 @@
 #ifndef BATON_CONTEXT_INTERNAL_H
 #define BATON_CONTEXT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,10 +38,22 @@ struct baton_context {
     struct vk_arena *arena;   /* the driver's host allocations (instance, device) */
     baton_handoff_report handoff;
     baton_object_counters counters;
+    /* The one queue is shared by everything made from the context (several
+     * pipelines, on several threads): Vulkan wants its use serialised. */
+    pthread_mutex_t queue_lock;
+    bool queue_lock_ready;
 };
 
 static inline void baton_count_vk(baton_context *ctx) { ctx->counters.vk_objects_created++; }
 static inline void baton_count_cuda(baton_context *ctx) { ctx->counters.cuda_objects_created++; }
+
+/* vkQueueSubmit, vkQueuePresentKHR (through the sink's present) and
+ * vkQueueWaitIdle on the context's queue, each under the queue's lock. */
+VkResult baton_queue_submit(baton_context *ctx, uint32_t count, const VkSubmitInfo *submits,
+                            VkFence fence);
+VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,
+                             const VkPresentInfoKHR *info);
+VkResult baton_queue_wait_idle(baton_context *ctx);
 
 /* One simultaneous reading of the GPU's timestamp counter (ticks) and
  * CLOCK_MONOTONIC (ns). false when not calibratable. */

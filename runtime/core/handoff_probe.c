@@ -104,7 +104,7 @@ static baton_status submit(probe *p, bool wait, bool signal, baton_error *err)
                        .signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &p->vk};
     VkResult r = vkResetFences(p->ctx->device, 1, &p->fence);
     if (r == VK_SUCCESS)
-        r = vkQueueSubmit(p->ctx->queue, 1, &si, p->fence);
+        r = baton_queue_submit(p->ctx, 1, &si, p->fence);
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkQueueSubmit", r);
 }
 

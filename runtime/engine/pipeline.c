@@ -312,9 +312,21 @@ static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
     return st;
 }
 
-/* The pipeline stops: every frame still in flight is lost to this error. */
+/* The driving thread stops on an error: the frames already handed to the
+ * Vulkan stage (or the relay) still finish, bounded; what does not is lost. */
+static void settle(baton_pipeline *p)
+{
+    uint64_t computed = progress_get(&p->pr, PROGRESS_COMPUTED);
+    uint64_t submitted = progress_get(&p->pr, PROGRESS_SUBMITTED);
+    uint64_t target = computed > submitted ? computed : submitted;
+    uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
+    progress_wait(&p->pr, PROGRESS_RETIRED, target, deadline);
+}
+
+/* The pipeline stops: every frame not retired by now is lost to this error. */
 static void fail(baton_pipeline *p, baton_status st, const baton_error *err)
 {
+    settle(p);
     p->failed = st;
     pthread_mutex_lock(&p->pr.lock);
     p->stats.failed = st;
@@ -431,7 +443,7 @@ static bool gpu_idle(baton_pipeline *p)
             idle = false;
     if (p->compute && !p->compute->ops->quiesce(p->compute, timeout))
         idle = false;
-    return idle && vkQueueWaitIdle(p->ctx->queue) == VK_SUCCESS;
+    return idle && baton_queue_wait_idle(p->ctx) == VK_SUCCESS;
 }
 
 /* Frames that never retired (an error, a stall) still close their NVTX

@@ -87,7 +87,7 @@ static baton_status host_wait(cpu_stage *c, const baton_op *op, uint32_t s, bato
         call = "vkQueueSubmit(wait)";
         r = vkResetFences(dev, 1, &c->host_fence[s]);
         if (r == VK_SUCCESS)
-            r = vkQueueSubmit(v->ctx->queue, 1, &si, c->host_fence[s]);
+            r = baton_queue_submit(v->ctx, 1, &si, c->host_fence[s]);
         if (r == VK_SUCCESS) {
             call = "vkWaitForFences";
             r = vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout);
@@ -118,7 +118,7 @@ static baton_status host_signal(cpu_stage *c, const baton_op *op, baton_error *e
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .signalSemaphoreCount = 1,
                            .pSignalSemaphores = &sem};
         call = "vkQueueSubmit(signal)";
-        r = vkQueueSubmit(v->ctx->queue, 1, &si, VK_NULL_HANDLE);
+        r = baton_queue_submit(v->ctx, 1, &si, VK_NULL_HANDLE);
     }
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "compute stage (CPU), frame %llu: %s failed: %s",

@@ -215,7 +215,7 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
     };
     VkResult r = vkResetFences(v->ctx->device, 1, &sl->fence);
     if (r == VK_SUCCESS)
-        r = vkQueueSubmit(v->ctx->queue, 1, &si, sl->fence);
+        r = baton_queue_submit(v->ctx, 1, &si, sl->fence);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "vulkan stage, frame %llu: vkQueueSubmit failed: %s",
                                (unsigned long long)n, baton_vk_result_name(r));

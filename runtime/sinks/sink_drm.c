@@ -618,7 +618,7 @@ static void drm_destroy(sink *sk)
     if (!d)
         return;
     if (d->swapchain) {
-        vkQueueWaitIdle(ctx->queue); /* presents wait on our semaphores */
+        baton_queue_wait_idle(ctx); /* presents wait on our semaphores */
         d->vk.destroy_swapchain(dev, d->swapchain, NULL);
     }
     for (uint32_t t = 0; t < SINK_MAX_TARGETS; t++)
@@ -804,7 +804,7 @@ static baton_status drm_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
         .pSwapchains = &d->swapchain,
         .pImageIndices = &target,
     };
-    VkResult r = d->vk.queue_present(sk->view->ctx->queue, &pi);
+    VkResult r = baton_queue_present(sk->view->ctx, d->vk.queue_present, &pi);
     if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
         return display_lost(d, r == VK_ERROR_OUT_OF_DATE_KHR
                                    ? "vkQueuePresentKHR: VK_ERROR_OUT_OF_DATE_KHR"

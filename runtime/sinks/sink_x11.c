@@ -457,7 +457,7 @@ static void x11_destroy(sink *sk)
     /* the pipeline waited for its fences and the queue; presents and the
      * sink's blits too */
     if (dev)
-        vkQueueWaitIdle(ctx->queue);
+        baton_queue_wait_idle(ctx);
     sink_readback_destroy(sk);
     if (x) {
         if (x->pool)
@@ -555,7 +555,7 @@ static baton_status recreate(sink *sk, frame_slot *cur, baton_error *err)
     }
     if (st != BATON_OK)
         return st;
-    VkResult r = vkQueueWaitIdle(ctx->queue);
+    VkResult r = baton_queue_wait_idle(ctx);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkQueueWaitIdle (before recreating the "
@@ -647,7 +647,7 @@ static baton_status x11_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
     };
     r = vkResetFences(dev, 1, &x->blit_done[s]);
     if (r == VK_SUCCESS)
-        r = vkQueueSubmit(sk->view->ctx->queue, 1, &si, x->blit_done[s]);
+        r = baton_queue_submit(sk->view->ctx, 1, &si, x->blit_done[s]);
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN,
                                "x11 sink, frame %llu: vkQueueSubmit(blit) failed: %s",
@@ -660,7 +660,7 @@ static baton_status x11_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
         .pSwapchains = &x->swapchain,
         .pImageIndices = &t,
     };
-    r = vkQueuePresentKHR(sk->view->ctx->queue, &pi);
+    r = baton_queue_present(sk->view->ctx, vkQueuePresentKHR, &pi);
     if (r == VK_SUBOPTIMAL_KHR || r == VK_ERROR_OUT_OF_DATE_KHR)
         x->recreate = true; /* at the next frame's start */
     else if (r == VK_ERROR_SURFACE_LOST_KHR)
