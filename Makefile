@@ -34,8 +34,12 @@ $(error $(BOARD_FILE) has no "cuda_arch = sm_NN" line)
 endif
 CUDA_ARCH_NUM := $(subst sm_,,$(CUDA_ARCH))
 
-PKG_CFLAGS := $(shell pkg-config --cflags vulkan libdrm xcb)
-PKG_LIBS   := $(shell pkg-config --libs vulkan libdrm xcb)
+# GStreamer's headers are included as system headers: they do not build
+# with our warning flags
+GST_PKGS   := gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0
+PKG_CFLAGS := $(shell pkg-config --cflags vulkan libdrm xcb) \
+              $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GST_PKGS)))
+PKG_LIBS   := $(shell pkg-config --libs vulkan libdrm xcb $(GST_PKGS))
 CHECK_LIBS := $(shell pkg-config --libs --static check)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation

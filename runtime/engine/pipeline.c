@@ -216,7 +216,8 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     p->stats.format = cfg->format;
     /* the source may deliver another format or size than asked (a file's
      * header, a camera's negotiation): size everything from what it gives */
-    st = source_open(&p->src, cfg->source, cfg->format, cfg->width, cfg->height, err);
+    st = source_open_timed(&p->src, cfg->source, cfg->format, cfg->width, cfg->height,
+                           cfg->timeout_ms, err);
     if (st == BATON_OK) {
         p->cfg.format = p->src.format;
         p->cfg.width = p->src.width;

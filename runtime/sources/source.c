@@ -10,6 +10,7 @@ static const source_ops *const sources[] = {
     &source_y4m_ops,
     &source_pipe_ops,
     &source_v4l2_ops,
+    &source_gst_ops,
 };
 
 static const source_ops *find(const char *spec)
@@ -24,8 +25,16 @@ static const source_ops *find(const char *spec)
 baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
                          uint32_t height, baton_error *err)
 {
+    return source_open_timed(src, spec, format, width, height, SOURCE_OPEN_TIMEOUT_MS, err);
+}
+
+baton_status source_open_timed(source *src, const char *spec, baton_format format,
+                               uint32_t width, uint32_t height, uint32_t timeout_ms,
+                               baton_error *err)
+{
     memset(src, 0, sizeof *src);
     src->spec = spec;
+    src->timeout_ms = timeout_ms;
     src->format = format;
     src->width = width;
     src->height = height;

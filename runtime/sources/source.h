@@ -1,10 +1,13 @@
 /* source.h - where frames come from, behind one small interface.
  *
  * A source is chosen by name: "pattern[@FPS][:stop=N]", "y4m:FILE",
- * "pipe:FORMAT:WxH" (stdin or a fifo/fd), "v4l2:/dev/videoN". open() gets
+ * "pipe:FORMAT:WxH" (stdin or a fifo/fd), "v4l2:/dev/videoN",
+ * "gst:PIPELINE" (a GStreamer launch description). open() gets
  * the format and size the configuration asks for and may replace them with
  * what the source really delivers (a Y4M header, a V4L2 negotiation); the
- * pipeline sizes everything from the values open() leaves. next() writes
+ * pipeline sizes everything from the values open() leaves; a wait in
+ * open() (a GStreamer pipeline's first frame) is bounded by timeout_ms
+ * too. next() writes
  * one tightly packed frame into dst (frame_bytes long) and must not
  * allocate; every wait in it is bounded by timeout_ms. */
 #ifndef BATON_SOURCE_H
@@ -51,6 +54,7 @@ struct source {
     const char *spec;     /* the full name given */
     baton_format format;  /* requested before open, delivered after */
     uint32_t width, height;
+    uint32_t timeout_ms;  /* the bound on open()'s waits */
     size_t frame_bytes;   /* set by source_open from format and size */
     void *state;          /* the implementation's, owned by it */
     bool bound;           /* bind() succeeded: frames arrive in the staging buffers */
@@ -63,6 +67,11 @@ struct source {
  * BATON_ERR_INVALID_ARGUMENT listing the known ones. */
 baton_status source_open(source *src, const char *spec, baton_format format, uint32_t width,
                          uint32_t height, baton_error *err);
+/* The same with the bound on open()'s waits (source_open: SOURCE_OPEN_TIMEOUT_MS). */
+#define SOURCE_OPEN_TIMEOUT_MS 1000u
+baton_status source_open_timed(source *src, const char *spec, baton_format format,
+                               uint32_t width, uint32_t height, uint32_t timeout_ms,
+                               baton_error *err);
 baton_status source_next(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
                          uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
                          baton_error *err);
@@ -78,5 +87,6 @@ extern const source_ops source_pattern_ops;
 extern const source_ops source_y4m_ops;
 extern const source_ops source_pipe_ops;
 extern const source_ops source_v4l2_ops;
+extern const source_ops source_gst_ops;
 
 #endif
