@@ -76,6 +76,12 @@ typedef struct baton_count_totals {
      * what a driver does inside vkQueueSubmit. Reported, never hidden. */
     unsigned long long driver_calls;
     baton_count_caller driver_first;
+    /* Calls whose caller is inside GStreamer (libgst*, its plugins, and the
+     * GLib / GObject / ORC libraries it allocates through): counted apart
+     * like the driver's, because pulling a sample from an appsink is
+     * GStreamer's own work. Only the gst source and sink call into them. */
+    unsigned long long gst_calls;
+    baton_count_caller gst_first;
 } baton_count_totals;
 
 /* ---- The preload's exported control API (this thread's counters only). ----

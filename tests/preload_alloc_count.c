@@ -40,6 +40,7 @@
  * never calls __tls_get_addr (which may allocate): this library is meant to be
  * loaded with LD_PRELOAD, where its TLS lives in the static TLS block. */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -70,34 +71,74 @@ static __thread int tl_on TLS_IE;           /* counting enabled on this thread *
 static __thread int tl_resolving TLS_IE;    /* this thread is inside dlsym */
 static __thread baton_count_totals tl_tot TLS_IE;
 
-/* Is the code at ra part of a GPU driver? A small per-thread cache keyed by
- * the module's base keeps dladdr (which does not allocate) off most calls. */
+/* Whose is the code at ra: OWNER_DRIVER for a GPU driver, OWNER_GST for
+ * GStreamer (its libraries, its plugins, and GLib/GObject/ORC, which it
+ * allocates through), else OWNER_OTHER (baton, the application, libc). A
+ * small per-thread cache of module ranges keeps dladdr (which does not
+ * allocate) off most calls. */
+enum { OWNER_OTHER, OWNER_DRIVER, OWNER_GST };
 static const char *const driver_modules[] = {"libvulkan_lvp", "libcuda.so", "libnvidia-",
                                              "libGLX_nvidia", "libEGL_nvidia"};
-static __thread struct { const void *lo, *hi; int driver; } tl_cache[8] TLS_IE;
+static const char *const gst_modules[] = {"/libgst", "/libglib-2.0", "/libgobject-2.0",
+                                          "/libgmodule-2.0", "/liborc-0.4"};
+static __thread struct { const void *lo, *hi; int owner; } tl_cache[8] TLS_IE;
 static __thread unsigned tl_cache_n TLS_IE;
 
-static int is_driver(const void *ra)
+/* The address range of the loaded module that holds ra (its PT_LOAD
+ * segments), found with dl_iterate_phdr, which does not allocate. */
+struct module_range {
+    const void *ra;
+    uintptr_t lo, hi;
+};
+
+static int find_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct module_range *m = data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if ((uintptr_t)m->ra >= lo && (uintptr_t)m->ra < hi) {
+        m->lo = lo;
+        m->hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
+static int owner_of(const void *ra)
 {
     for (unsigned i = 0; i < tl_cache_n; i++)
         if (ra >= tl_cache[i].lo && ra < tl_cache[i].hi)
-            return tl_cache[i].driver;
+            return tl_cache[i].owner;
     Dl_info di;
     if (!dladdr(ra, &di) || !di.dli_fname)
-        return 0;
-    int driver = 0;
+        return OWNER_OTHER;
+    int owner = OWNER_OTHER;
     for (size_t i = 0; i < sizeof driver_modules / sizeof driver_modules[0]; i++)
         if (strstr(di.dli_fname, driver_modules[i]))
-            driver = 1;
-    /* cache [base, ra + 64 MiB): modules here are smaller than that and the
-     * cache only needs to be right for the driver/non-driver split */
-    if (driver && tl_cache_n < 8) {
-        tl_cache[tl_cache_n].lo = di.dli_fbase;
-        tl_cache[tl_cache_n].hi = (const char *)ra + (64u << 20);
-        tl_cache[tl_cache_n].driver = 1;
+            owner = OWNER_DRIVER;
+    for (size_t i = 0; i < sizeof gst_modules / sizeof gst_modules[0]; i++)
+        if (strstr(di.dli_fname, gst_modules[i]))
+            owner = OWNER_GST;
+    /* cache the module's exact range, so that neighbouring modules (the
+     * driver's and GStreamer's) are never mistaken for each other */
+    struct module_range m = {.ra = ra};
+    if (owner != OWNER_OTHER && tl_cache_n < 8 && dl_iterate_phdr(find_range, &m)) {
+        tl_cache[tl_cache_n].lo = (const void *)m.lo;
+        tl_cache[tl_cache_n].hi = (const void *)m.hi;
+        tl_cache[tl_cache_n].owner = owner;
         tl_cache_n++;
     }
-    return driver;
+    return owner;
 }
 
 /* ---- the runtime's own threads ---- */
@@ -127,10 +168,18 @@ static void rt_unlock(void) { __atomic_clear(&g_rt_lock, __ATOMIC_RELEASE); }
 
 static void note_into(baton_count_totals *t, unsigned long long *field, const char *fn, void *ra)
 {
-    if (is_driver(ra)) {
+    int owner = owner_of(ra);
+    if (owner == OWNER_DRIVER) {
         if (t->driver_calls++ == 0) {
             t->driver_first.fn = fn;
             t->driver_first.addr = ra;
+        }
+        return;
+    }
+    if (owner == OWNER_GST) {
+        if (t->gst_calls++ == 0) {
+            t->gst_first.fn = fn;
+            t->gst_first.addr = ra;
         }
         return;
     }

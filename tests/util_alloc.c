@@ -267,6 +267,14 @@ void alloc_count_print(FILE *f, const baton_count_totals *t)
                 t->driver_calls, t->driver_first.fn ? t->driver_first.fn : "?",
                 dd.dli_fname ? dd.dli_fname : "?");
     }
+    if (t->gst_calls) {
+        Dl_info dg;
+        memset(&dg, 0, sizeof dg);
+        dladdr(t->gst_first.addr, &dg);
+        fprintf(f, "alloc_count: %llu more calls made by GStreamer itself (first: %s from %s)\n",
+                t->gst_calls, t->gst_first.fn ? t->gst_first.fn : "?",
+                dg.dli_fname ? dg.dli_fname : "?");
+    }
 
     unsigned nc = t->ncallers < BATON_COUNT_MAX_CALLERS ? t->ncallers : BATON_COUNT_MAX_CALLERS;
     if (nc)

@@ -46,15 +46,17 @@ void steady_print(const char *label, const steady_result *r)
 {
     printf("%s: %llu steady-state frames: %llu allocation/fd calls on the driving thread, "
            "%llu on baton's threads, %llu Vulkan objects, %llu CUDA objects created "
-           "(driver-internal calls: %llu driving, %llu baton's threads)\n",
+           "(driver-internal calls: %llu driving, %llu baton's threads; GStreamer's own: "
+           "%llu driving, %llu baton's threads)\n",
            label, (unsigned long long)r->frames, alloc_count_total(&r->calls),
            alloc_count_total(&r->runtime), (unsigned long long)r->vk_created,
-           (unsigned long long)r->cuda_created, r->calls.driver_calls, r->runtime.driver_calls);
+           (unsigned long long)r->cuda_created, r->calls.driver_calls, r->runtime.driver_calls,
+           r->calls.gst_calls, r->runtime.gst_calls);
     printf("  the driver's host allocations: %llu served by baton's arena, %llu escaped to malloc\n",
            (unsigned long long)r->driver_arena, (unsigned long long)r->driver_escaped);
-    if (!alloc_count_all_zero(&r->calls) || r->calls.driver_calls)
+    if (!alloc_count_all_zero(&r->calls) || r->calls.driver_calls || r->calls.gst_calls)
         alloc_count_print(stdout, &r->calls);
-    if (!alloc_count_all_zero(&r->runtime) || r->runtime.driver_calls) {
+    if (!alloc_count_all_zero(&r->runtime) || r->runtime.driver_calls || r->runtime.gst_calls) {
         printf("  on baton's own threads:\n");
         alloc_count_print(stdout, &r->runtime);
     }
