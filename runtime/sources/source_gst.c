@@ -120,7 +120,8 @@ static void on_eos(GstAppSink *sink, gpointer user)
 }
 
 /* Every message of the pipeline's bus passes here, on the posting thread.
- * The first ERROR is kept; all are dropped (nobody pops this bus). */
+ * The first ERROR is kept; all are dropped (nobody pops this bus), and a
+ * sync handler that drops a message unrefs it. */
 static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer user)
 {
     (void)bus;
@@ -136,6 +137,7 @@ static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer user)
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
     }
+    gst_message_unref(msg);
     return GST_BUS_DROP;
 }
 
@@ -210,18 +212,24 @@ static baton_status take(gst_src *s, uint64_t deadline_ns, GstSample **out, bato
 static baton_status find_appsink(GstElement *pipeline, GstAppSink **out, baton_error *err)
 {
     *out = NULL;
-    GstIterator *it = gst_bin_iterate_all_by_element_factory_name(GST_BIN(pipeline), "appsink");
+    GstIterator *it = gst_bin_iterate_recurse(GST_BIN(pipeline));
     GValue v = G_VALUE_INIT;
     unsigned count = 0;
     bool done = false;
     while (!done && it) {
         switch (gst_iterator_next(it, &v)) {
-        case GST_ITERATOR_OK:
-            if (count++ == 0)
-                *out = GST_APP_SINK(g_value_dup_object(&v));
+        case GST_ITERATOR_OK: {
+            GObject *e = g_value_get_object(&v);
+            if (GST_IS_APP_SINK(e) && count++ == 0)
+                *out = GST_APP_SINK(gst_object_ref(e));
             g_value_reset(&v);
             break;
+        }
         case GST_ITERATOR_RESYNC:
+            if (*out)
+                gst_object_unref(*out);
+            *out = NULL;
+            count = 0;
             gst_iterator_resync(it);
             break;
         default:
@@ -421,14 +429,18 @@ static baton_status take_caps(source *src, gst_src *s, GstCaps *caps, baton_erro
     return BATON_OK;
 }
 
-/* A live pipeline on the monotonic system clock: keep the clock for
- * capture times. */
+/* A live source (asked upstream of the appsink: the appsink itself would
+ * answer "live" whenever it syncs to the clock) on the monotonic system
+ * clock: keep the clock for capture times. */
 static void find_clock(gst_src *s)
 {
     GstQuery *q = gst_query_new_latency();
     gboolean live = FALSE;
-    if (gst_element_query(s->pipeline, q))
+    GstPad *pad = gst_element_get_static_pad(GST_ELEMENT(s->sink), "sink");
+    if (pad && gst_pad_peer_query(pad, q))
         gst_query_parse_latency(q, &live, NULL, NULL);
+    if (pad)
+        gst_object_unref(pad);
     gst_query_unref(q);
     GstClock *clock = live ? gst_element_get_clock(s->pipeline) : NULL;
     if (!clock)
