@@ -211,35 +211,10 @@ static baton_status take(gst_src *s, uint64_t deadline_ns, GstSample **out, bato
  * than one is an error. */
 static baton_status find_appsink(GstElement *pipeline, GstAppSink **out, baton_error *err)
 {
-    *out = NULL;
-    GstIterator *it = gst_bin_iterate_recurse(GST_BIN(pipeline));
-    GValue v = G_VALUE_INIT;
-    unsigned count = 0;
-    bool done = false;
-    while (!done && it) {
-        switch (gst_iterator_next(it, &v)) {
-        case GST_ITERATOR_OK: {
-            GObject *e = g_value_get_object(&v);
-            if (GST_IS_APP_SINK(e) && count++ == 0)
-                *out = GST_APP_SINK(gst_object_ref(e));
-            g_value_reset(&v);
-            break;
-        }
-        case GST_ITERATOR_RESYNC:
-            if (*out)
-                gst_object_unref(*out);
-            *out = NULL;
-            count = 0;
-            gst_iterator_resync(it);
-            break;
-        default:
-            done = true;
-            break;
-        }
-    }
-    g_value_unset(&v);
-    if (it)
-        gst_iterator_free(it);
+    GstElement *first;
+    unsigned count;
+    baton_gst_find(pipeline, GST_TYPE_APP_SINK, &first, &count);
+    *out = first ? GST_APP_SINK(first) : NULL;
     if (count > 1)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "gst source: the pipeline has %u appsinks; baton reads from one",
@@ -247,39 +222,11 @@ static baton_status find_appsink(GstElement *pipeline, GstAppSink **out, baton_e
     return BATON_OK;
 }
 
-/* Parse text into a pipeline (a GstPipeline even for a single element);
- * messages name desc, what the user wrote. */
 static baton_status parse(const char *text, const char *desc, GstElement **out, baton_error *err)
 {
-    GstParseContext *ctx = gst_parse_context_new();
-    GError *gerr = NULL;
-    GstElement *e = gst_parse_launch_full(text, ctx, GST_PARSE_FLAG_FATAL_ERRORS, &gerr);
-    baton_status st = BATON_OK;
-    gchar **missing = ctx ? gst_parse_context_get_missing_elements(ctx) : NULL;
-    if (!e && missing && missing[0]) {
-        gchar *names = g_strjoinv(", ", missing);
-        st = baton_error_set(err, BATON_ERR_UNSUPPORTED,
-                             "gst source: no GStreamer element '%s' (in '%s'): not installed or "
-                             "misspelt; gst-inspect-1.0 %s says which plugin has it",
-                             names, desc, missing[0]);
-        g_free(names);
-    } else if (!e) {
-        st = baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
-                             "gst source: bad pipeline '%s'%s: %s", desc,
-                             text != desc ? " (completed with '" GST_SOURCE_COMPLETION "')" : "",
-                             gerr ? gerr->message : "gst_parse_launch_full failed");
-    } else if (!GST_IS_PIPELINE(e)) {
-        GstElement *p = gst_pipeline_new(NULL);
-        gst_bin_add(GST_BIN(p), e); /* takes e's floating reference */
-        e = p;
-    }
-    g_strfreev(missing);
-    if (gerr)
-        g_error_free(gerr);
-    if (ctx)
-        gst_parse_context_free(ctx);
-    *out = e;
-    return st;
+    return baton_gst_parse(text, desc, text != desc ? "completed with '" GST_SOURCE_COMPLETION "'"
+                                                    : NULL,
+                           "gst source", out, err);
 }
 
 /* The pipeline with its appsink: desc completed with the converters and an

@@ -38,6 +38,72 @@ char *baton_gst_message_text(GstMessage *msg, char *out, size_t n)
     return out;
 }
 
+baton_status baton_gst_parse(const char *text, const char *desc, const char *note,
+                             const char *who, GstElement **out, baton_error *err)
+{
+    GstParseContext *ctx = gst_parse_context_new();
+    GError *gerr = NULL;
+    GstElement *e = gst_parse_launch_full(text, ctx, GST_PARSE_FLAG_FATAL_ERRORS, &gerr);
+    baton_status st = BATON_OK;
+    gchar **missing = ctx ? gst_parse_context_get_missing_elements(ctx) : NULL;
+    if (!e && missing && missing[0]) {
+        gchar *names = g_strjoinv(", ", missing);
+        st = baton_error_set(err, BATON_ERR_UNSUPPORTED,
+                             "%s: no GStreamer element '%s' (in '%s'): not installed or "
+                             "misspelt; gst-inspect-1.0 %s says which plugin has it",
+                             who, names, desc, missing[0]);
+        g_free(names);
+    } else if (!e) {
+        st = baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "%s: bad pipeline '%s'%s%s%s: %s",
+                             who, desc, note ? " (" : "", note ? note : "", note ? ")" : "",
+                             gerr ? gerr->message : "gst_parse_launch_full failed");
+    } else if (!GST_IS_PIPELINE(e)) {
+        GstElement *p = gst_pipeline_new(NULL);
+        gst_bin_add(GST_BIN(p), e); /* takes e's floating reference */
+        e = p;
+    }
+    g_strfreev(missing);
+    if (gerr)
+        g_error_free(gerr);
+    if (ctx)
+        gst_parse_context_free(ctx);
+    *out = e;
+    return st;
+}
+
+void baton_gst_find(GstElement *bin, GType type, GstElement **first, unsigned *count)
+{
+    *first = NULL;
+    *count = 0;
+    GstIterator *it = gst_bin_iterate_recurse(GST_BIN(bin));
+    GValue v = G_VALUE_INIT;
+    bool done = false;
+    while (!done && it) {
+        switch (gst_iterator_next(it, &v)) {
+        case GST_ITERATOR_OK: {
+            GObject *e = g_value_get_object(&v);
+            if (G_TYPE_CHECK_INSTANCE_TYPE(e, type) && (*count)++ == 0)
+                *first = GST_ELEMENT(gst_object_ref(e));
+            g_value_reset(&v);
+            break;
+        }
+        case GST_ITERATOR_RESYNC:
+            if (*first)
+                gst_object_unref(*first);
+            *first = NULL;
+            *count = 0;
+            gst_iterator_resync(it);
+            break;
+        default:
+            done = true;
+            break;
+        }
+    }
+    g_value_unset(&v);
+    if (it)
+        gst_iterator_free(it);
+}
+
 static const struct {
     baton_format format;
     GstVideoFormat gst;

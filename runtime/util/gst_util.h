@@ -23,6 +23,18 @@ baton_status baton_gst_init(const char *who, baton_error *err);
  * bytes, always terminated). Returns out. */
 char *baton_gst_message_text(GstMessage *msg, char *out, size_t n);
 
+/* Parse text (a launch description) into a GstPipeline (a single element
+ * is put in one). Messages start with who and name desc, what the user
+ * wrote (text may be desc completed by baton: note says how, or NULL):
+ * a missing element is BATON_ERR_UNSUPPORTED naming it, any other parse
+ * error BATON_ERR_INVALID_ARGUMENT with GStreamer's reason. */
+baton_status baton_gst_parse(const char *text, const char *desc, const char *note,
+                             const char *who, GstElement **out, baton_error *err);
+
+/* The elements of type `type` anywhere in bin: *count of them, and a new
+ * reference to the first in *first (NULL when none). */
+void baton_gst_find(GstElement *bin, GType type, GstElement **first, unsigned *count);
+
 /* The GStreamer format of fmt (RGBA8, baton's output, is RGBA: the gst
  * sink's); and back for sources: false when a source does not take the
  * GStreamer format (RGBA included). */
