@@ -9,6 +9,7 @@ static const sink_ops *const sinks[] = {
     &sink_headless_ops,
     &sink_drm_ops,
     &sink_x11_ops,
+    &sink_gst_ops,
 };
 
 baton_status sink_find(const char *spec, const sink_ops **ops, const char **arg, baton_error *err)

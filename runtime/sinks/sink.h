@@ -1,7 +1,8 @@
 /* sink.h - where frames go, behind one small interface.
  *
  * A sink is chosen by name: "headless" (an offscreen image), "x11" (a window
- * with a swapchain), "drm:CONNECTOR" (a display with no compositor). It owns
+ * with a swapchain), "drm:CONNECTOR" (a display with no compositor),
+ * "gst:PIPELINE" (a GStreamer pipeline fed by an appsrc). It owns
  * the images the Vulkan stage writes into ("targets"). The Vulkan stage
  * records, once at creation, one command buffer per (slot, target) by
  * calling record(); per frame it asks acquire() which target to use (and a
@@ -86,6 +87,7 @@ baton_status sink_find(const char *spec, const sink_ops **ops, const char **arg,
 extern const sink_ops sink_headless_ops;
 extern const sink_ops sink_drm_ops;
 extern const sink_ops sink_x11_ops;
+extern const sink_ops sink_gst_ops;
 extern const sink_ops sink_kms_ops; /* reached through "drm" only */
 
 /* Test seam: how often the x11 sink made a new swapchain (0 for others). */
