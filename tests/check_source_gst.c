@@ -494,7 +494,7 @@ static const struct {
      {"not-negotiated", "caps could not be met", "YUY2, UYVY, NV12, GRAY8, RGB"}},
     {"gst:audiotestsrc", BATON_ERR_INVALID_ARGUMENT, {"bad pipeline 'audiotestsrc'", "link"}},
     {"gst:filesrc location=/nonexistent/baton.mkv ! decodebin", BATON_ERR_IO,
-     {"element 'filesrc0'", "debug:", "/nonexistent/baton.mkv"}},
+     {"element 'filesrc", "debug:", "/nonexistent/baton.mkv"}},
     {"gst:videotestsrc ! appsink videotestsrc ! appsink", BATON_ERR_INVALID_ARGUMENT,
      {"2 appsinks"}},
     {"gst:videotestsrc num-buffers=0", BATON_ERR_END_OF_STREAM, {"ended before its first frame"}},

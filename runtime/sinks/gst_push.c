@@ -315,10 +315,13 @@ baton_status gst_push_frame(gst_push *g, uint32_t i, uint64_t time_ns, baton_err
     uint64_t pts = time_ns > g->first_ns ? time_ns - g->first_ns : 0;
     if (g->pushed && pts <= g->last_pts)
         pts = g->last_pts + 1; /* never back, never equal */
+    /* the duration is not known until the next frame: the last interval
+     * stands in (muxers give the last frame this length; without one an
+     * MP4's edit list cuts it) */
+    GST_BUFFER_DURATION(pb->buf) = g->pushed ? pts - g->last_pts : GST_CLOCK_TIME_NONE;
     g->last_pts = pts;
     GST_BUFFER_PTS(pb->buf) = pts;
     GST_BUFFER_DTS(pb->buf) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION(pb->buf) = GST_CLOCK_TIME_NONE;
     GST_BUFFER_OFFSET(pb->buf) = g->pushed;
     GstFlowReturn ret = gst_app_src_push_buffer(g->src, pb->buf); /* takes our reference */
     if (ret != GST_FLOW_OK)

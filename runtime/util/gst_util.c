@@ -46,7 +46,9 @@ baton_status baton_gst_parse(const char *text, const char *desc, const char *not
     GstElement *e = gst_parse_launch_full(text, ctx, GST_PARSE_FLAG_FATAL_ERRORS, &gerr);
     baton_status st = BATON_OK;
     gchar **missing = ctx ? gst_parse_context_get_missing_elements(ctx) : NULL;
-    if (!e && missing && missing[0]) {
+    bool no_element = gerr && g_error_matches(gerr, GST_PARSE_ERROR,
+                                              GST_PARSE_ERROR_NO_SUCH_ELEMENT);
+    if (!e && no_element && missing && missing[0]) {
         gchar *names = g_strjoinv(", ", missing);
         st = baton_error_set(err, BATON_ERR_UNSUPPORTED,
                              "%s: no GStreamer element '%s' (in '%s'): not installed or "
