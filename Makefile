@@ -259,6 +259,12 @@ gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) examples
 	cp -L /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib/x86_64-linux-gnu/libsubunit.so.0 $(GPU_DIR)/
 	mkdir -p $(GPU_DIR)/fallback   # used only where the GPU machine lacks them
 	cd /usr/lib/x86_64-linux-gnu && cp -L libxcb.so.1 libXau.so.6 libXdmcp.so.6 libbsd.so.0 libmd.so.0 $(CURDIR)/$(GPU_DIR)/fallback/
+	# GStreamer's libraries (libbaton links them for the gst source and sink)
+	# and what they load; without GStreamer's plugins there the gst suites skip
+	cd /usr/lib/x86_64-linux-gnu && cp -L libgstreamer-1.0.so.0 libgstbase-1.0.so.0 libgstapp-1.0.so.0 \
+	    libgstvideo-1.0.so.0 libglib-2.0.so.0 libgobject-2.0.so.0 libgmodule-2.0.so.0 liborc-0.4.so.0 \
+	    libffi.so.8 libpcre2-8.so.0 libunwind.so.8 libdw.so.1 libelf.so.1 liblzma.so.5 libbz2.so.1.0 \
+	    $(CURDIR)/$(GPU_DIR)/fallback/
 	cp tools/nvidia_icd_egl.json $(GPU_DIR)/
 	@if [ -f /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so ]; then \
 	  mkdir -p $(GPU_DIR)/layers && \

