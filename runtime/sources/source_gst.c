@@ -598,8 +598,11 @@ static baton_status gst_next(source *src, baton_drop_policy policy, uint8_t *dst
             return st;
     }
     if (policy == BATON_POLICY_NEWEST) {
+        /* what is queued now; bounded, in case upstream refills as fast */
         GstSample *newer;
-        while ((newer = gst_app_sink_try_pull_sample(s->sink, 0)) != NULL) {
+        for (unsigned k = 0; k < 4 * GST_SOURCE_QUEUE &&
+                             (newer = gst_app_sink_try_pull_sample(s->sink, 0)) != NULL;
+             k++) {
             gst_sample_unref(smp);
             smp = newer;
             s->taken++;
