@@ -294,6 +294,16 @@ baton_status gst_push_wait_free(gst_push *g, uint32_t i, baton_error *err)
                            i, g->timeout_ms);
 }
 
+baton_status gst_push_wait_idle(gst_push *g, baton_error *err)
+{
+    for (uint32_t i = 0; i < g->count; i++) {
+        baton_status st = gst_push_wait_free(g, i, err);
+        if (st != BATON_OK)
+            return st;
+    }
+    return BATON_OK;
+}
+
 baton_status gst_push_frame(gst_push *g, uint32_t i, uint64_t time_ns, baton_error *err)
 {
     push_buffer *pb = &g->bufs[i];

@@ -45,6 +45,9 @@ baton_status gst_push_wait_free(gst_push *g, uint32_t i, baton_error *err);
  * going back. */
 baton_status gst_push_frame(gst_push *g, uint32_t i, uint64_t time_ns, baton_error *err);
 
+/* Wait (bounded) until GStreamer has given back every buffer pushed. */
+baton_status gst_push_wait_idle(gst_push *g, baton_error *err);
+
 /* End of stream: tell the appsrc, then wait (bounded) until it has reached
  * every sink of the pipeline, so muxers have finished their files. Frames
  * after this are an error. Calling it again returns the first result. */

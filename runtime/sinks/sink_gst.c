@@ -21,9 +21,14 @@
  * Timestamps: the PTS is the frame's capture time (the source's, else the
  * time the source handed it over) less the first frame's.
  *
- * Drain: end of stream into the appsrc, then a bounded wait until it has
- * reached the pipeline's sinks, so muxers finish their files (an MP4 is
- * playable). Its result shows in the sink's description (report()).
+ * Drain (drained()): a bounded wait until GStreamer has given back every
+ * frame pushed. A pipeline may be drained and run on (the steady-state
+ * count drains after its warm-up), so the end of stream is sent when the
+ * sink is destroyed, the pipeline's last act: end of stream into the
+ * appsrc, then a bounded wait (timeout_ms) until it has reached the
+ * pipeline's sinks, so muxers finish their files (an MP4 is playable),
+ * then the pipeline is stopped. baton-run drains and destroys after the
+ * source's end of stream as after the last frame.
  *
  * Threads: acquire() runs on the thread that submits frames, done() and
  * drained() on the one that retires them; gst_push keeps each buffer's
@@ -42,6 +47,7 @@ typedef struct gst_sink {
     char desc[160];
     baton_status drained;  /* BATON_ERR_STATE until drained */
     char drain_message[BATON_ERROR_MESSAGE_MAX];
+
 } gst_sink;
 
 static baton_status gst_sink_create(sink *sk, const char *arg, baton_error *err)
@@ -79,8 +85,11 @@ static baton_status gst_sink_create(sink *sk, const char *arg, baton_error *err)
 static void gst_sink_destroy(sink *sk)
 {
     gst_sink *g = sk->state;
-    if (g)
-        gst_push_destroy(g->push); /* before the memory it wraps goes */
+    if (g && g->push) {
+        baton_error err;
+        gst_push_finish(g->push, &err); /* end of stream: files are complete */
+        gst_push_destroy(g->push);      /* before the memory it wraps goes */
+    }
     sink_readback_destroy(sk);
     if (g)
         sink_image_destroy(sk->view->ctx, &g->target, &g->memory);
@@ -132,7 +141,7 @@ static void gst_sink_drained(sink *sk)
 {
     gst_sink *g = sk->state;
     baton_error err;
-    g->drained = gst_push_finish(g->push, &err);
+    g->drained = gst_push_wait_idle(g->push, &err);
     snprintf(g->drain_message, sizeof g->drain_message, "%s",
              g->drained == BATON_OK ? "" : err.message);
 }
@@ -140,11 +149,12 @@ static void gst_sink_drained(sink *sk)
 static void gst_sink_report(const sink *sk, baton_display_report *out)
 {
     const gst_sink *g = sk->state;
-    const char *eos = g->drained == BATON_ERR_STATE ? "not drained"
-                      : g->drained == BATON_OK      ? "end of stream delivered"
-                                                    : g->drain_message;
-    snprintf(out->description, sizeof out->description, "gst: %s (%llu frames pushed; %s)", g->desc,
-             (unsigned long long)gst_push_count(g->push), eos);
+    const char *state = g->drained == BATON_ERR_STATE ? "not drained"
+                        : g->drained == BATON_OK      ? "all taken by GStreamer"
+                                                      : g->drain_message;
+    snprintf(out->description, sizeof out->description,
+             "gst: %s (%llu frames pushed; at drain: %s; end of stream at teardown)", g->desc,
+             (unsigned long long)gst_push_count(g->push), state);
 }
 
 const sink_ops sink_gst_ops = {
