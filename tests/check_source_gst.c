@@ -14,6 +14,9 @@
  *    udpsrc ! rtpvrawdepay; bars checked (at least 15 of 20 frames: the first
  *    may be partial, UDP may drop a packet on a busy machine), capture times from the live
  *    pipeline's clock;
+ *  - an RTSP loopback: GStreamer's RTSP server (tests/rtsp_server.py,
+ *    gst-rtsp-server through PyGObject) serves live bars as lossless H.264
+ *    on 127.0.0.1, the source reads rtspsrc ! decodebin;
  *  - a mid-stream resolution change (two MPEG-TS H.264 files of different
  *    sizes, concatenated): renegotiated to the first size by the added
  *    converters, a clear error with a user's own appsink;
@@ -33,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -445,6 +450,133 @@ START_TEST(test_udp_loopback)
 }
 END_TEST
 
+/* ---- direct: RTSP loopback ---------------------------------------------- */
+
+/* tests/rtsp_server.py next to this binary's source tree (build/tests/..)
+ * or under the current directory. */
+static bool rtsp_script(char *out, size_t n)
+{
+    char exe[512];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(out, n, "%s/../../tests/rtsp_server.py", exe);
+            if (access(out, R_OK) == 0)
+                return true;
+        }
+    }
+    snprintf(out, n, "tests/rtsp_server.py");
+    return access(out, R_OK) == 0;
+}
+
+#define RTSP_PROBE                                                                                 \
+    "/usr/bin/python3 -c \"import gi; gi.require_version('GstRtspServer', '1.0'); "              \
+    "from gi.repository import GstRtspServer\""
+
+/* Start GStreamer's RTSP server serving `launch`; *port is where it
+ * listens. It stops when *stdin_fd is closed (or after 60 s). */
+static pid_t start_rtsp(const char *script, const char *launch, int *stdin_fd, int *port)
+{
+    int in[2], out[2];
+    ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(in[0], STDIN_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        execl("/usr/bin/python3", "python3", script, "60", launch, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    ck_assert_ptr_nonnull(f);
+    char line[128] = "";
+    *port = 0;
+    if (fgets(line, sizeof line, f))
+        sscanf(line, "ready %d", port);
+    fclose(f);
+    ck_assert_msg(*port > 0, "rtsp_server.py did not start: '%s'", line);
+    *stdin_fd = in[1];
+    return pid;
+}
+
+/* GStreamer's RTSP server on 127.0.0.1 sends live SMPTE bars as lossless
+ * H.264 (x264enc quantizer 0, RTP/H.264 over RTSP); the source reads
+ * rtspsrc ! decodebin (avdec_h264). */
+START_TEST(test_rtsp_loopback)
+{
+    NEED("rtspsrc decodebin avdec_h264 x264enc rtph264pay videotestsrc", false,
+         BASE_PKGS " gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav");
+    char script[600];
+    bool have = rtsp_script(script, sizeof script) && sh(RTSP_PROBE " >/dev/null 2>&1") == 0;
+    if (!have) {
+        ck_assert_msg(!tools_required(), "test_rtsp_loopback: no GStreamer RTSP server for "
+                      "/usr/bin/python3 but BATON_REQUIRE_TOOLS=1 (install python3-gi "
+                      "gir1.2-gst-rtsp-server-1.0)");
+        printf("SKIP source_gst/test_rtsp_loopback: no GStreamer RTSP server for /usr/bin/python3 "
+               "(Debian package(s) python3-gi gir1.2-gst-rtsp-server-1.0)\n");
+        return;
+    }
+    char launch[512], spec[256];
+    snprintf(launch, sizeof launch,
+             "videotestsrc is-live=true pattern=smpte ! video/x-raw,format=I420,width=%d,"
+             "height=%d,framerate=30/1 ! x264enc tune=zerolatency pass=quant quantizer=0 "
+             "speed-preset=ultrafast key-int-max=30 ! rtph264pay name=pay0 pt=96",
+             FILE_W, FILE_H);
+    int stop_fd, port;
+    pid_t server = start_rtsp(script, launch, &stop_fd, &port);
+    snprintf(spec, sizeof spec, "gst:rtspsrc location=rtsp://127.0.0.1:%d/test latency=0 ! decodebin",
+             port);
+    uint64_t t0 = now_ns();
+    source s;
+    baton_error err;
+    baton_status st = source_open_timed(&s, spec, BATON_FORMAT_NV12, 640, 480, 5000, &err);
+    uint8_t *buf = NULL;
+    int worst = 0, good = 0;
+    size_t checked = 0;
+    uint64_t last_ts = 0;
+    if (st == BATON_OK) {
+        ck_assert_int_eq(s.format, BATON_FORMAT_NV12);
+        ck_assert_uint_eq(s.width, FILE_W);
+        ck_assert_uint_eq(s.height, FILE_H);
+        buf = malloc(s.frame_bytes);
+        ck_assert_ptr_nonnull(buf);
+        for (int i = 0; i < 20 && st == BATON_OK; i++) {
+            uint64_t frame, dropped = 0, ts = 0;
+            st = source_next(&s, BATON_POLICY_BACKPRESSURE, buf, 3000, &frame, &dropped, &ts, &err);
+            if (st != BATON_OK)
+                break;
+            ck_assert_uint_gt(ts, t0); /* live: capture times on the monotonic clock */
+            ck_assert_uint_le(ts, now_ns());
+            ck_assert_uint_gt(ts, last_ts);
+            last_ts = ts;
+            packed_frame pf = {BATON_FORMAT_NV12, buf, FILE_W, FILE_H};
+            int d = bars_diff(BATON_FORMAT_NV12, FILE_W, FILE_H, packed_pixel, &pf, &checked);
+            good += d <= 3;
+            if (d > worst)
+                worst = d;
+        }
+        source_close(&s);
+    }
+    close(stop_fd); /* the server ends */
+    int status;
+    waitpid(server, &status, 0);
+    printf("rtsp loopback (rtsp://127.0.0.1:%d/test, H.264 lossless -> rtspsrc ! decodebin): "
+           "%d frames equal to the bars (max channel difference %d)%s%s\n",
+           port, good, worst, st == BATON_OK ? "" : "; ", st == BATON_OK ? "" : err.message);
+    fflush(stdout);
+    ck_assert_msg(st == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(good, 20);
+    ck_assert_int_le(worst, 3);
+    free(buf);
+}
+END_TEST
+
 /* ---- direct: caps change mid-stream ---------------------------------------- */
 
 /* Two H.264 MPEG-TS files, 160x96 then 320x192 (6 frames each), back to
@@ -781,6 +913,7 @@ int main(void)
     tcase_add_loop_test(direct, test_bars, 0, 10);
     tcase_add_loop_test(direct, test_decodebin_file, 0, 2);
     tcase_add_test(direct, test_udp_loopback);
+    tcase_add_test(direct, test_rtsp_loopback);
     tcase_add_loop_test(direct, test_caps_change, 0, 2);
     tcase_add_loop_test(direct, test_open_errors, 0,
                         (int)(sizeof open_errors / sizeof open_errors[0]));

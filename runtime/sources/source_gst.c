@@ -46,7 +46,8 @@
  *
  * Timestamps: for a live pipeline (latency query) whose clock is
  * GStreamer's system clock on CLOCK_MONOTONIC (the default), the capture
- * time is base time + the buffer's running time; otherwise 0 (unknown).
+ * time is base time + the buffer's running time (at most now: an RTP
+ * receiver's times are estimates that may run ahead); otherwise 0.
  *
  * Allocation: next() allocates nothing itself. GStreamer's own calls
  * inside it (pulling the sample, mapping, unreffing) are GStreamer's; the
@@ -576,8 +577,14 @@ static baton_status deliver(const source *src, gst_src *s, GstSample *smp, uint8
     if (s->clock && GST_BUFFER_PTS_IS_VALID(buf)) {
         guint64 rt = gst_segment_to_running_time(gst_sample_get_segment(smp), GST_FORMAT_TIME,
                                                  GST_BUFFER_PTS(buf));
-        if (rt != GST_CLOCK_TIME_NONE)
-            *timestamp_ns = gst_element_get_base_time(s->pipeline) + rt;
+        if (rt != GST_CLOCK_TIME_NONE) {
+            /* a network source's times are estimates (RTP timestamps mapped
+             * by the jitter buffer) and may run a little ahead: a frame in
+             * hand was not captured later than now */
+            uint64_t now = baton_now_ns();
+            uint64_t t = gst_element_get_base_time(s->pipeline) + rt;
+            *timestamp_ns = t < now ? t : now;
+        }
     }
     return BATON_OK;
 }
