@@ -24,6 +24,9 @@
  * next() copies each plane straight from the mapped buffer into dst (the
  * slot's staging memory), one memcpy per plane when the rows are packed,
  * one per row when they are padded: the only copy on baton's side.
+ * Colour: baton converts YUV as BT.601 limited range (baton/format.h);
+ * the caps' colorimetry is not converted (an HD stream in BT.709 shows
+ * slightly off colours unless the pipeline converts it).
  *
  * Waits: the appsink's callbacks (new sample, EOS) and a bus sync handler
  * (ERROR messages) signal one condition variable; next() waits on it with
@@ -39,8 +42,9 @@
  *
  * Policy: the appsink queues at most GST_SOURCE_QUEUE samples and does not
  * drop (a user's appsink keeps its own max-buffers if set), so upstream
- * waits when baton is slower: BACKPRESSURE. NEWEST takes every sample
- * already queued, keeps the newest and counts the others as dropped (a
+ * waits when baton is slower: BACKPRESSURE. NEWEST takes the samples
+ * already queued (at most 4 x GST_SOURCE_QUEUE a call, in case upstream
+ * refills as fast), keeps the newest and counts the others as dropped (a
  * live source drops on its own when it cannot push). Frame numbers count
  * the samples taken from the appsink.
  *
