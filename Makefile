@@ -235,7 +235,8 @@ $(FUZZ_LIB): $(LIB_C:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	@$(if $(Q),echo "  FUZZLD  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) -lm -lpthread
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) \
+	    $(shell pkg-config --libs $(GST_PKGS)) -lm -lpthread
 
 fuzz-build: $(FUZZ_TARGETS)
 
