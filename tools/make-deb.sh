@@ -80,7 +80,7 @@ for m in $(sed -n 's/^Requires.private://p' "$work/libbaton-dev/$libdir/pkgconfi
     owner=$(dpkg -S "$(readlink -f "$pc")" 2> /dev/null | head -n 1 | cut -d: -f1) ||
         { echo "make-deb: no package owns $pc ($m)" >&2; exit 1; }
     [ -n "$owner" ] || { echo "make-deb: no package owns $pc ($m)" >&2; exit 1; }
-    dev_depends="$dev_depends, $owner"
+    case ", $dev_depends," in *", $owner,"*) ;; *) dev_depends="$dev_depends, $owner" ;; esac
 done
 
 driver_note=" The CUDA runtime is linked in statically: the CUDA stage needs only the
@@ -107,9 +107,12 @@ control "$lib" libs same "$lib_depends" "frame-sync runtime for CUDA -> Vulkan c
  Every hand-off goes through semaphores Vulkan exports and CUDA imports once,
  in an order computed ahead of time; nothing is allocated per frame.
  .
- This package has the shared library libbaton.so.$major.
+ This package has the shared library libbaton.so.$major. Its gst: source
+ and sink need GStreamer's base plugins (videoconvert, appsink, appsrc) at
+ run time, and whatever elements a pipeline names (decoders, RTSP, ...).
  .
-$driver_note"
+$driver_note" "Recommends: gstreamer1.0-plugins-base
+Suggests: gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-libav"
 control libbaton-dev libdevel same "$dev_depends" "frame-sync runtime for CUDA -> Vulkan camera pipelines (development)" \
 " Headers (#include <baton/baton.h>), the shared library's link, the static
  library, baton.pc for pkg-config and the CMake package
