@@ -345,7 +345,10 @@ baton_compute_mode baton_context_compute(const baton_context *ctx) { return ctx-
 baton_sync_mode baton_context_sync(const baton_context *ctx) { return ctx->sync; }
 baton_object_counters baton_context_counters(const baton_context *ctx)
 {
-    baton_object_counters c = ctx->counters;
+    baton_object_counters c = {
+        .vk_objects_created = atomic_load_explicit(&ctx->vk_created, memory_order_relaxed),
+        .cuda_objects_created = atomic_load_explicit(&ctx->cuda_created, memory_order_relaxed),
+    };
     vk_arena_stats a = vk_arena_get_stats(ctx->arena);
     c.driver_allocations = a.allocations;
     c.driver_escaped = a.escaped;

@@ -3,6 +3,7 @@
 #define BATON_CONTEXT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,15 +38,23 @@ struct baton_context {
     baton_upload_path upload;
     struct vk_arena *arena;   /* the driver's host allocations (instance, device) */
     baton_handoff_report handoff;
-    baton_object_counters counters;
+    /* objects created: pipelines on several threads count into these */
+    _Atomic uint64_t vk_created, cuda_created;
     /* The one queue is shared by everything made from the context (several
      * pipelines, on several threads): Vulkan wants its use serialised. */
     pthread_mutex_t queue_lock;
     bool queue_lock_ready;
 };
 
-static inline void baton_count_vk(baton_context *ctx) { ctx->counters.vk_objects_created++; }
-static inline void baton_count_cuda(baton_context *ctx) { ctx->counters.cuda_objects_created++; }
+static inline void baton_count_vk(baton_context *ctx)
+{
+    atomic_fetch_add_explicit(&ctx->vk_created, 1, memory_order_relaxed);
+}
+
+static inline void baton_count_cuda(baton_context *ctx)
+{
+    atomic_fetch_add_explicit(&ctx->cuda_created, 1, memory_order_relaxed);
+}
 
 /* vkQueueSubmit, vkQueuePresentKHR (through the sink's present) and
  * vkQueueWaitIdle on the context's queue, each under the queue's lock. */

@@ -495,7 +495,7 @@ baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p)
     uint64_t open = st.frames_delivered - st.frames_done;
     st.frames_lost = st.failed != BATON_OK ? open : 0; /* they will never retire */
     st.frames_in_flight = open - st.frames_lost;
-    st.dumps_written = p->sink.dumps_written;
+    st.dumps_written = atomic_load(&p->sink.dumps_written);
     return st;
 }
 

@@ -185,6 +185,6 @@ baton_status sink_dump_frame(sink *sk, frame_slot *sl, baton_error *err)
     baton_status st = baton_png_write_rgba(path, sl->readback_host, sk->view->width, sk->view->height,
                                            sk->view->pitch, err);
     if (st == BATON_OK)
-        sk->dumps_written++;
+        atomic_fetch_add(&sk->dumps_written, 1);
     return st;
 }
