@@ -11,6 +11,8 @@
 #include "core/vk_arena.h"
 #include "util_test.h"
 
+static const char *why;
+
 static void *alloc(vk_arena *a, size_t n, size_t align)
 {
     const VkAllocationCallbacks *cb = vk_arena_callbacks(a);
@@ -47,7 +49,7 @@ static int intact(const void *p, size_t n, unsigned seed)
 
 START_TEST(test_alignment_and_contents)
 {
-    vk_arena *a = vk_arena_create(16u << 20);
+    vk_arena *a = vk_arena_create(16u << 20, &why);
     ck_assert_ptr_nonnull(a);
     static const size_t aligns[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
     void *p[9 * 40];
@@ -74,7 +76,7 @@ END_TEST
 
 START_TEST(test_realloc_keeps_contents)
 {
-    vk_arena *a = vk_arena_create(16u << 20);
+    vk_arena *a = vk_arena_create(16u << 20, &why);
     void *p = alloc(a, 10, 8);
     fill(p, 10, 7);
     for (size_t n = 20; n < 300000; n *= 3) {
@@ -105,7 +107,7 @@ END_TEST
  * them; after the first round nothing new is carved. */
 START_TEST(test_steady_traffic_recycles)
 {
-    vk_arena *a = vk_arena_create(16u << 20);
+    vk_arena *a = vk_arena_create(16u << 20, &why);
     static const size_t sizes[] = {48, 200, 1500, 8000, 64};
     void *p[5];
     for (int i = 0; i < 5; i++)
@@ -129,7 +131,7 @@ END_TEST
 
 START_TEST(test_spent_arena_escapes)
 {
-    vk_arena *a = vk_arena_create(64u << 10); /* one 64 KiB block's worth */
+    vk_arena *a = vk_arena_create(64u << 10, &why); /* one 64 KiB block's worth */
     void *p[8];
     for (int i = 0; i < 8; i++) {
         p[i] = alloc(a, 16000, 16);
@@ -170,7 +172,7 @@ static void *churn(void *arg)
 
 START_TEST(test_threads)
 {
-    vk_arena *a = vk_arena_create(32u << 20);
+    vk_arena *a = vk_arena_create(32u << 20, &why);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(pthread_create(&t[i], NULL, churn, a), 0);

@@ -50,6 +50,10 @@ typedef struct baton_object_counters {
                                       arena served (recycled after warm-up) */
     uint64_t driver_escaped;       /* ... that went to malloc instead (too large, too
                                       aligned, or the arena was spent) */
+    int64_t vk_objects_live;       /* Vulkan objects baton made and has not destroyed yet,
+                                      in the whole process (0 once every context, pool and
+                                      pipeline is destroyed) */
+    int64_t cuda_objects_live;     /* the same for CUDA objects */
 } baton_object_counters;
 
 void baton_context_config_default(baton_context_config *cfg);

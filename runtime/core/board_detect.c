@@ -11,6 +11,7 @@
 
 #include "core/board_internal.h"
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 #define SMALL_FILE_MAX 4096u          /* device tree / nv_tegra_release read */
 
@@ -33,7 +34,7 @@ static baton_status read_small(const char *path, char *buf, size_t *len, bool *e
 {
     *len = 0;
     *exists = false;
-    FILE *f = fopen(path, "rb");
+    FILE *f = BATON_FAULT_PTR(fopen(path, "rb"));
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)
             return BATON_OK;
@@ -103,7 +104,7 @@ static baton_status offer_all(const char *dir, char (*names)[BATON_BOARD_NAME_MA
 {
     p->best_rank = -1;
     p->tied = 0;
-    baton_board *b = malloc(sizeof *b);
+    baton_board *b = BATON_FAULT_PTR(malloc(sizeof *b));
     if (!b)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "board detection: out of memory");
     baton_status st = BATON_OK;
@@ -213,7 +214,7 @@ baton_status baton_board_detect(const char *dt_compatible_path,
         char avail[BATON_ERROR_MESSAGE_MAX];
         dt_ctx dt;
         pick p;
-    } *w = calloc(1, sizeof *w);
+    } *w = BATON_FAULT_PTR(calloc(1, sizeof *w));
     if (!w)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "board detection: out of memory");
 

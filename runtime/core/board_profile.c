@@ -14,6 +14,7 @@
 #include "core/board_internal.h"
 #include "util/baton_internal.h"
 #include "util/ini.h"
+#include "util/fault.h"
 
 #define BOARD_FILE_MAX (64u * 1024u)  /* largest profile file read */
 #define BOARD_SUFFIX ".board"
@@ -539,7 +540,7 @@ baton_status baton_board_parse_string(const char *text, const char *name_for_err
     if (!text || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_board_parse_string: NULL %s", text ? "out" : "text");
-    parse_state *ps = calloc(1, sizeof *ps);
+    parse_state *ps = BATON_FAULT_PTR(calloc(1, sizeof *ps));
     if (!ps)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
                                "baton_board_parse_string: out of memory");
@@ -565,11 +566,11 @@ baton_status baton_board_parse_file(const char *path, baton_board *out, baton_er
     if (!path || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_board_parse_file: NULL %s", path ? "out" : "path");
-    FILE *f = fopen(path, "rb");
+    FILE *f = BATON_FAULT_PTR(fopen(path, "rb"));
     if (!f)
         return baton_error_set(err, BATON_ERR_OS, "cannot open board profile %s: %s", path,
                                strerror(errno));
-    char *buf = malloc(BOARD_FILE_MAX + 1u);
+    char *buf = BATON_FAULT_PTR(malloc(BOARD_FILE_MAX + 1u));
     if (!buf) {
         fclose(f);
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
@@ -617,7 +618,7 @@ baton_status baton_board_list(const char *boards_dir, char (*names)[BATON_BOARD_
                                count ? "names" : "count");
     const char *dir = boards_dir ? boards_dir : BATON_BOARD_DEFAULT_DIR;
     *count = 0;
-    DIR *d = opendir(dir);
+    DIR *d = BATON_FAULT_PTR(opendir(dir));
     if (!d)
         return baton_error_set(err, BATON_ERR_OS, "cannot read board directory %s: %s", dir,
                                strerror(errno));

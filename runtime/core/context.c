@@ -3,6 +3,7 @@
 #include "core/handoff_probe.h"
 #include "core/vk_arena.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <cuda_runtime_api.h>
 
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 /* Reserved, not committed: the kernel backs what the driver touches. */
 #define DRIVER_ARENA_DEFAULT ((size_t)64 << 20)
@@ -26,7 +28,7 @@ static baton_status pick_physical(baton_context *ctx, baton_error *err)
 {
     VkPhysicalDevice pds[BATON_MAX_VK_DEVICES];
     uint32_t n = BATON_MAX_VK_DEVICES;
-    VkResult r = vkEnumeratePhysicalDevices(ctx->instance, &n, pds);
+    VkResult r = BATON_FAULT_VK(vkEnumeratePhysicalDevices(ctx->instance, &n, pds));
     if (r < 0)
         return baton_vk_fail(err, "vkEnumeratePhysicalDevices", r);
     const uint8_t *want = ctx->caps.vk_devices[ctx->vk_index].uuid;
@@ -125,7 +127,7 @@ VkResult baton_queue_submit(baton_context *ctx, uint32_t count, const VkSubmitIn
                             VkFence fence)
 {
     pthread_mutex_lock(&ctx->queue_lock);
-    VkResult r = vkQueueSubmit(ctx->queue, count, submits, fence);
+    VkResult r = BATON_FAULT_VK(vkQueueSubmit(ctx->queue, count, submits, fence));
     pthread_mutex_unlock(&ctx->queue_lock);
     return r;
 }
@@ -142,7 +144,7 @@ VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,
 VkResult baton_queue_wait_idle(baton_context *ctx)
 {
     pthread_mutex_lock(&ctx->queue_lock);
-    VkResult r = vkQueueWaitIdle(ctx->queue);
+    VkResult r = BATON_FAULT_VK(vkQueueWaitIdle(ctx->queue));
     pthread_mutex_unlock(&ctx->queue_lock);
     return r;
 }
@@ -158,7 +160,7 @@ bool baton_context_calibrate(const baton_context *ctx, uint64_t *gpu_ticks, uint
          .timeDomain = VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT},
     };
     uint64_t t[2], deviation = 0;
-    if (ctx->get_calibrated(ctx->device, 2, info, t, &deviation) != VK_SUCCESS)
+    if (BATON_FAULT_VK_AS("vkGetCalibratedTimestampsEXT", ctx->get_calibrated(ctx->device, 2, info, t, &deviation)) != VK_SUCCESS)
         return false;
     *gpu_ticks = t[0];
     *host_ns = t[1];
@@ -205,11 +207,14 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
         .enabledExtensionCount = next,
         .ppEnabledExtensionNames = ext,
     };
-    VkResult r = vkCreateDevice(ctx->physical, &ci, vk_arena_callbacks(ctx->arena), &ctx->device);
+    VkResult r = BATON_FAULT_VK(vkCreateDevice(ctx->physical, &ci, vk_arena_callbacks(ctx->arena), &ctx->device));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateDevice", r);
     baton_count_vk(ctx);
     vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if ((r = BATON_FAULT_VK(vkCreateFence(ctx->device, &fi, NULL, &ctx->drain_fence))) != VK_SUCCESS)
+        return baton_vk_fail(err, "vkCreateFence(drain)", r);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memory);
     if (baton_caps_needs_export(ctx->compute)) {
         ctx->get_semaphore_fd =
@@ -228,9 +233,9 @@ static baton_status create_device(baton_context *ctx, baton_error *err)
 
 static baton_status init_cuda(baton_context *ctx, int ordinal, baton_error *err)
 {
-    cudaError_t e = cudaSetDevice(ordinal);
+    cudaError_t e = BATON_FAULT_CUDA(cudaSetDevice(ordinal));
     if (e == cudaSuccess)
-        e = cudaFree(NULL); /* create the primary context now, not on frame 0 */
+        e = BATON_FAULT_CUDA(cudaFree(NULL)); /* create the primary context now, not on frame 0 */
     if (e != cudaSuccess)
         return baton_error_set(err, BATON_ERR_CUDA, "cudaSetDevice(%d) failed: %s", ordinal,
                                cudaGetErrorName(e));
@@ -262,10 +267,10 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
         baton_context_config_default(&defaults);
         cfg = &defaults;
     }
-    baton_context *ctx = calloc(1, sizeof *ctx);
+    baton_context *ctx = BATON_FAULT_PTR(calloc(1, sizeof *ctx));
     if (!ctx)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_context) failed");
-    int e = pthread_mutex_init(&ctx->queue_lock, NULL);
+    int e = BATON_FAULT_PTHREAD(pthread_mutex_init(&ctx->queue_lock, NULL));
     if (e != 0) {
         free(ctx);
         return baton_error_set(err, BATON_ERR_OS, "pthread_mutex_init(queue lock) failed: %s",
@@ -274,9 +279,11 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     ctx->queue_lock_ready = true;
     baton_status st = choose(ctx, cfg, err);
     size_t arena = cfg->driver_arena_bytes ? cfg->driver_arena_bytes : DRIVER_ARENA_DEFAULT;
-    if (st == BATON_OK && !(ctx->arena = vk_arena_create(arena)))
+    const char *failed = "";
+    if (st == BATON_OK && !(ctx->arena = vk_arena_create(arena, &failed)))
         st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
-                             "mmap of %zu bytes for the driver's allocation arena failed", arena);
+                             "%s failed making the driver's allocation arena (%zu bytes): %s",
+                             failed, arena, strerror(errno));
     if (st == BATON_OK && ctx->compute == BATON_COMPUTE_CUDA)
         st = init_cuda(ctx, cfg->cuda_device, err);
     if (st == BATON_OK)
@@ -299,22 +306,31 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
     return BATON_OK;
 }
 
+bool baton_fence_settled(const baton_context *ctx, VkFence fence, uint64_t timeout_ns)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        VkResult r = BATON_FAULT_VK(vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, timeout_ns));
+        if (r == VK_SUCCESS || r == VK_ERROR_DEVICE_LOST)
+            return true;
+        if (r == VK_TIMEOUT)
+            return false;
+    }
+    return false;
+}
+
 /* Bounded: vkDeviceWaitIdle cannot be given a timeout, so an empty
- * submission's fence tells first whether the queue drains (the queue runs
- * its submissions in order). false if it does not within timeout_ns. */
+ * submission's fence (made at creation) tells first whether the queue
+ * drains (the queue runs its submissions in order). */
 static bool queue_drains(baton_context *ctx, uint64_t timeout_ns)
 {
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence f = VK_NULL_HANDLE;
-    if (vkCreateFence(ctx->device, &fi, NULL, &f) != VK_SUCCESS)
-        return false;
-    VkResult r = baton_queue_submit(ctx, 0, NULL, f);
-    if (r == VK_SUCCESS)
-        r = vkWaitForFences(ctx->device, 1, &f, VK_TRUE, timeout_ns);
-    if (r == VK_TIMEOUT)
-        return false; /* the fence stays with the device we are about to leave */
-    vkDestroyFence(ctx->device, f, NULL);
-    return true; /* done, or the device is lost: nothing will run any more */
+    if (!ctx->drain_fence)
+        return true; /* creation stopped before the device could run anything */
+    VkResult r = VK_ERROR_UNKNOWN;
+    for (int attempt = 0; attempt < 3 && r != VK_SUCCESS && r != VK_ERROR_DEVICE_LOST; attempt++)
+        r = baton_queue_submit(ctx, 0, NULL, ctx->drain_fence); /* out of memory: again */
+    if (r == VK_ERROR_DEVICE_LOST)
+        return true;
+    return r == VK_SUCCESS && baton_fence_settled(ctx, ctx->drain_fence, timeout_ns);
 }
 
 void baton_context_destroy(baton_context *ctx)
@@ -329,8 +345,9 @@ void baton_context_destroy(baton_context *ctx)
                             "this context is left undestroyed\n");
             return; /* the context too: a thread may still hold its queue lock */
         }
+        vkDestroyFence(ctx->device, ctx->drain_fence, NULL);
         vkDeviceWaitIdle(ctx->device); /* returns at once: the queue is empty */
-        vkDestroyDevice(ctx->device, vk_arena_callbacks(ctx->arena));
+        BATON_DESTROYED_VK(vkDestroyDevice(ctx->device, vk_arena_callbacks(ctx->arena)));
     }
     if (ctx->instance)
         vkDestroyInstance(ctx->instance, vk_arena_callbacks(ctx->arena));
@@ -350,6 +367,8 @@ baton_object_counters baton_context_counters(const baton_context *ctx)
         .cuda_objects_created = atomic_load_explicit(&ctx->cuda_created, memory_order_relaxed),
     };
     vk_arena_stats a = vk_arena_get_stats(ctx->arena);
+    c.vk_objects_live = baton_live_vk_objects();
+    c.cuda_objects_live = baton_live_cuda_objects();
     c.driver_allocations = a.allocations;
     c.driver_escaped = a.escaped;
     return c;

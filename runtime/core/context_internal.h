@@ -11,6 +11,7 @@
 
 #include "baton/context.h"
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 struct baton_context {
     baton_caps caps;
@@ -44,17 +45,35 @@ struct baton_context {
      * pipelines, on several threads): Vulkan wants its use serialised. */
     pthread_mutex_t queue_lock;
     bool queue_lock_ready;
+    VkFence drain_fence;      /* made at creation: destroy's bounded drain needs no allocation */
 };
 
+/* An object made: counted as created and as live (its destroy goes
+ * through BATON_DESTROYED_VK / BATON_DESTROYED_CUDA, util/fault.h). */
 static inline void baton_count_vk(baton_context *ctx)
 {
     atomic_fetch_add_explicit(&ctx->vk_created, 1, memory_order_relaxed);
+    baton_live_vk(1);
 }
 
 static inline void baton_count_cuda(baton_context *ctx)
 {
     atomic_fetch_add_explicit(&ctx->cuda_created, 1, memory_order_relaxed);
+    baton_live_cuda(1);
 }
+
+/* Made, but freed with its parent (command buffers with their pool, a
+ * display mode with its display): created, never live on its own. */
+static inline void baton_count_vk_owned(baton_context *ctx)
+{
+    atomic_fetch_add_explicit(&ctx->vk_created, 1, memory_order_relaxed);
+}
+
+/* Whether fence has settled within timeout_ns: signalled, or the device is
+ * lost (nothing will run any more). A timeout is false; another error (out
+ * of memory) is retried a few times, then false. For teardown: false means
+ * the GPU may still use what the fence guards. */
+bool baton_fence_settled(const baton_context *ctx, VkFence fence, uint64_t timeout_ns);
 
 /* vkQueueSubmit, vkQueuePresentKHR (through the sink's present) and
  * vkQueueWaitIdle on the context's queue, each under the queue's lock. */

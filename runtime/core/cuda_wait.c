@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 #define POLL_STEP_NS 10000u   /* between polls near the expected end */
 #define EARLY_NS 60000u       /* wake this long before the expected end */
@@ -32,7 +33,7 @@ cudaError_t baton_cuda_event_wait(cudaEvent_t ev, uint64_t deadline_ns, uint64_t
 {
     bool spin = spin_only();
     for (;;) {
-        cudaError_t e = cudaEventQuery(ev);
+        cudaError_t e = BATON_FAULT_CUDA(cudaEventQuery(ev));
         if (e != cudaErrorNotReady)
             return e;
         uint64_t now = baton_now_ns();

@@ -24,6 +24,7 @@
 #include "core/context_internal.h"
 #include "core/cuda_wait.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 #define ROUND_TRIPS 100u
 #define WARMUP 10u
@@ -59,13 +60,13 @@ static baton_status probe_create(probe *p, baton_error *err)
         return st;
     p->vk = baton_sem_pool_vk(p->pool, index);
     p->cuda = baton_sem_pool_cuda(p->pool, index);
-    cudaError_t e = cudaStreamCreateWithFlags(&p->stream, cudaStreamNonBlocking);
+    cudaError_t e = BATON_FAULT_CUDA(cudaStreamCreateWithFlags(&p->stream, cudaStreamNonBlocking));
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaStreamCreateWithFlags", e);
-    if ((e = cudaEventCreateWithFlags(&p->event, cudaEventDisableTiming)) != cudaSuccess)
+    if ((e = BATON_FAULT_CUDA(cudaEventCreateWithFlags(&p->event, cudaEventDisableTiming))) != cudaSuccess)
         return cuda_fail(err, "cudaEventCreateWithFlags", e);
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkResult r = vkCreateFence(p->ctx->device, &fi, NULL, &p->fence);
+    VkResult r = BATON_FAULT_VK(vkCreateFence(p->ctx->device, &fi, NULL, &p->fence));
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkCreateFence", r);
 }
 
@@ -79,7 +80,7 @@ static void probe_destroy(probe *p)
     }
     if (p->stream) {
         uint64_t end = baton_now_ns() + WAIT_NS;
-        while (cudaStreamQuery(p->stream) == cudaErrorNotReady && baton_now_ns() < end)
+        while (BATON_FAULT_CUDA(cudaStreamQuery(p->stream)) == cudaErrorNotReady && baton_now_ns() < end)
             ;
         cudaStreamDestroy(p->stream);
     }
@@ -102,7 +103,7 @@ static baton_status submit(probe *p, bool wait, bool signal, baton_error *err)
                        .waitSemaphoreCount = wait ? 1 : 0, .pWaitSemaphores = &p->vk,
                        .pWaitDstStageMask = &stage,
                        .signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &p->vk};
-    VkResult r = vkResetFences(p->ctx->device, 1, &p->fence);
+    VkResult r = BATON_FAULT_VK(vkResetFences(p->ctx->device, 1, &p->fence));
     if (r == VK_SUCCESS)
         r = baton_queue_submit(p->ctx, 1, &si, p->fence);
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkQueueSubmit", r);
@@ -110,7 +111,7 @@ static baton_status submit(probe *p, bool wait, bool signal, baton_error *err)
 
 static baton_status fence_wait(probe *p, baton_error *err)
 {
-    VkResult r = vkWaitForFences(p->ctx->device, 1, &p->fence, VK_TRUE, WAIT_NS);
+    VkResult r = BATON_FAULT_VK(vkWaitForFences(p->ctx->device, 1, &p->fence, VK_TRUE, WAIT_NS));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT, "hand-off probe: fence not signalled within 1 s");
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkWaitForFences", r);
@@ -118,7 +119,7 @@ static baton_status fence_wait(probe *p, baton_error *err)
 
 static baton_status event_wait(probe *p, baton_error *err)
 {
-    cudaError_t e = cudaEventRecord(p->event, p->stream);
+    cudaError_t e = BATON_FAULT_CUDA(cudaEventRecord(p->event, p->stream));
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e);
     e = baton_cuda_event_wait(p->event, baton_now_ns() + WAIT_NS, 0);
@@ -134,12 +135,12 @@ static baton_status cuda_semaphore(probe *p, bool wait, baton_error *err)
         struct cudaExternalSemaphoreWaitParams w;
         memset(&w, 0, sizeof w);
         w.params.fence.value = p->value;
-        e = cudaWaitExternalSemaphoresAsync(&p->cuda, &w, 1, p->stream);
+        e = BATON_FAULT_CUDA(cudaWaitExternalSemaphoresAsync(&p->cuda, &w, 1, p->stream));
     } else {
         struct cudaExternalSemaphoreSignalParams s;
         memset(&s, 0, sizeof s);
         s.params.fence.value = p->value;
-        e = cudaSignalExternalSemaphoresAsync(&p->cuda, &s, 1, p->stream);
+        e = BATON_FAULT_CUDA(cudaSignalExternalSemaphoresAsync(&p->cuda, &s, 1, p->stream));
     }
     if (e != cudaSuccess)
         return cuda_fail(err, wait ? "cudaWaitExternalSemaphoresAsync"

@@ -1,5 +1,6 @@
 /* probe_cuda.c - describe the CUDA device into baton_caps. */
 #include "core/probe.h"
+#include "util/fault.h"
 
 #include <dlfcn.h>
 #include <string.h>
@@ -23,7 +24,7 @@ void baton_probe_cuda(int ordinal, baton_caps *caps)
 {
     int count = 0;
     caps->cuda_device = ordinal;
-    cudaError_t e = cudaGetDeviceCount(&count);
+    cudaError_t e = BATON_FAULT_CUDA(cudaGetDeviceCount(&count));
     if (e != cudaSuccess) {
         cuda_fail(caps, "cudaGetDeviceCount", e);
         return;
@@ -35,12 +36,12 @@ void baton_probe_cuda(int ordinal, baton_caps *caps)
         return;
     }
     struct cudaDeviceProp prop;
-    if ((e = cudaGetDeviceProperties(&prop, ordinal)) != cudaSuccess) {
+    if ((e = BATON_FAULT_CUDA(cudaGetDeviceProperties(&prop, ordinal))) != cudaSuccess) {
         cuda_fail(caps, "cudaGetDeviceProperties", e);
         return;
     }
     int timeline = 0;
-    e = cudaDeviceGetAttribute(&timeline, cudaDevAttrTimelineSemaphoreInteropSupported, ordinal);
+    e = BATON_FAULT_CUDA(cudaDeviceGetAttribute(&timeline, cudaDevAttrTimelineSemaphoreInteropSupported, ordinal));
     if (e != cudaSuccess) {
         cuda_fail(caps, "cudaDeviceGetAttribute(TimelineSemaphoreInteropSupported)", e);
         return;

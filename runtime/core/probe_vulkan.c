@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 static bool has_extension(const VkExtensionProperties *ext, uint32_t n, const char *name)
 {
@@ -63,7 +64,7 @@ static void describe_device(VkPhysicalDevice pd, baton_vk_device_info *d)
 
     VkExtensionProperties ext[512];
     uint32_t n = BATON_ARRAY_LEN(ext);
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) < 0)
+    if (BATON_FAULT_VK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext)) < 0)
         n = 0;
     d->ext_semaphore_fd = has_extension(ext, n, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
     d->ext_memory_fd = has_extension(ext, n, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
@@ -78,7 +79,7 @@ void baton_probe_vulkan(baton_caps *caps)
     baton_error err;
     caps->vk_present = false;
     caps->vk_device_count = 0;
-    if (vkEnumerateInstanceVersion(&caps->vk_instance_version) != VK_SUCCESS)
+    if (BATON_FAULT_VK(vkEnumerateInstanceVersion(&caps->vk_instance_version)) != VK_SUCCESS)
         caps->vk_instance_version = 0;
     if (baton_vk_instance_create(false, NULL, 0, NULL, &instance, &err) != BATON_OK) {
         snprintf(caps->vk_error, sizeof caps->vk_error, "%s", err.message);
@@ -87,7 +88,7 @@ void baton_probe_vulkan(baton_caps *caps)
     caps->vk_present = true;
     VkPhysicalDevice pds[BATON_MAX_VK_DEVICES];
     uint32_t n = BATON_MAX_VK_DEVICES;
-    VkResult r = vkEnumeratePhysicalDevices(instance, &n, pds);
+    VkResult r = BATON_FAULT_VK(vkEnumeratePhysicalDevices(instance, &n, pds));
     if (r < 0) {
         snprintf(caps->vk_error, sizeof caps->vk_error,
                  "vkEnumeratePhysicalDevices failed: %s", baton_vk_result_name(r));

@@ -4,6 +4,7 @@
 #include "core/context_internal.h"
 #include "core/sem_backend.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 static baton_status real_create(void *user, baton_sem_kind kind, bool exportable,
                                 VkSemaphore *out, baton_error *err)
@@ -21,7 +22,7 @@ static baton_status real_create(void *user, baton_sem_kind kind, bool exportable
         .initialValue = 0,
     };
     VkSemaphoreCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type};
-    VkResult r = vkCreateSemaphore(ctx->device, &ci, NULL, out);
+    VkResult r = BATON_FAULT_VK(vkCreateSemaphore(ctx->device, &ci, NULL, out));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateSemaphore", r);
     baton_count_vk(ctx);
@@ -36,7 +37,7 @@ static baton_status real_export(void *user, VkSemaphore sem, int *fd, baton_erro
         .semaphore = sem,
         .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
     };
-    VkResult r = ctx->get_semaphore_fd(ctx->device, &info, fd);
+    VkResult r = BATON_FAULT_VK_AS("vkGetSemaphoreFdKHR", ctx->get_semaphore_fd(ctx->device, &info, fd));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSemaphoreFdKHR", r);
     return BATON_OK;
@@ -51,7 +52,7 @@ static baton_status real_import(void *user, baton_sem_kind kind, int fd,
                                            : cudaExternalSemaphoreHandleTypeOpaqueFd,
         .handle.fd = fd,
     };
-    cudaError_t e = cudaImportExternalSemaphore(out, &desc);
+    cudaError_t e = BATON_FAULT_CUDA(cudaImportExternalSemaphore(out, &desc));
     if (e != cudaSuccess)
         return baton_error_set(err, BATON_ERR_CUDA, "cudaImportExternalSemaphore(%s fd) failed: %s",
                                kind == BATON_SEM_TIMELINE ? "timeline" : "opaque", cudaGetErrorName(e));
@@ -62,13 +63,13 @@ static baton_status real_import(void *user, baton_sem_kind kind, int fd,
 static void real_destroy_imported(void *user, cudaExternalSemaphore_t ext)
 {
     (void)user;
-    cudaDestroyExternalSemaphore(ext);
+    BATON_DESTROYED_CUDA(cudaDestroyExternalSemaphore(ext));
 }
 
 static void real_destroy(void *user, VkSemaphore sem)
 {
     baton_context *ctx = user;
-    vkDestroySemaphore(ctx->device, sem, NULL);
+    BATON_DESTROYED_VK(vkDestroySemaphore(ctx->device, sem, NULL));
 }
 
 static int real_close(void *user, int fd)

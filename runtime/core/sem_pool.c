@@ -5,6 +5,7 @@
 #include "baton/interop.h"
 #include "core/context_internal.h"
 #include "core/sem_backend.h"
+#include "util/fault.h"
 
 typedef struct sem_entry {
     VkSemaphore vk;
@@ -53,12 +54,12 @@ static baton_status alloc_pool(const baton_sem_pool_config *cfg, baton_sem_pool 
                                baton_error *err)
 {
     uint32_t n = cfg->binary_count + cfg->timeline_count;
-    baton_sem_pool *p = calloc(1, sizeof *p);
+    baton_sem_pool *p = BATON_FAULT_PTR(calloc(1, sizeof *p));
     if (p) {
         p->capacity = n;
-        p->entries = calloc(n, sizeof *p->entries);
-        p->free_stack[0] = calloc(cfg->binary_count + 1, sizeof(uint32_t));
-        p->free_stack[1] = calloc(cfg->timeline_count + 1, sizeof(uint32_t));
+        p->entries = BATON_FAULT_PTR(calloc(n, sizeof *p->entries));
+        p->free_stack[0] = BATON_FAULT_PTR(calloc(cfg->binary_count + 1, sizeof(uint32_t)));
+        p->free_stack[1] = BATON_FAULT_PTR(calloc(cfg->timeline_count + 1, sizeof(uint32_t)));
     }
     if (!p || !p->entries || !p->free_stack[0] || !p->free_stack[1]) {
         baton_sem_pool_destroy(p);

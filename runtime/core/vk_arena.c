@@ -1,5 +1,6 @@
 /* vk_arena.c - VkAllocationCallbacks over a fixed arena (see vk_arena.h). */
 #include "core/vk_arena.h"
+#include "util/fault.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -63,6 +64,8 @@ static void *escape(vk_arena *a, size_t size, size_t align)
 {
     void *block = NULL;
     size_t need = size + HEADER + align;
+    /* not a seam call: it serves the driver, whose own handling of a failed
+     * allocation is its business (the seam tests baton's) */
     if (posix_memalign(&block, align < 16 ? 16 : align, need) != 0)
         return NULL;
     a->stats.escaped++;
@@ -163,17 +166,25 @@ static void *VKAPI_PTR cb_realloc(void *user, void *old, size_t size, size_t ali
     return p; /* on failure old stays valid, as Vulkan requires */
 }
 
-vk_arena *vk_arena_create(size_t bytes)
+vk_arena *vk_arena_create(size_t bytes, const char **failed)
 {
-    vk_arena *a = calloc(1, sizeof *a);
-    if (!a)
+    vk_arena *a = BATON_FAULT_PTR(calloc(1, sizeof *a));
+    if (!a) {
+        *failed = "calloc";
         return NULL;
+    }
     /* reserved, not touched: the kernel backs the pages the driver uses */
-    void *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
-    if (base == MAP_FAILED || pthread_mutex_init(&a->lock, NULL) != 0) {
-        if (base != MAP_FAILED)
-            munmap(base, bytes);
+    void *base = BATON_FAULT_SYS(mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+                                 MAP_FAILED);
+    if (base == MAP_FAILED) {
+        *failed = "mmap";
+        free(a);
+        return NULL;
+    }
+    if (BATON_FAULT_PTHREAD(pthread_mutex_init(&a->lock, NULL)) != 0) {
+        *failed = "pthread_mutex_init";
+        munmap(base, bytes);
         free(a);
         return NULL;
     }

@@ -30,8 +30,9 @@ typedef struct vk_arena_stats {
 } vk_arena_stats;
 
 /* An arena of `bytes` (reserved now; the system backs it as it is touched).
- * NULL when that memory cannot be had. */
-vk_arena *vk_arena_create(size_t bytes);
+ * NULL when it cannot be made; *failed then names the call ("calloc",
+ * "mmap", "pthread_mutex_init"). */
+vk_arena *vk_arena_create(size_t bytes, const char **failed);
 /* After everything that used its callbacks is destroyed. NULL is a no-op. */
 void vk_arena_destroy(vk_arena *a);
 /* The callbacks to give vkCreateInstance / vkCreateDevice (valid while a lives). */

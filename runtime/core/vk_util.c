@@ -1,5 +1,6 @@
 /* vk_util.c - VkResult names, instance creation with a useful failure. */
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ const char *baton_vk_icd_hint(char *buf, size_t len)
 {
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof icd_manifests / sizeof icd_manifests[0]; i++) {
-        FILE *f = fopen(icd_manifests[i], "r");
+        FILE *f = BATON_FAULT_PTR(fopen(icd_manifests[i], "r"));
         if (!f)
             continue;
         char text[2048];
@@ -68,12 +69,12 @@ const char *baton_vk_icd_hint(char *buf, size_t len)
 static bool layer_present(const char *name)
 {
     uint32_t n = 0;
-    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0)
+    if (BATON_FAULT_VK(vkEnumerateInstanceLayerProperties(&n, NULL)) != VK_SUCCESS || n == 0)
         return false;
     VkLayerProperties props[64];
     if (n > 64)
         n = 64;
-    if (vkEnumerateInstanceLayerProperties(&n, props) < 0)
+    if (BATON_FAULT_VK(vkEnumerateInstanceLayerProperties(&n, props)) < 0)
         return false;
     for (uint32_t i = 0; i < n; i++)
         if (strcmp(props[i].layerName, name) == 0)
@@ -85,7 +86,7 @@ bool baton_vk_instance_offers(const char *name)
 {
     VkExtensionProperties ext[256];
     uint32_t n = 256;
-    if (vkEnumerateInstanceExtensionProperties(NULL, &n, ext) < 0)
+    if (BATON_FAULT_VK(vkEnumerateInstanceExtensionProperties(NULL, &n, ext)) < 0)
         return false;
     for (uint32_t i = 0; i < n; i++)
         if (strcmp(ext[i].extensionName, name) == 0)
@@ -97,7 +98,7 @@ bool baton_vk_device_offers(VkPhysicalDevice pd, const char *name)
 {
     VkExtensionProperties ext[512];
     uint32_t n = 512;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext) < 0)
+    if (BATON_FAULT_VK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, ext)) < 0)
         return false;
     for (uint32_t i = 0; i < n; i++)
         if (strcmp(ext[i].extensionName, name) == 0)
@@ -118,7 +119,11 @@ baton_status baton_vk_instance_create(bool validation, const char *const *ext, u
                                "validation requested but %s is not installed "
                                "(Debian: vulkan-validationlayers; or set VK_LAYER_PATH)", layer);
     uint32_t version = 0;
-    if (vkEnumerateInstanceVersion(&version) != VK_SUCCESS || version < VK_API_VERSION_1_2)
+    VkResult vr = BATON_FAULT_VK(vkEnumerateInstanceVersion(&version));
+    if (vr != VK_SUCCESS)
+        return baton_error_set(err, BATON_ERR_NO_VULKAN, "vkEnumerateInstanceVersion failed: %s",
+                               baton_vk_result_name(vr));
+    if (version < VK_API_VERSION_1_2)
         return baton_error_set(err, BATON_ERR_NO_VULKAN,
                                "the Vulkan loader is older than 1.2 (found %u.%u)",
                                VK_API_VERSION_MAJOR(version), VK_API_VERSION_MINOR(version));
@@ -136,7 +141,7 @@ baton_status baton_vk_instance_create(bool validation, const char *const *ext, u
         .enabledExtensionCount = next,
         .ppEnabledExtensionNames = ext,
     };
-    VkResult r = vkCreateInstance(&ci, alloc, out);
+    VkResult r = BATON_FAULT_VK(vkCreateInstance(&ci, alloc, out));
     if (r != VK_SUCCESS) {
         char hint[1024];
         baton_vk_icd_hint(hint, sizeof hint);

@@ -11,6 +11,7 @@
 #include "frame/nvtx_ranges.h"
 #include "core/vk_util.h"
 #include "engine/pipeline_internal.h"
+#include "util/fault.h"
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg)
 {
@@ -136,14 +137,14 @@ static bool uses_relay_thread(const baton_pipeline *p)
 
 static baton_status start_threads(baton_pipeline *p, baton_error *err)
 {
-    int e = pthread_create(&p->completion, NULL, pipeline_completion_main, p);
+    int e = BATON_FAULT_PTHREAD(pthread_create(&p->completion, NULL, pipeline_completion_main, p));
     if (e != 0)
         return baton_error_set(err, BATON_ERR_OS, "pthread_create(completion thread) failed: %s",
                                strerror(e));
     p->completion_started = true;
     if (!uses_relay_thread(p))
         return BATON_OK;
-    if ((e = pthread_create(&p->relay, NULL, pipeline_relay_main, p)) != 0)
+    if ((e = BATON_FAULT_PTHREAD(pthread_create(&p->relay, NULL, pipeline_relay_main, p))) != 0)
         return baton_error_set(err, BATON_ERR_OS, "pthread_create(relay thread) failed: %s",
                                strerror(e));
     p->relay_started = true;
@@ -161,11 +162,10 @@ static baton_status create_parts(baton_pipeline *p, baton_error *err)
     baton_status st = take_semaphores(p, err);
     if (st == BATON_OK)
         st = baton_trace_create(c->trace_events, c->trace_events / 2 + 1, &p->trace, err);
-    if (st == BATON_OK && !(p->times = calloc(c->stats_frames, sizeof *p->times)))
+    if (st == BATON_OK && !(p->times = BATON_FAULT_PTR(calloc(c->stats_frames, sizeof *p->times))))
         st = baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(frame times) failed");
-    int e = st == BATON_OK ? progress_init(&p->pr) : 0;
-    if (e != 0)
-        st = baton_error_set(err, BATON_ERR_OS, "pthread mutex/condition init failed: %s", strerror(e));
+    if (st == BATON_OK)
+        st = progress_init(&p->pr, err);
     if (st == BATON_OK) {
         p->pr_ready = true;
         fill_view(p);
@@ -200,7 +200,7 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     if (st != BATON_OK)
         return st;
     baton_nvtx_init();
-    baton_pipeline *p = calloc(1, sizeof *p);
+    baton_pipeline *p = BATON_FAULT_PTR(calloc(1, sizeof *p));
     if (!p)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(baton_pipeline) failed");
     p->ctx = ctx;
@@ -430,21 +430,21 @@ static void stop_threads(baton_pipeline *p)
     p->relay_started = p->completion_started = false;
 }
 
-/* True when the GPU is idle, so that it is safe to destroy objects. */
+/* True unless the GPU may still use the pipeline's objects: a wait that
+ * timed out. Any other outcome (done, or an error such as a lost device,
+ * after which nothing runs any more) makes destroying them safe. */
 static bool gpu_idle(baton_pipeline *p)
 {
     VkDevice dev = p->ctx->device;
     if (!dev)
         return true;
-    bool idle = true;
     uint64_t timeout = (uint64_t)p->cfg.timeout_ms * 1000000u;
-    for (uint32_t s = 0; s < p->cfg.slots; s++)
-        if (p->slots[s].fence &&
-            vkWaitForFences(dev, 1, &p->slots[s].fence, VK_TRUE, timeout) != VK_SUCCESS)
-            idle = false;
+    bool idle = !p->vulkan || vulkan_stage_quiesce(p->vulkan, timeout);
     if (p->compute && !p->compute->ops->quiesce(p->compute, timeout))
         idle = false;
-    return idle && baton_queue_wait_idle(p->ctx) == VK_SUCCESS;
+    if (idle) /* bounded: every fence above has signalled: no work of ours is queued */
+        baton_queue_wait_idle(p->ctx);
+    return idle;
 }
 
 /* Frames that never retired (an error, a stall) still close their NVTX

@@ -1,25 +1,35 @@
 /* progress.c - the pipeline threads' shared counters (see progress.h). */
 #include "engine/progress.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-int progress_init(progress *pr)
+baton_status progress_init(progress *pr, baton_error *err)
 {
     memset(pr, 0, sizeof *pr);
     pthread_condattr_t attr;
-    int e = pthread_condattr_init(&attr);
-    if (e == 0)
+    const char *call = "pthread_condattr_init";
+    int e = BATON_FAULT_PTHREAD(pthread_condattr_init(&attr));
+    if (e == 0) {
+        call = "pthread_condattr_setclock";
         e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (e == 0)
-        e = pthread_cond_init(&pr->changed, &attr);
-    pthread_condattr_destroy(&attr);
+        if (e == 0) {
+            call = "pthread_cond_init";
+            e = BATON_FAULT_PTHREAD(pthread_cond_init(&pr->changed, &attr));
+        }
+        pthread_condattr_destroy(&attr);
+    }
+    if (e == 0) {
+        call = "pthread_mutex_init";
+        if ((e = BATON_FAULT_PTHREAD(pthread_mutex_init(&pr->lock, NULL))) != 0)
+            pthread_cond_destroy(&pr->changed);
+    }
     if (e != 0)
-        return e;
-    if ((e = pthread_mutex_init(&pr->lock, NULL)) != 0)
-        pthread_cond_destroy(&pr->changed);
-    return e;
+        return baton_error_set(err, BATON_ERR_OS, "%s (pipeline threads) failed: %s", call,
+                               strerror(e));
+    return BATON_OK;
 }
 
 void progress_destroy(progress *pr)

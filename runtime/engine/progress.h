@@ -28,8 +28,8 @@ typedef struct progress {
     baton_error error;
 } progress;
 
-/* 0, or the errno of pthread_*_init. */
-int progress_init(progress *pr);
+/* BATON_ERR_OS naming the pthread call that failed. */
+baton_status progress_init(progress *pr, baton_error *err);
 void progress_destroy(progress *pr);
 
 /* Set counter c to value (counters only grow) and wake the waiters. */

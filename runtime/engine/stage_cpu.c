@@ -8,6 +8,7 @@
 #include "core/vk_util.h"
 #include "engine/compute_stage.h"
 #include "frame/convert.h"
+#include "util/fault.h"
 
 typedef struct cpu_stage {
     compute_stage base;
@@ -24,7 +25,7 @@ static void cpu_destroy(compute_stage *cs)
         free(v->slot[s].staging);
         v->slot[s].staging = NULL;
         if (c->host_fence[s])
-            vkDestroyFence(v->ctx->device, c->host_fence[s], NULL);
+            BATON_DESTROYED_VK(vkDestroyFence(v->ctx->device, c->host_fence[s], NULL));
     }
     free(c);
 }
@@ -34,14 +35,14 @@ static baton_status cpu_create_slot(cpu_stage *c, uint32_t s, baton_error *err)
     const frame_view *v = c->base.view;
     /* page-aligned: a camera may capture straight into it (V4L2 USERPTR) */
     size_t page = 4096, bytes = (v->src_bytes + page - 1) / page * page;
-    v->slot[s].staging = aligned_alloc(page, bytes);
+    v->slot[s].staging = BATON_FAULT_PTR(aligned_alloc(page, bytes));
     if (!v->slot[s].staging)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "aligned_alloc(%zu) for staging failed",
                                bytes);
     if (v->plan->mode != BATON_SYNC_BINARY)
         return BATON_OK;
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkResult r = vkCreateFence(v->ctx->device, &fi, NULL, &c->host_fence[s]);
+    VkResult r = BATON_FAULT_VK(vkCreateFence(v->ctx->device, &fi, NULL, &c->host_fence[s]));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateFence", r);
     baton_count_vk(v->ctx);
@@ -51,7 +52,7 @@ static baton_status cpu_create_slot(cpu_stage *c, uint32_t s, baton_error *err)
 static baton_status cpu_create(const frame_view *view, const compute_config *cfg,
                                compute_stage **out, baton_error *err)
 {
-    cpu_stage *c = calloc(1, sizeof *c);
+    cpu_stage *c = BATON_FAULT_PTR(calloc(1, sizeof *c));
     if (!c)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CPU stage) failed");
     c->base = (compute_stage){.ops = &compute_stage_cpu, .view = view, .cfg = *cfg};
@@ -79,18 +80,20 @@ static baton_status host_wait(cpu_stage *c, const baton_op *op, uint32_t s, bato
                                   .semaphoreCount = 1, .pSemaphores = &sem,
                                   .pValues = &op->value};
         call = "vkWaitSemaphores";
-        r = vkWaitSemaphores(dev, &wi, timeout);
+        r = BATON_FAULT_VK(vkWaitSemaphores(dev, &wi, timeout));
     } else {
         VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .waitSemaphoreCount = 1,
                            .pWaitSemaphores = &sem, .pWaitDstStageMask = &stage};
-        call = "vkQueueSubmit(wait)";
-        r = vkResetFences(dev, 1, &c->host_fence[s]);
-        if (r == VK_SUCCESS)
+        call = "vkResetFences";
+        r = BATON_FAULT_VK(vkResetFences(dev, 1, &c->host_fence[s]));
+        if (r == VK_SUCCESS) {
+            call = "vkQueueSubmit(wait)";
             r = baton_queue_submit(v->ctx, 1, &si, c->host_fence[s]);
+        }
         if (r == VK_SUCCESS) {
             call = "vkWaitForFences";
-            r = vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout);
+            r = BATON_FAULT_VK(vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout));
         }
     }
     if (r == VK_TIMEOUT)
@@ -113,7 +116,7 @@ static baton_status host_signal(cpu_stage *c, const baton_op *op, baton_error *e
         VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
                                     .semaphore = sem, .value = op->value};
         call = "vkSignalSemaphore";
-        r = vkSignalSemaphore(v->ctx->device, &si);
+        r = BATON_FAULT_VK(vkSignalSemaphore(v->ctx->device, &si));
     } else {
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .signalSemaphoreCount = 1,
                            .pSignalSemaphores = &sem};

@@ -12,6 +12,7 @@
 #include "core/cuda_wait.h"
 #include "engine/compute_stage.h"
 #include "frame/convert.h"
+#include "util/fault.h"
 
 typedef struct cuda_stage {
     compute_stage base;
@@ -38,18 +39,18 @@ static void cuda_destroy(compute_stage *cs)
     for (uint32_t s = 0; s < v->slots; s++) {
         frame_slot *sl = &v->slot[s];
         if (c->ev_start[s])
-            cudaEventDestroy(c->ev_start[s]);
+            BATON_DESTROYED_CUDA(cudaEventDestroy(c->ev_start[s]));
         if (c->ev_end[s])
-            cudaEventDestroy(c->ev_end[s]);
+            BATON_DESTROYED_CUDA(cudaEventDestroy(c->ev_end[s]));
         if (sl->staging_device && !c->zero_copy)
-            cudaFree(sl->staging_device);
+            BATON_DESTROYED_CUDA(cudaFree(sl->staging_device));
         if (c->pinned[s])
-            cudaFreeHost(sl->staging);
+            BATON_DESTROYED_CUDA(cudaFreeHost(sl->staging));
         sl->staging_device = NULL;
         sl->staging = NULL;
     }
     if (c->stream)
-        cudaStreamDestroy(c->stream);
+        BATON_DESTROYED_CUDA(cudaStreamDestroy(c->stream));
     free(c);
 }
 
@@ -57,24 +58,24 @@ static baton_status cuda_create_slot(cuda_stage *c, uint32_t s, baton_error *err
 {
     const frame_view *v = c->base.view;
     frame_slot *sl = &v->slot[s];
-    cudaError_t e = cudaHostAlloc((void **)&sl->staging, v->src_bytes,
-                                  c->zero_copy ? cudaHostAllocMapped : cudaHostAllocDefault);
+    cudaError_t e = BATON_FAULT_CUDA(cudaHostAlloc((void **)&sl->staging, v->src_bytes,
+                                  c->zero_copy ? cudaHostAllocMapped : cudaHostAllocDefault));
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaHostAlloc(staging)", e, 0);
     c->pinned[s] = true;
     baton_count_cuda(v->ctx);
     if (c->zero_copy)
-        e = cudaHostGetDevicePointer(&sl->staging_device, sl->staging, 0);
+        e = BATON_FAULT_CUDA(cudaHostGetDevicePointer(&sl->staging_device, sl->staging, 0));
     else
-        e = cudaMalloc(&sl->staging_device, v->src_bytes);
+        e = BATON_FAULT_CUDA(cudaMalloc(&sl->staging_device, v->src_bytes));
     if (e != cudaSuccess)
         return cuda_fail(err, c->zero_copy ? "cudaHostGetDevicePointer" : "cudaMalloc(upload)", e, 0);
     if (!c->zero_copy)
         baton_count_cuda(v->ctx);
-    if ((e = cudaEventCreate(&c->ev_start[s])) != cudaSuccess)
+    if ((e = BATON_FAULT_CUDA(cudaEventCreate(&c->ev_start[s]))) != cudaSuccess)
         return cuda_fail(err, "cudaEventCreate", e, 0);
     baton_count_cuda(v->ctx);
-    if ((e = cudaEventCreate(&c->ev_end[s])) != cudaSuccess)
+    if ((e = BATON_FAULT_CUDA(cudaEventCreate(&c->ev_end[s]))) != cudaSuccess)
         return cuda_fail(err, "cudaEventCreate", e, 0);
     baton_count_cuda(v->ctx);
     return BATON_OK;
@@ -83,13 +84,13 @@ static baton_status cuda_create_slot(cuda_stage *c, uint32_t s, baton_error *err
 static baton_status cuda_create(const frame_view *view, const compute_config *cfg,
                                 compute_stage **out, baton_error *err)
 {
-    cuda_stage *c = calloc(1, sizeof *c);
+    cuda_stage *c = BATON_FAULT_PTR(calloc(1, sizeof *c));
     if (!c)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(CUDA stage) failed");
     c->base = (compute_stage){.ops = &compute_stage_cuda, .view = view, .cfg = *cfg};
     c->zero_copy = baton_caps_upload_path(&view->ctx->caps) == BATON_UPLOAD_ZERO_COPY;
     baton_status st = BATON_OK;
-    cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
+    cudaError_t e = BATON_FAULT_CUDA(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
     if (e != cudaSuccess)
         st = cuda_fail(err, "cudaStreamCreateWithFlags", e, 0);
     else
@@ -111,12 +112,12 @@ static cudaError_t enqueue_op(cuda_stage *c, const baton_op *op)
         struct cudaExternalSemaphoreWaitParams w;
         memset(&w, 0, sizeof w);
         w.params.fence.value = op->value;
-        return cudaWaitExternalSemaphoresAsync(&sem, &w, 1, c->stream);
+        return BATON_FAULT_CUDA(cudaWaitExternalSemaphoresAsync(&sem, &w, 1, c->stream));
     }
     struct cudaExternalSemaphoreSignalParams s;
     memset(&s, 0, sizeof s);
     s.params.fence.value = op->value;
-    return cudaSignalExternalSemaphoresAsync(&sem, &s, 1, c->stream);
+    return BATON_FAULT_CUDA(cudaSignalExternalSemaphoresAsync(&sem, &s, 1, c->stream));
 }
 
 /* Upload (discrete GPUs), convert, the application's kernels. */
@@ -125,11 +126,11 @@ static baton_status cuda_convert(cuda_stage *c, frame_slot *sl, uint64_t n, bato
     const frame_view *v = c->base.view;
     cudaError_t e;
     if (!c->zero_copy &&
-        (e = cudaMemcpyAsync(sl->staging_device, sl->staging, v->src_bytes,
-                             cudaMemcpyHostToDevice, c->stream)) != cudaSuccess)
+        (e = BATON_FAULT_CUDA(cudaMemcpyAsync(sl->staging_device, sl->staging, v->src_bytes,
+                             cudaMemcpyHostToDevice, c->stream))) != cudaSuccess)
         return cuda_fail(err, "cudaMemcpyAsync(upload)", e, n);
-    if ((e = baton_convert_cuda(v->format, sl->staging_device, v->width, v->height,
-                                sl->shared.device, v->pitch, c->stream)) != cudaSuccess)
+    if ((e = BATON_FAULT_CUDA(baton_convert_cuda(v->format, sl->staging_device, v->width, v->height,
+                                sl->shared.device, v->pitch, c->stream))) != cudaSuccess)
         return cuda_fail(err, "baton_convert_cuda", e, n);
     if (!c->base.cfg.cuda)
         return BATON_OK;
@@ -154,7 +155,7 @@ static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_er
     uint32_t s = (uint32_t)(n % v->slots);
     frame_slot *sl = &v->slot[s];
     c->enqueued_ns[s] = baton_now_ns();
-    cudaError_t e = cudaEventRecord(c->ev_start[s], c->stream);
+    cudaError_t e = BATON_FAULT_CUDA(cudaEventRecord(c->ev_start[s], c->stream));
     if (e != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
     for (size_t i = 0; i < k; i++) {
@@ -174,7 +175,7 @@ static baton_status cuda_run(compute_stage *cs, uint64_t n, bool stall, baton_er
             cs->signalled = ops[i].value;
     }
     /* the frame's end: its GPU time, and what the relay thread waits for */
-    if ((e = cudaEventRecord(c->ev_end[s], c->stream)) != cudaSuccess)
+    if ((e = BATON_FAULT_CUDA(cudaEventRecord(c->ev_end[s], c->stream))) != cudaSuccess)
         return cuda_fail(err, "cudaEventRecord", e, n);
     sl->compute_end_ns = baton_now_ns();
     return BATON_OK;
@@ -201,7 +202,7 @@ static uint64_t cuda_gpu_ns(compute_stage *cs, uint32_t s)
 {
     cuda_stage *c = (cuda_stage *)cs;
     float ms = 0;
-    if (cudaEventElapsedTime(&ms, c->ev_start[s], c->ev_end[s]) != cudaSuccess)
+    if (BATON_FAULT_CUDA(cudaEventElapsedTime(&ms, c->ev_start[s], c->ev_end[s])) != cudaSuccess)
         return 0;
     uint64_t ns = (uint64_t)((double)ms * 1e6);
     atomic_store_explicit(&c->last_gpu_ns, ns, memory_order_relaxed);
@@ -212,9 +213,9 @@ static bool cuda_quiesce(compute_stage *cs, uint64_t timeout_ns)
 {
     cuda_stage *c = (cuda_stage *)cs;
     uint64_t end = baton_now_ns() + timeout_ns;
-    while (cudaStreamQuery(c->stream) == cudaErrorNotReady && baton_now_ns() < end)
+    while (BATON_FAULT_CUDA(cudaStreamQuery(c->stream)) == cudaErrorNotReady && baton_now_ns() < end)
         ;
-    return cudaStreamQuery(c->stream) != cudaErrorNotReady;
+    return BATON_FAULT_CUDA(cudaStreamQuery(c->stream)) != cudaErrorNotReady;
 }
 
 const compute_stage_ops compute_stage_cuda = {

@@ -5,6 +5,7 @@
 
 #include "core/vk_util.h"
 #include "engine/stage_vulkan.h"
+#include "util/fault.h"
 
 struct vulkan_stage {
     const frame_view *view;
@@ -13,6 +14,8 @@ struct vulkan_stage {
     VkQueryPool queries;      /* 2 timestamps per slot; VK_NULL_HANDLE if unsupported */
     VkCommandBuffer cmds[BATON_SLOTS_MAX][SINK_MAX_TARGETS]; /* recorded once */
     baton_handoff_mode to_vulkan, to_compute;
+    bool pending[BATON_SLOTS_MAX]; /* the slot's fence waits for a submission (a reset
+                                      fence whose submission failed never signals) */
     uint64_t max_wait_compute;/* highest compute_done value a submitted wait needs */
     bool calibrated;          /* GPU timestamps map to CLOCK_MONOTONIC */
     uint64_t cal_ticks, cal_host_ns; /* one simultaneous reading of both clocks */
@@ -48,7 +51,7 @@ static baton_status record_slot(vulkan_stage *vs, uint32_t s, uint32_t t, baton_
 {
     VkCommandBuffer cmd = vs->cmds[s][t];
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VkResult r = vkBeginCommandBuffer(cmd, &bi);
+    VkResult r = BATON_FAULT_VK(vkBeginCommandBuffer(cmd, &bi));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkBeginCommandBuffer", r);
     if (vs->queries) {
@@ -60,7 +63,7 @@ static baton_status record_slot(vulkan_stage *vs, uint32_t s, uint32_t t, baton_
     shared_ownership(vs, s, cmd, false);
     if (vs->queries)
         vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, vs->queries, 2 * s + 1);
-    if ((r = vkEndCommandBuffer(cmd)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkEndCommandBuffer(cmd))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkEndCommandBuffer", r);
     return BATON_OK;
 }
@@ -70,7 +73,7 @@ static baton_status create_fence(baton_context *ctx, VkFence *f, baton_error *er
 {
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
                             .flags = VK_FENCE_CREATE_SIGNALED_BIT};
-    VkResult r = vkCreateFence(ctx->device, &fi, NULL, f);
+    VkResult r = BATON_FAULT_VK(vkCreateFence(ctx->device, &fi, NULL, f));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateFence", r);
     baton_count_vk(ctx);
@@ -82,7 +85,7 @@ static baton_status create_pools(vulkan_stage *vs, baton_error *err)
     baton_context *ctx = vs->view->ctx;
     VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                   .queueFamilyIndex = ctx->queue_family};
-    VkResult r = vkCreateCommandPool(ctx->device, &pi, NULL, &vs->cmd_pool);
+    VkResult r = BATON_FAULT_VK(vkCreateCommandPool(ctx->device, &pi, NULL, &vs->cmd_pool));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateCommandPool", r);
     baton_count_vk(ctx);
@@ -95,7 +98,7 @@ static baton_status create_pools(vulkan_stage *vs, baton_error *err)
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                 .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                 .queryCount = 2 * vs->view->slots};
-    if ((r = vkCreateQueryPool(ctx->device, &qi, NULL, &vs->queries)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkCreateQueryPool(ctx->device, &qi, NULL, &vs->queries))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateQueryPool", r);
     baton_count_vk(ctx);
     return BATON_OK;
@@ -108,10 +111,10 @@ static baton_status create_slot(vulkan_stage *vs, uint32_t s, uint32_t targets, 
                                       .commandPool = vs->cmd_pool,
                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                                       .commandBufferCount = targets};
-    VkResult r = vkAllocateCommandBuffers(ctx->device, &ai, vs->cmds[s]);
+    VkResult r = BATON_FAULT_VK(vkAllocateCommandBuffers(ctx->device, &ai, vs->cmds[s]));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkAllocateCommandBuffers", r);
-    baton_count_vk(ctx);
+    baton_count_vk_owned(ctx);
     baton_status st = create_fence(ctx, &vs->view->slot[s].fence, err);
     for (uint32_t t = 0; t < targets && st == BATON_OK; t++)
         st = record_slot(vs, s, t, err);
@@ -122,7 +125,7 @@ baton_status vulkan_stage_create(const frame_view *view, sink *sk, baton_handoff
                                  baton_handoff_mode to_compute, vulkan_stage **out,
                                  baton_error *err)
 {
-    vulkan_stage *vs = calloc(1, sizeof *vs);
+    vulkan_stage *vs = BATON_FAULT_PTR(calloc(1, sizeof *vs));
     if (!vs)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(Vulkan stage) failed");
     vs->view = view;
@@ -155,13 +158,13 @@ void vulkan_stage_destroy(vulkan_stage *vs)
     VkDevice dev = vs->view->ctx->device;
     for (uint32_t s = 0; s < vs->view->slots; s++) {
         if (vs->view->slot[s].fence)
-            vkDestroyFence(dev, vs->view->slot[s].fence, NULL);
+            BATON_DESTROYED_VK(vkDestroyFence(dev, vs->view->slot[s].fence, NULL));
         vs->view->slot[s].fence = VK_NULL_HANDLE;
     }
     if (vs->queries)
-        vkDestroyQueryPool(dev, vs->queries, NULL);
+        BATON_DESTROYED_VK(vkDestroyQueryPool(dev, vs->queries, NULL));
     if (vs->cmd_pool)
-        vkDestroyCommandPool(dev, vs->cmd_pool, NULL); /* frees the command buffers */
+        BATON_DESTROYED_VK(vkDestroyCommandPool(dev, vs->cmd_pool, NULL)); /* frees the command buffers */
     free(vs);
 }
 
@@ -213,12 +216,17 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
         .commandBufferCount = 1, .pCommandBuffers = &vs->cmds[s][target],
         .signalSemaphoreCount = ns, .pSignalSemaphores = ssem,
     };
-    VkResult r = vkResetFences(v->ctx->device, 1, &sl->fence);
-    if (r == VK_SUCCESS)
+    const char *call = "vkResetFences";
+    vs->pending[s] = false; /* a reset fence signals only if the submission goes out */
+    VkResult r = BATON_FAULT_VK(vkResetFences(v->ctx->device, 1, &sl->fence));
+    if (r == VK_SUCCESS) {
+        call = "vkQueueSubmit";
         r = baton_queue_submit(v->ctx, 1, &si, sl->fence);
+    }
     if (r != VK_SUCCESS)
-        return baton_error_set(err, BATON_ERR_VULKAN, "vulkan stage, frame %llu: vkQueueSubmit failed: %s",
-                               (unsigned long long)n, baton_vk_result_name(r));
+        return baton_error_set(err, BATON_ERR_VULKAN, "vulkan stage, frame %llu: %s failed: %s",
+                               (unsigned long long)n, call, baton_vk_result_name(r));
+    vs->pending[s] = true;
     sl->submit_ns = baton_now_ns();
     frame_view_trace(v, wait);
     frame_view_trace(v, signal);
@@ -231,8 +239,8 @@ baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err)
 {
     const frame_view *v = vs->view;
     frame_slot *sl = &v->slot[s];
-    VkResult r = vkWaitForFences(v->ctx->device, 1, &sl->fence, VK_TRUE,
-                                 (uint64_t)v->timeout_ms * 1000000u);
+    VkResult r = BATON_FAULT_VK(vkWaitForFences(v->ctx->device, 1, &sl->fence, VK_TRUE,
+                                 (uint64_t)v->timeout_ms * 1000000u));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "vulkan stage: frame %llu (slot %u) not done within %u ms "
@@ -244,9 +252,19 @@ baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err)
     return BATON_OK;
 }
 
+bool vulkan_stage_quiesce(vulkan_stage *vs, uint64_t timeout_ns)
+{
+    const frame_view *v = vs->view;
+    bool idle = true;
+    for (uint32_t s = 0; s < v->slots; s++)
+        if (vs->pending[s] && !baton_fence_settled(v->ctx, v->slot[s].fence, timeout_ns))
+            idle = false;
+    return idle;
+}
+
 bool vulkan_stage_finished(const vulkan_stage *vs, uint32_t s)
 {
-    return vkGetFenceStatus(vs->view->ctx->device, vs->view->slot[s].fence) == VK_SUCCESS;
+    return BATON_FAULT_VK(vkGetFenceStatus(vs->view->ctx->device, vs->view->slot[s].fence)) == VK_SUCCESS;
 }
 
 /* Ticks since the calibration point, as a signed count within the valid bits. */
@@ -262,8 +280,8 @@ void vulkan_stage_gpu_times(vulkan_stage *vs, uint32_t s, uint64_t *duration_ns,
     uint64_t t[2];
     const baton_context *ctx = vs->view->ctx;
     if (!vs->queries ||
-        vkGetQueryPoolResults(ctx->device, vs->queries, 2 * s, 2, sizeof t, t, sizeof t[0],
-                              VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        BATON_FAULT_VK(vkGetQueryPoolResults(ctx->device, vs->queries, 2 * s, 2, sizeof t, t,
+                                             sizeof t[0], VK_QUERY_RESULT_64_BIT)) != VK_SUCCESS)
         return;
     double period = ctx->timestamp_period_ns;
     uint64_t span = (t[1] - t[0]) & vs->ticks_mask;

@@ -28,6 +28,10 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
 /* Bounded host wait for slot s's last submission (view->timeout_ms);
  * BATON_ERR_TIMEOUT names frame and slot. */
 baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err);
+/* Wait, at most timeout_ns each, for every slot whose submission went out;
+ * false if one timed out (the GPU may still be at work), true when all
+ * finished or failed (a lost device runs nothing any more). */
+bool vulkan_stage_quiesce(vulkan_stage *vs, uint64_t timeout_ns);
 /* Whether slot s's last submission has finished (does not wait). */
 bool vulkan_stage_finished(const vulkan_stage *vs, uint32_t s);
 /* Slot s's last frame on the GPU: how long its Vulkan work took (ns) and

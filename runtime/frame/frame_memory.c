@@ -4,6 +4,7 @@
 
 #include "frame/frame_memory.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 int find_memory_type(const baton_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want)
 {
@@ -27,7 +28,7 @@ static baton_status create_buffer(baton_context *ctx, VkDeviceSize bytes, VkBuff
         .usage = usage,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, out);
+    VkResult r = BATON_FAULT_VK(vkCreateBuffer(ctx->device, &bi, NULL, out));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateBuffer", r);
     baton_count_vk(ctx);
@@ -62,12 +63,12 @@ static baton_status bind_memory(baton_context *ctx, VkBuffer buf, VkMemoryProper
         .allocationSize = req.memoryRequirements.size,
         .memoryTypeIndex = (uint32_t)type,
     };
-    VkResult r = vkAllocateMemory(ctx->device, &ai, NULL, &m->memory);
+    VkResult r = BATON_FAULT_VK(vkAllocateMemory(ctx->device, &ai, NULL, &m->memory));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkAllocateMemory", r);
     baton_count_vk(ctx);
     m->size = req.memoryRequirements.size;
-    r = vkBindBufferMemory(ctx->device, buf, m->memory, 0);
+    r = BATON_FAULT_VK(vkBindBufferMemory(ctx->device, buf, m->memory, 0));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkBindBufferMemory", r);
     return BATON_OK;
@@ -86,7 +87,7 @@ static baton_status import_into_cuda(baton_context *ctx, frame_memory *m, baton_
         .memory = m->memory,
         .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
     };
-    VkResult r = ctx->get_memory_fd(ctx->device, &gi, &fd);
+    VkResult r = BATON_FAULT_VK_AS("vkGetMemoryFdKHR", ctx->get_memory_fd(ctx->device, &gi, &fd));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetMemoryFdKHR", r);
     struct cudaExternalMemoryHandleDesc desc;
@@ -95,7 +96,7 @@ static baton_status import_into_cuda(baton_context *ctx, frame_memory *m, baton_
     desc.handle.fd = fd;
     desc.size = m->size;
     desc.flags = m->dedicated ? cudaExternalMemoryDedicated : 0;
-    cudaError_t e = cudaImportExternalMemory(&m->ext, &desc);
+    cudaError_t e = BATON_FAULT_CUDA(cudaImportExternalMemory(&m->ext, &desc));
     if (e != cudaSuccess) {
         close(fd);
         m->ext = NULL;
@@ -104,7 +105,7 @@ static baton_status import_into_cuda(baton_context *ctx, frame_memory *m, baton_
     }
     baton_count_cuda(ctx);
     struct cudaExternalMemoryBufferDesc bd = {.offset = 0, .size = m->bytes, .flags = 0};
-    e = cudaExternalMemoryGetMappedBuffer(&m->device, m->ext, &bd);
+    e = BATON_FAULT_CUDA(cudaExternalMemoryGetMappedBuffer(&m->device, m->ext, &bd));
     if (e != cudaSuccess)
         return baton_error_set(err, BATON_ERR_CUDA, "cudaExternalMemoryGetMappedBuffer failed: %s",
                                cudaGetErrorName(e));
@@ -128,7 +129,7 @@ baton_status frame_memory_create(baton_context *ctx, VkDeviceSize bytes, bool sh
     if (st == BATON_OK && shared)
         st = import_into_cuda(ctx, m, err);
     if (st == BATON_OK && !shared) {
-        VkResult r = vkMapMemory(ctx->device, m->memory, 0, VK_WHOLE_SIZE, 0, &m->host);
+        VkResult r = BATON_FAULT_VK(vkMapMemory(ctx->device, m->memory, 0, VK_WHOLE_SIZE, 0, &m->host));
         if (r != VK_SUCCESS)
             st = baton_vk_fail(err, "vkMapMemory", r);
     }
@@ -140,13 +141,13 @@ baton_status frame_memory_create(baton_context *ctx, VkDeviceSize bytes, bool sh
 void frame_memory_destroy(baton_context *ctx, frame_memory *m)
 {
     if (m->device)
-        cudaFree(m->device); /* a mapped buffer is freed with cudaFree */
+        BATON_DESTROYED_CUDA(cudaFree(m->device)); /* a mapped buffer is freed with cudaFree */
     if (m->ext)
-        cudaDestroyExternalMemory(m->ext);
+        BATON_DESTROYED_CUDA(cudaDestroyExternalMemory(m->ext));
     if (m->buffer)
-        vkDestroyBuffer(ctx->device, m->buffer, NULL);
+        BATON_DESTROYED_VK(vkDestroyBuffer(ctx->device, m->buffer, NULL));
     if (m->memory)
-        vkFreeMemory(ctx->device, m->memory, NULL); /* unmaps too */
+        BATON_DESTROYED_VK(vkFreeMemory(ctx->device, m->memory, NULL)); /* unmaps too */
     memset(m, 0, sizeof *m);
 }
 
@@ -163,7 +164,7 @@ baton_status host_buffer_create(baton_context *ctx, VkDeviceSize bytes, VkBuffer
                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                          false, &m, err);
     if (st == BATON_OK) {
-        VkResult r = vkMapMemory(ctx->device, m.memory, 0, VK_WHOLE_SIZE, 0, mapped);
+        VkResult r = BATON_FAULT_VK(vkMapMemory(ctx->device, m.memory, 0, VK_WHOLE_SIZE, 0, mapped));
         if (r != VK_SUCCESS)
             st = baton_vk_fail(err, "vkMapMemory", r);
     }

@@ -2,6 +2,7 @@
  * timeline. See baton/trace.h. Only baton_trace_create allocates. */
 #include "baton/trace.h"
 #include "frame/trace_internal.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,14 +60,16 @@ baton_status baton_trace_create(uint32_t capacity_events, uint32_t capacity_fram
     if (capacity_events == 0)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_trace_create: capacity_events must be at least 1");
-    baton_trace *t = calloc(1, sizeof *t);
-    if (t && pthread_mutex_init(&t->lock, NULL) != 0) {
+    baton_trace *t = BATON_FAULT_PTR(calloc(1, sizeof *t));
+    int e = t ? BATON_FAULT_PTHREAD(pthread_mutex_init(&t->lock, NULL)) : 0;
+    if (e != 0) {
         free(t);
-        t = NULL;
+        return baton_error_set(err, BATON_ERR_OS, "pthread_mutex_init(trace) failed: %s",
+                               strerror(e));
     }
     if (t) {
-        t->events = calloc(capacity_events, sizeof *t->events);
-        t->spans = capacity_frames ? calloc(capacity_frames, sizeof *t->spans) : NULL;
+        t->events = BATON_FAULT_PTR(calloc(capacity_events, sizeof *t->events));
+        t->spans = capacity_frames ? BATON_FAULT_PTR(calloc(capacity_frames, sizeof *t->spans)) : NULL;
     }
     if (!t || !t->events || (capacity_frames && !t->spans)) {
         baton_trace_destroy(t);

@@ -3,6 +3,7 @@
  * satisfies and the stage spans on tracks of their own. See baton/trace.h. */
 #include "baton/trace.h"
 #include "frame/trace_internal.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -166,8 +167,8 @@ static baton_status find_handoffs(const baton_trace *t, uint32_t **out, baton_er
     *out = NULL;
     if (n == 0)
         return BATON_OK;
-    uint32_t *partner = malloc(n * sizeof *partner);
-    op_key *keys = malloc(n * sizeof *keys);
+    uint32_t *partner = BATON_FAULT_PTR(malloc(n * sizeof *partner));
+    op_key *keys = BATON_FAULT_PTR(malloc(n * sizeof *keys));
     if (!partner || !keys) {
         free(partner);
         free(keys);
@@ -312,7 +313,7 @@ static void chrome_body(chrome *c, const baton_trace *t, const uint32_t *partner
 static baton_status write_file(const baton_trace *t, const uint32_t *partner, const char *path,
                                baton_error *err)
 {
-    chrome c = {.sink = {.f = fopen(path, "w")}, .sep = ""};
+    chrome c = {.sink = {.f = BATON_FAULT_PTR(fopen(path, "w"))}, .sep = ""};
     if (!c.sink.f)
         return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\") failed: %s", path,
                                strerror(errno));

@@ -4,6 +4,7 @@
  * host and no struct layout leaks into it. */
 #include "baton/trace.h"
 #include "frame/trace_internal.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -145,7 +146,7 @@ baton_status baton_trace_save(const baton_trace *t, const baton_schedule *sch,
     baton_status st = baton_schedule_validate(sch, err);
     if (st != BATON_OK)
         return st;
-    writer w = {.f = fopen(path, "wb")};
+    writer w = {.f = BATON_FAULT_PTR(fopen(path, "wb"))};
     if (!w.f)
         return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\") failed: %s", path,
                                strerror(errno));
@@ -335,7 +336,7 @@ static baton_status read_stream(reader *r, uint32_t ne, uint32_t ns)
         if (got == cap) {
             uint64_t grow = cap ? cap : TF_STREAM_CHUNK; /* doubling, from one chunk */
             cap = need - cap > grow ? cap + grow : need;
-            uint8_t *grown = cap <= SIZE_MAX ? realloc(buf, (size_t)cap) : NULL;
+            uint8_t *grown = cap <= SIZE_MAX ? BATON_FAULT_PTR(realloc(buf, (size_t)cap)) : NULL;
             if (!grown) {
                 free(buf);
                 return fail(r, BATON_ERR_OUT_OF_MEMORY,
@@ -453,7 +454,7 @@ baton_status baton_trace_load(const char *path, baton_trace **out, baton_schedul
     if (!path || !out)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "baton_trace_load: %s is NULL",
                                path ? "out" : "path");
-    reader r = {.f = fopen(path, "rb"), .path = path, .size = UINT64_MAX, .err = err};
+    reader r = {.f = BATON_FAULT_PTR(fopen(path, "rb")), .path = path, .size = UINT64_MAX, .err = err};
     if (!r.f)
         return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\") failed: %s", path,
                                strerror(errno));

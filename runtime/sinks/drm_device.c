@@ -19,11 +19,12 @@
 #include "core/context_internal.h"
 #include "core/vk_util.h"
 #include "sinks/drm_device.h"
+#include "util/fault.h"
 
 /* /dev/dri/cardN whose device number is want. */
 static bool card_by_devnum(dev_t want, char *path, size_t len)
 {
-    DIR *dir = opendir("/dev/dri");
+    DIR *dir = BATON_FAULT_PTR(opendir("/dev/dri"));
     if (!dir)
         return false;
     bool found = false;
@@ -43,7 +44,7 @@ static bool card_by_pci(const VkPhysicalDevicePCIBusInfoPropertiesEXT *pci, char
                         size_t len)
 {
     drmDevicePtr devs[32];
-    int n = drmGetDevices2(0, devs, (int)BATON_ARRAY_LEN(devs));
+    int n = BATON_FAULT_SYS(drmGetDevices2(0, devs, (int)BATON_ARRAY_LEN(devs)), -1);
     if (n <= 0)
         return false;
     bool found = false;
@@ -70,10 +71,10 @@ static bool first_kms_card(char *path, size_t len)
     for (int n = 0; n < 64; n++) {
         char p[32];
         snprintf(p, sizeof p, "/dev/dri/card%d", n);
-        int f = open(p, O_RDWR | O_CLOEXEC);
+        int f = BATON_FAULT_SYS(open(p, O_RDWR | O_CLOEXEC), -1);
         if (f < 0)
             continue;
-        drmModeRes *res = drmModeGetResources(f);
+        drmModeRes *res = BATON_FAULT_PTR(drmModeGetResources(f));
         bool kms = res && res->count_connectors > 0;
         drmModeFreeResources(res);
         close(f);
@@ -166,7 +167,7 @@ baton_status sink_drm_open_device(const struct baton_context *ctx, bool any_card
     baton_status st = device_path(ctx, any_card, path, path_len, why, sizeof why, err);
     if (st != BATON_OK)
         return st;
-    int f = open(path, O_RDWR | O_CLOEXEC);
+    int f = BATON_FAULT_SYS(open(path, O_RDWR | O_CLOEXEC), -1);
     if (f < 0) {
         int e = errno;
         const char *hint = "";
@@ -182,7 +183,7 @@ baton_status sink_drm_open_device(const struct baton_context *ctx, bool any_card
                                from_env ? "" : "; set BATON_DRM_DEVICE to override");
     }
     errno = 0;
-    drmModeRes *res = drmModeGetResources(f);
+    drmModeRes *res = BATON_FAULT_PTR(drmModeGetResources(f));
     if (!res) {
         int e = errno ? errno : ENODEV;
         close(f);

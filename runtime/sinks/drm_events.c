@@ -9,11 +9,12 @@
 #include <xf86drm.h>
 
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 void drm_events_read(int fd, drm_event_fn fn, void *ctx)
 {
     char buf[1024];
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = BATON_FAULT_SYS(read(fd, buf, sizeof buf), -1);
     size_t at = 0;
     while (n > 0 && at + sizeof(struct drm_event) <= (size_t)n) {
         struct drm_event e;
@@ -52,7 +53,7 @@ bool drm_events_wait(int fd, uint64_t end_ns, bool (*done)(void *ctx), drm_event
         if (now >= end_ns)
             return false;
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)((end_ns - now + 999999u) / 1000000u));
+        int r = BATON_FAULT_SYS(poll(&pfd, 1, (int)((end_ns - now + 999999u) / 1000000u)), -1);
         if (r > 0 && (pfd.revents & POLLIN))
             drm_events_read(fd, fn, ctx);
         else if (r < 0 && errno != EINTR)

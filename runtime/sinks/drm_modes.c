@@ -2,6 +2,7 @@
  * and describe a card from libdrm (the only part that touches a device). */
 #include "sinks/drm_modes.h"
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -597,7 +598,7 @@ const char *drm_modes_connector_lost(int fd, uint32_t connector_id, uint64_t *ne
     c.connector_id = connector_id;
     c.count_modes = 1;
     c.modes_ptr = (uint64_t)(uintptr_t)&one;
-    if (drmIoctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) != 0)
+    if (BATON_FAULT_SYS(drmIoctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c), -1) != 0)
         return errno == ENOENT ? "the connector is gone" : NULL;
     return c.connection == DRM_MODE_DISCONNECTED ? "the connector reports disconnected" : NULL;
 }
@@ -665,7 +666,7 @@ baton_status drm_modes_describe(int fd, const char *path, drm_card_desc *out, ba
     if (!path)
         path = "the DRM device";
     memset(out, 0, sizeof *out);
-    drmModeRes *res = drmModeGetResources(fd);
+    drmModeRes *res = BATON_FAULT_PTR(drmModeGetResources(fd));
     if (!res)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: %s is not a KMS display device "
@@ -674,7 +675,7 @@ baton_status drm_modes_describe(int fd, const char *path, drm_card_desc *out, ba
     for (int i = 0; i < res->count_crtcs && out->crtc_count < DRM_MODES_MAX_CRTCS; i++)
         out->crtcs[out->crtc_count++] = res->crtcs[i];
     for (int i = 0; i < res->count_encoders && out->encoder_count < DRM_MODES_MAX_ENCODERS; i++) {
-        drmModeEncoder *e = drmModeGetEncoder(fd, res->encoders[i]);
+        drmModeEncoder *e = BATON_FAULT_PTR(drmModeGetEncoder(fd, res->encoders[i]));
         if (!e)
             continue; /* gone meanwhile (DP MST) */
         out->encoders[out->encoder_count++] = (drm_encoder_desc){
@@ -685,7 +686,7 @@ baton_status drm_modes_describe(int fd, const char *path, drm_card_desc *out, ba
     for (int i = 0; i < res->count_connectors && out->connector_count < DRM_MODES_MAX_CONNECTORS;
          i++) {
         errno = 0;
-        drmModeConnector *dc = drmModeGetConnector(fd, res->connectors[i]);
+        drmModeConnector *dc = BATON_FAULT_PTR(drmModeGetConnector(fd, res->connectors[i]));
         if (!dc) {
             if (errno == ENOENT)
                 continue; /* unplugged meanwhile (DP MST) */

@@ -27,6 +27,7 @@
 
 #include "util/baton_internal.h"
 #include "util/gst_util.h"
+#include "util/fault.h"
 
 #define BATON_PUSH_SRC "baton_appsrc"
 #define BATON_PUSH_PREFIX "appsrc name=" BATON_PUSH_SRC " ! "
@@ -123,7 +124,7 @@ static struct timespec deadline_in(uint32_t ms)
 static baton_status parse_with_appsrc(gst_push *g, const char *desc, baton_error *err)
 {
     size_t n = strlen(desc) + sizeof BATON_PUSH_PREFIX;
-    char *full = malloc(n);
+    char *full = BATON_FAULT_PTR(malloc(n));
     if (!full)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "gst sink: malloc(%zu) failed", n);
     snprintf(full, n, "%s%s", BATON_PUSH_PREFIX, desc);
@@ -222,18 +223,18 @@ baton_status gst_push_create(const char *desc, uint32_t width, uint32_t height,
     baton_status st = baton_gst_init("gst sink", err);
     if (st != BATON_OK)
         return st;
-    gst_push *g = calloc(1, sizeof *g);
+    gst_push *g = BATON_FAULT_PTR(calloc(1, sizeof *g));
     if (!g)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(gst sink) failed");
     g->count = count;
     g->timeout_ms = timeout_ms;
     pthread_condattr_t ca;
-    if (pthread_mutex_init(&g->lock, NULL) != 0) {
+    if (BATON_FAULT_PTHREAD(pthread_mutex_init(&g->lock, NULL)) != 0) {
         free(g);
         return baton_error_set(err, BATON_ERR_OS, "gst sink: pthread_mutex_init failed");
     }
-    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&g->cond, &ca) != 0) {
+    if (BATON_FAULT_PTHREAD(pthread_condattr_init(&ca)) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        BATON_FAULT_PTHREAD(pthread_cond_init(&g->cond, &ca)) != 0) {
         pthread_mutex_destroy(&g->lock);
         free(g);
         return baton_error_set(err, BATON_ERR_OS, "gst sink: pthread_cond_init failed");

@@ -5,6 +5,7 @@
 #include "util/png.h"
 #include "sinks/sink_common.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t height,
                                VkFormat format, const char *what, VkImage *image,
@@ -23,7 +24,7 @@ baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t heig
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
         .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
     };
-    VkResult r = vkCreateImage(ctx->device, &ii, NULL, image);
+    VkResult r = BATON_FAULT_VK(vkCreateImage(ctx->device, &ii, NULL, image));
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "vkCreateImage(%s) failed: %s", what,
                                baton_vk_result_name(r));
@@ -35,11 +36,11 @@ baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t heig
         type = find_memory_type(ctx, req.memoryTypeBits, 0);
     VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                .allocationSize = req.size, .memoryTypeIndex = (uint32_t)type};
-    if ((r = vkAllocateMemory(ctx->device, &ai, NULL, memory)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkAllocateMemory(ctx->device, &ai, NULL, memory))) != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "vkAllocateMemory(%s) failed: %s", what,
                                baton_vk_result_name(r));
     baton_count_vk(ctx);
-    if ((r = vkBindImageMemory(ctx->device, *image, *memory, 0)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkBindImageMemory(ctx->device, *image, *memory, 0))) != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "vkBindImageMemory(%s) failed: %s", what,
                                baton_vk_result_name(r));
     return BATON_OK;
@@ -48,9 +49,9 @@ baton_status sink_image_create(baton_context *ctx, uint32_t width, uint32_t heig
 void sink_image_destroy(baton_context *ctx, VkImage *image, VkDeviceMemory *memory)
 {
     if (*image)
-        vkDestroyImage(ctx->device, *image, NULL);
+        BATON_DESTROYED_VK(vkDestroyImage(ctx->device, *image, NULL));
     if (*memory)
-        vkFreeMemory(ctx->device, *memory, NULL);
+        BATON_DESTROYED_VK(vkFreeMemory(ctx->device, *memory, NULL));
     *image = VK_NULL_HANDLE;
     *memory = VK_NULL_HANDLE;
 }
@@ -73,9 +74,9 @@ void sink_readback_destroy(sink *sk)
     for (uint32_t s = 0; s < sk->view->slots; s++) {
         frame_slot *sl = &sk->view->slot[s];
         if (sl->readback)
-            vkDestroyBuffer(dev, sl->readback, NULL);
+            BATON_DESTROYED_VK(vkDestroyBuffer(dev, sl->readback, NULL));
         if (sl->readback_memory)
-            vkFreeMemory(dev, sl->readback_memory, NULL);
+            BATON_DESTROYED_VK(vkFreeMemory(dev, sl->readback_memory, NULL));
         sl->readback = VK_NULL_HANDLE;
         sl->readback_memory = VK_NULL_HANDLE;
         sl->readback_host = NULL;
@@ -112,7 +113,7 @@ baton_status sink_semaphore_create(baton_context *ctx, const char *what, VkSemap
                                    baton_error *err)
 {
     VkSemaphoreCreateInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
-    VkResult r = vkCreateSemaphore(ctx->device, &si, NULL, out);
+    VkResult r = BATON_FAULT_VK(vkCreateSemaphore(ctx->device, &si, NULL, out));
     if (r != VK_SUCCESS)
         return baton_error_set(err, BATON_ERR_VULKAN, "vkCreateSemaphore(%s) failed: %s", what,
                                baton_vk_result_name(r));

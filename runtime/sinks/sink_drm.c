@@ -61,6 +61,7 @@
 #include "sinks/drm_modes.h"
 #include "sinks/sink_common.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 #define MAX_DISPLAYS 16u
 #define MAX_VK_MODES 128u
@@ -242,14 +243,14 @@ static baton_status find_display(sink *sk, drm_sink *d, baton_error *err)
 {
     baton_context *ctx = sk->view->ctx;
     if (d->vk.get_drm_display) {
-        VkResult r = d->vk.get_drm_display(ctx->physical, d->fd, d->t.connector_id, &d->display);
+        VkResult r = BATON_FAULT_VK_AS("vkGetDrmDisplayEXT", d->vk.get_drm_display(ctx->physical, d->fd, d->t.connector_id, &d->display));
         if (r != VK_SUCCESS)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "drm sink: vkGetDrmDisplayEXT(%s, connector %u) failed: %s "
                                    "(is %s the card of %s? set BATON_DRM_DEVICE)",
                                    d->t.name, d->t.connector_id, baton_vk_result_name(r), d->path,
                                    baton_context_device_name(ctx));
-        r = d->vk.acquire_drm(ctx->physical, d->fd, d->display);
+        r = BATON_FAULT_VK_AS("vkAcquireDrmDisplayEXT", d->vk.acquire_drm(ctx->physical, d->fd, d->display));
         if (r == VK_SUCCESS) {
             d->acquired = true;
             return BATON_OK;
@@ -266,7 +267,7 @@ static baton_status find_display(sink *sk, drm_sink *d, baton_error *err)
     }
     VkDisplayPropertiesKHR props[MAX_DISPLAYS];
     uint32_t n = MAX_DISPLAYS;
-    VkResult r = d->vk.display_props(ctx->physical, &n, props);
+    VkResult r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceDisplayPropertiesKHR", d->vk.display_props(ctx->physical, &n, props));
     if (r < 0)
         return baton_vk_fail(err, "vkGetPhysicalDeviceDisplayPropertiesKHR", r);
     drm_vk_display list[MAX_DISPLAYS];
@@ -295,7 +296,7 @@ static baton_status find_mode(sink *sk, drm_sink *d, baton_error *err)
     baton_context *ctx = sk->view->ctx;
     VkDisplayModePropertiesKHR mp[MAX_VK_MODES];
     uint32_t n = MAX_VK_MODES;
-    VkResult r = d->vk.mode_props(ctx->physical, d->display, &n, mp);
+    VkResult r = BATON_FAULT_VK_AS("vkGetDisplayModePropertiesKHR", d->vk.mode_props(ctx->physical, d->display, &n, mp));
     if (r < 0)
         return baton_vk_fail(err, "vkGetDisplayModePropertiesKHR", r);
     drm_vk_mode list[MAX_VK_MODES];
@@ -313,9 +314,9 @@ static baton_status find_mode(sink *sk, drm_sink *d, baton_error *err)
         .sType = VK_STRUCTURE_TYPE_DISPLAY_MODE_CREATE_INFO_KHR,
         .parameters = {{d->t.mode.width, d->t.mode.height}, d->t.mode.refresh_mhz},
     };
-    r = d->vk.create_mode(ctx->physical, d->display, &ci, NULL, &d->display_mode);
+    r = BATON_FAULT_VK_AS("vkCreateDisplayModeKHR", d->vk.create_mode(ctx->physical, d->display, &ci, NULL, &d->display_mode));
     if (r == VK_SUCCESS) {
-        baton_count_vk(ctx);
+        baton_count_vk_owned(ctx);
         return BATON_OK;
     }
     /* no refresh asked for: the driver's own timing of that size will do
@@ -345,7 +346,7 @@ static baton_status create_surface(sink *sk, drm_sink *d, baton_error *err)
     baton_context *ctx = sk->view->ctx;
     VkDisplayPlanePropertiesKHR pp[MAX_PLANES];
     uint32_t n = MAX_PLANES;
-    VkResult r = d->vk.plane_props(ctx->physical, &n, pp);
+    VkResult r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceDisplayPlanePropertiesKHR", d->vk.plane_props(ctx->physical, &n, pp));
     if (r < 0)
         return baton_vk_fail(err, "vkGetPhysicalDeviceDisplayPlanePropertiesKHR", r);
     int plane = -1;
@@ -354,7 +355,7 @@ static baton_status create_surface(sink *sk, drm_sink *d, baton_error *err)
             continue;
         VkDisplayKHR ds[MAX_DISPLAYS];
         uint32_t m = MAX_DISPLAYS;
-        if (d->vk.plane_displays(ctx->physical, i, &m, ds) < 0)
+        if (BATON_FAULT_VK_AS("vkGetDisplayPlaneSupportedDisplaysKHR", d->vk.plane_displays(ctx->physical, i, &m, ds)) < 0)
             continue;
         for (uint32_t k = 0; k < m && plane < 0; k++)
             if (ds[k] == d->display)
@@ -364,7 +365,7 @@ static baton_status create_surface(sink *sk, drm_sink *d, baton_error *err)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: none of the %u display planes can show %s", n, d->t.name);
     VkDisplayPlaneCapabilitiesKHR caps;
-    r = d->vk.plane_caps(ctx->physical, d->display_mode, (uint32_t)plane, &caps);
+    r = BATON_FAULT_VK_AS("vkGetDisplayPlaneCapabilitiesKHR", d->vk.plane_caps(ctx->physical, d->display_mode, (uint32_t)plane, &caps));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetDisplayPlaneCapabilitiesKHR", r);
     static const VkDisplayPlaneAlphaFlagBitsKHR alphas[] = {
@@ -385,12 +386,12 @@ static baton_status create_surface(sink *sk, drm_sink *d, baton_error *err)
         .alphaMode = alpha,
         .imageExtent = {d->t.mode.width, d->t.mode.height},
     };
-    r = d->vk.create_surface(ctx->instance, &si, NULL, &d->surface);
+    r = BATON_FAULT_VK_AS("vkCreateDisplayPlaneSurfaceKHR", d->vk.create_surface(ctx->instance, &si, NULL, &d->surface));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateDisplayPlaneSurfaceKHR", r);
     baton_count_vk(ctx);
     VkBool32 ok = VK_FALSE;
-    r = d->vk.surface_support(ctx->physical, ctx->queue_family, d->surface, &ok);
+    r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceSurfaceSupportKHR", d->vk.surface_support(ctx->physical, ctx->queue_family, d->surface, &ok));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceSupportKHR", r);
     if (!ok)
@@ -418,7 +419,7 @@ static baton_status choose_format(baton_context *ctx, drm_sink *d, VkColorSpaceK
 {
     VkSurfaceFormatKHR f[64];
     uint32_t n = BATON_ARRAY_LEN(f);
-    VkResult r = d->vk.surface_formats(ctx->physical, d->surface, &n, f);
+    VkResult r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceSurfaceFormatsKHR", d->vk.surface_formats(ctx->physical, d->surface, &n, f));
     if (r < 0)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceFormatsKHR", r);
     if (n == 0)
@@ -465,7 +466,7 @@ static baton_status create_swapchain(sink *sk, drm_sink *d, baton_error *err)
     if (st != BATON_OK)
         return st;
     VkSurfaceCapabilitiesKHR caps;
-    VkResult r = d->vk.surface_caps(ctx->physical, d->surface, &caps);
+    VkResult r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceSurfaceCapabilitiesKHR", d->vk.surface_caps(ctx->physical, d->surface, &caps));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceCapabilitiesKHR", r);
     if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
@@ -510,17 +511,17 @@ static baton_status create_swapchain(sink *sk, drm_sink *d, baton_error *err)
         .presentMode = VK_PRESENT_MODE_FIFO_KHR, /* always supported; paces to vblank */
         .clipped = VK_TRUE,
     };
-    if ((r = d->vk.create_swapchain(ctx->device, &ci, NULL, &d->swapchain)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK_AS("vkCreateSwapchainKHR", d->vk.create_swapchain(ctx->device, &ci, NULL, &d->swapchain))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateSwapchainKHR(drm sink)", r);
     baton_count_vk(ctx);
     uint32_t n = 0;
-    if ((r = d->vk.swapchain_images(ctx->device, d->swapchain, &n, NULL)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK_AS("vkGetSwapchainImagesKHR", d->vk.swapchain_images(ctx->device, d->swapchain, &n, NULL))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     if (n == 0 || n > SINK_MAX_TARGETS)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: the swapchain has %u images (1..%u supported)", n,
                                SINK_MAX_TARGETS);
-    if ((r = d->vk.swapchain_images(ctx->device, d->swapchain, &n, d->images)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK_AS("vkGetSwapchainImagesKHR", d->vk.swapchain_images(ctx->device, d->swapchain, &n, d->images))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     d->image_count = n;
     d->fit = drm_modes_fit(sk->view->width, sk->view->height, d->extent.width, d->extent.height);
@@ -547,7 +548,7 @@ static bool vulkan_drives_a_display(const baton_context *ctx)
     if (resolve(ctx, &vk, &ignored) != BATON_OK)
         return false;
     uint32_t n = 0;
-    VkResult r = vk.display_props(ctx->physical, &n, NULL);
+    VkResult r = BATON_FAULT_VK_AS("vkGetPhysicalDeviceDisplayPropertiesKHR", vk.display_props(ctx->physical, &n, NULL));
     return r >= 0 && n > 0;
 }
 
@@ -562,14 +563,14 @@ static baton_status drm_create(sink *sk, const char *arg, baton_error *err)
         sk->ops = &sink_kms_ops;
         return sink_kms_ops.create(sk, arg, err);
     }
-    drm_sink *d = calloc(1, sizeof *d);
+    drm_sink *d = BATON_FAULT_PTR(calloc(1, sizeof *d));
     if (!d)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
     d->fd = -1;
     d->spec = spec;
     snprintf(d->t.name, sizeof d->t.name, "%s", spec.connector[0] ? spec.connector : "auto");
     sk->state = d;
-    int e = pthread_mutex_init(&d->lock, NULL);
+    int e = BATON_FAULT_PTHREAD(pthread_mutex_init(&d->lock, NULL));
     if (e != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: pthread_mutex_init failed: %s",
                                strerror(e));
@@ -619,17 +620,17 @@ static void drm_destroy(sink *sk)
         return;
     if (d->swapchain) {
         baton_queue_wait_idle(ctx); /* presents wait on our semaphores */
-        d->vk.destroy_swapchain(dev, d->swapchain, NULL);
+        BATON_DESTROYED_VK(d->vk.destroy_swapchain(dev, d->swapchain, NULL));
     }
     for (uint32_t t = 0; t < SINK_MAX_TARGETS; t++)
         if (d->rendered[t])
-            vkDestroySemaphore(dev, d->rendered[t], NULL);
+            BATON_DESTROYED_VK(vkDestroySemaphore(dev, d->rendered[t], NULL));
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
         if (d->acquired_sem[s])
-            vkDestroySemaphore(dev, d->acquired_sem[s], NULL);
+            BATON_DESTROYED_VK(vkDestroySemaphore(dev, d->acquired_sem[s], NULL));
     sink_image_destroy(ctx, &d->staging, &d->staging_memory);
     if (d->surface)
-        d->vk.destroy_surface(ctx->instance, d->surface, NULL);
+        BATON_DESTROYED_VK(d->vk.destroy_surface(ctx->instance, d->surface, NULL));
     if (d->acquired && d->vk.release_display)
         d->vk.release_display(ctx->physical, d->display);
     if (d->fd >= 0)
@@ -724,9 +725,9 @@ static baton_status drm_acquire(sink *sk, frame_slot *sl, uint32_t *target, VkSe
 {
     drm_sink *d = sk->state;
     uint32_t s = (uint32_t)(sl - sk->view->slot), t = 0;
-    VkResult r = d->vk.acquire_image(sk->view->ctx->device, d->swapchain,
+    VkResult r = BATON_FAULT_VK_AS("vkAcquireNextImageKHR", d->vk.acquire_image(sk->view->ctx->device, d->swapchain,
                                      (uint64_t)sk->view->timeout_ms * 1000000u, d->acquired_sem[s],
-                                     VK_NULL_HANDLE, &t);
+                                     VK_NULL_HANDLE, &t));
     if ((r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) && t < d->image_count) {
         *target = t;
         *wait = d->acquired_sem[s];
@@ -767,9 +768,9 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
     set_pending(d, s, false, 0);
     if (d->vblank == VBLANK_SEQUENCE) {
         uint64_t queued = 0;
-        if (drmCrtcQueueSequence(d->fd, d->t.crtc_id,
+        if (BATON_FAULT_SYS(drmCrtcQueueSequence(d->fd, d->t.crtc_id,
                                  DRM_CRTC_SEQUENCE_RELATIVE | DRM_CRTC_SEQUENCE_NEXT_ON_MISS, 1,
-                                 &queued, frame) == 0) {
+                                 &queued, frame), -1) == 0) {
             d->sequence_worked = true;
             set_pending(d, s, true, frame);
             return;
@@ -783,7 +784,7 @@ static void queue_vblank_event(drm_sink *d, uint32_t s, uint64_t frame)
                                         drm_vblank_pipe(d->t.crtc_index));
     v.request.sequence = 1;
     v.request.signal = (unsigned long)frame;
-    if (drmWaitVBlank(d->fd, &v) == 0) {
+    if (BATON_FAULT_SYS(drmWaitVBlank(d->fd, &v), -1) == 0) {
         d->vblank = VBLANK_WAIT_EVENT;
         set_pending(d, s, true, frame);
     }
@@ -871,7 +872,7 @@ static baton_status collect_display_timing(drm_sink *d, sink *sk, uint64_t frame
     for (int round = 0; round < 4; round++) {
         VkPastPresentationTimingGOOGLE t[16];
         uint32_t n = BATON_ARRAY_LEN(t);
-        VkResult r = d->vk.past_timing(sk->view->ctx->device, d->swapchain, &n, t);
+        VkResult r = BATON_FAULT_VK_AS("vkGetPastPresentationTimingGOOGLE", d->vk.past_timing(sk->view->ctx->device, d->swapchain, &n, t));
         if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_ERROR_SURFACE_LOST_KHR)
             return display_lost(d, "vkGetPastPresentationTimingGOOGLE", frame, err);
         if (r < 0)

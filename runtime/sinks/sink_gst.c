@@ -39,6 +39,7 @@
 
 #include "sinks/gst_push.h"
 #include "sinks/sink_common.h"
+#include "util/fault.h"
 
 typedef struct gst_sink {
     VkImage target;
@@ -62,7 +63,7 @@ static baton_status gst_sink_create(sink *sk, const char *arg, baton_error *err)
     if (v->slots > GST_PUSH_MAX_BUFFERS)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT, "gst sink: %u slots, at most %u",
                                v->slots, GST_PUSH_MAX_BUFFERS);
-    gst_sink *g = calloc(1, sizeof *g);
+    gst_sink *g = BATON_FAULT_PTR(calloc(1, sizeof *g));
     if (!g)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(gst sink) failed");
     sk->state = g;

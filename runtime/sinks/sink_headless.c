@@ -8,6 +8,7 @@
 
 #include "sinks/sink_common.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 typedef struct headless {
     VkImage target;
@@ -20,7 +21,7 @@ static baton_status headless_create(sink *sk, const char *arg, baton_error *err)
     if (*arg)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "sink 'headless' takes no argument, got '%s'", arg);
-    headless *h = calloc(1, sizeof *h);
+    headless *h = BATON_FAULT_PTR(calloc(1, sizeof *h));
     if (!h)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(headless sink) failed");
     sk->state = h;

@@ -63,6 +63,7 @@
 #include "sinks/drm_device.h"
 #include "sinks/drm_modes.h"
 #include "sinks/sink_common.h"
+#include "util/fault.h"
 
 #define KMS_BUFFERS 3u
 #define NO_BUFFER UINT32_MAX
@@ -117,10 +118,10 @@ static baton_status kms_lost(const kms_sink *k, const char *what, int e, uint64_
 /* The id of the property called name on an object; 0 when it has none. */
 static uint32_t prop_id(int fd, uint32_t object, uint32_t type, const char *name, uint64_t *value)
 {
-    drmModeObjectProperties *props = drmModeObjectGetProperties(fd, object, type);
+    drmModeObjectProperties *props = BATON_FAULT_PTR(drmModeObjectGetProperties(fd, object, type));
     uint32_t id = 0;
     for (uint32_t i = 0; props && i < props->count_props && !id; i++) {
-        drmModePropertyRes *pr = drmModeGetProperty(fd, props->props[i]);
+        drmModePropertyRes *pr = BATON_FAULT_PTR(drmModeGetProperty(fd, props->props[i]));
         if (pr && strcmp(pr->name, name) == 0) {
             id = pr->prop_id;
             if (value)
@@ -143,13 +144,13 @@ static bool plane_has_format(const drmModePlane *pl, uint32_t fourcc)
 /* The CRTC's primary plane and the format to scan out. */
 static baton_status find_plane(kms_sink *k, baton_error *err)
 {
-    drmModePlaneRes *pres = drmModeGetPlaneResources(k->fd);
+    drmModePlaneRes *pres = BATON_FAULT_PTR(drmModeGetPlaneResources(k->fd));
     if (!pres)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeGetPlaneResources(%s) failed: %s",
                                k->path, strerror(errno));
     char seen[200] = "";
     for (uint32_t i = 0; i < pres->count_planes && !k->plane_id; i++) {
-        drmModePlane *pl = drmModeGetPlane(k->fd, pres->planes[i]);
+        drmModePlane *pl = BATON_FAULT_PTR(drmModeGetPlane(k->fd, pres->planes[i]));
         if (!pl)
             continue;
         uint64_t type = 0;
@@ -215,7 +216,7 @@ static baton_status find_props(kms_sink *k, baton_error *err)
 static baton_status create_buffer(kms_sink *k, kms_buffer *b, baton_error *err)
 {
     struct drm_mode_create_dumb c = {.width = k->t.mode.width, .height = k->t.mode.height, .bpp = 32};
-    if (drmIoctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &c) != 0)
+    if (BATON_FAULT_SYS(drmIoctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &c), -1) != 0)
         return baton_error_set(err, BATON_ERR_OS,
                                "drm sink: DRM_IOCTL_MODE_CREATE_DUMB(%ux%u) on %s failed: %s",
                                k->t.mode.width, k->t.mode.height, k->path, strerror(errno));
@@ -223,17 +224,17 @@ static baton_status create_buffer(kms_sink *k, kms_buffer *b, baton_error *err)
     b->pitch = c.pitch;
     b->size = c.size;
     uint32_t handles[4] = {b->handle}, pitches[4] = {b->pitch}, offsets[4] = {0};
-    if (drmModeAddFB2(k->fd, k->t.mode.width, k->t.mode.height, k->fourcc, handles, pitches, offsets,
-                      &b->fb_id, 0) != 0)
+    if (BATON_FAULT_SYS(drmModeAddFB2(k->fd, k->t.mode.width, k->t.mode.height, k->fourcc, handles, pitches, offsets,
+                      &b->fb_id, 0), -1) != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeAddFB2(%ux%u, %.4s) on %s failed: %s",
                                k->t.mode.width, k->t.mode.height, (const char *)&k->fourcc, k->path,
                                strerror(errno));
     struct drm_mode_map_dumb m = {.handle = b->handle};
-    if (drmIoctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &m) != 0)
+    if (BATON_FAULT_SYS(drmIoctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &m), -1) != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: DRM_IOCTL_MODE_MAP_DUMB on %s failed: %s",
                                k->path, strerror(errno));
-    void *map = mmap(NULL, (size_t)b->size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd,
-                     (off_t)m.offset);
+    void *map = BATON_FAULT_SYS(mmap(NULL, (size_t)b->size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd,
+                     (off_t)m.offset), MAP_FAILED);
     if (map == MAP_FAILED)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: mmap(dumb buffer, %llu bytes) failed: %s",
                                (unsigned long long)b->size, strerror(errno));
@@ -270,7 +271,7 @@ static int atomic_commit(int fd, uint32_t flags, const uint32_t *objs, const uin
     a.props_ptr = (uint64_t)(uintptr_t)props;
     a.prop_values_ptr = (uint64_t)(uintptr_t)values;
     a.user_data = user_data;
-    return drmIoctl(fd, DRM_IOCTL_MODE_ATOMIC, &a) == 0 ? 0 : errno;
+    return BATON_FAULT_SYS(drmIoctl(fd, DRM_IOCTL_MODE_ATOMIC, &a), -1) == 0 ? 0 : errno;
 }
 
 /* Plane state for showing buffer b: the whole buffer on the whole mode. */
@@ -296,8 +297,8 @@ static uint32_t plane_props(const kms_sink *k, uint32_t b, uint32_t *props, uint
 static baton_status set_mode(kms_sink *k, baton_error *err)
 {
     if (!k->atomic) {
-        if (drmModeSetCrtc(k->fd, k->t.crtc_id, k->buf[0].fb_id, 0, 0, &k->t.connector_id, 1,
-                           &k->modeinfo) != 0)
+        if (BATON_FAULT_SYS(drmModeSetCrtc(k->fd, k->t.crtc_id, k->buf[0].fb_id, 0, 0, &k->t.connector_id, 1,
+                           &k->modeinfo), -1) != 0)
             return baton_error_set(err, BATON_ERR_OS,
                                    "drm sink: drmModeSetCrtc(CRTC %u, %s %ux%u) failed: %s",
                                    k->t.crtc_id, k->t.name, k->t.mode.width, k->t.mode.height,
@@ -305,7 +306,7 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
         k->mode_set = true;
         return BATON_OK;
     }
-    if (drmModeCreatePropertyBlob(k->fd, &k->modeinfo, sizeof k->modeinfo, &k->mode_blob) != 0)
+    if (BATON_FAULT_SYS(drmModeCreatePropertyBlob(k->fd, &k->modeinfo, sizeof k->modeinfo, &k->mode_blob), -1) != 0)
         return baton_error_set(err, BATON_ERR_OS, "drm sink: drmModeCreatePropertyBlob(mode) failed: %s",
                                strerror(errno));
     uint32_t objs[3] = {k->t.connector_id, k->t.crtc_id, k->plane_id};
@@ -339,12 +340,12 @@ static baton_status set_mode(kms_sink *k, baton_error *err)
 static bool crtc_has_vblank(const kms_sink *k)
 {
     uint64_t seq = 0, ns = 0;
-    if (drmCrtcGetSequence(k->fd, k->t.crtc_id, &seq, &ns) == 0)
+    if (BATON_FAULT_SYS(drmCrtcGetSequence(k->fd, k->t.crtc_id, &seq, &ns), -1) == 0)
         return true;
     drmVBlank v;
     memset(&v, 0, sizeof v);
     v.request.type = (drmVBlankSeqType)(DRM_VBLANK_RELATIVE | drm_vblank_pipe(k->t.crtc_index));
-    return drmWaitVBlank(k->fd, &v) == 0;
+    return BATON_FAULT_SYS(drmWaitVBlank(k->fd, &v), -1) == 0;
 }
 
 static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
@@ -353,7 +354,7 @@ static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
     baton_status st = drm_spec_parse(arg, &spec, err);
     if (st != BATON_OK)
         return st;
-    kms_sink *k = calloc(1, sizeof *k);
+    kms_sink *k = BATON_FAULT_PTR(calloc(1, sizeof *k));
     if (!k)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(drm sink) failed");
     k->fd = -1;
@@ -372,13 +373,13 @@ static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "drm sink: %s (%s) has no dumb buffers (DRM_CAP_DUMB_BUFFER)",
                                k->path, k->driver);
-    k->atomic = drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == 0 &&
-                drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0;
+    k->atomic = BATON_FAULT_SYS(drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1), -1) == 0 &&
+                BATON_FAULT_SYS(drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1), -1) == 0;
     if ((st = drm_modes_pick(k->fd, k->path, &spec, sk->view->width, sk->view->height, &k->t, err)) !=
         BATON_OK)
         return st;
     /* the mode itself, as the kernel listed it (same order as the description) */
-    drmModeConnector *dc = drmModeGetConnector(k->fd, k->t.connector_id);
+    drmModeConnector *dc = BATON_FAULT_PTR(drmModeGetConnector(k->fd, k->t.connector_id));
     bool have_mode = dc && k->t.choice.mode < (uint32_t)dc->count_modes;
     if (have_mode)
         k->modeinfo = dc->modes[k->t.choice.mode];
@@ -398,7 +399,7 @@ static baton_status kms_create(sink *sk, const char *arg, baton_error *err)
         st = create_buffer(k, &k->buf[b], err);
     if (st != BATON_OK)
         return st;
-    k->saved = drmModeGetCrtc(k->fd, k->t.crtc_id);
+    k->saved = BATON_FAULT_PTR(drmModeGetCrtc(k->fd, k->t.crtc_id));
     if ((st = set_mode(k, err)) != BATON_OK)
         return st;
     k->shown = 0;
@@ -449,8 +450,8 @@ static baton_status flip(kms_sink *k, uint32_t b, uint64_t frame, baton_error *e
         e = atomic_commit(k->fd, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, objs, counts,
                           1, props, values, frame);
     } else {
-        e = drmModePageFlip(k->fd, k->t.crtc_id, k->buf[b].fb_id, DRM_MODE_PAGE_FLIP_EVENT,
-                            (void *)(uintptr_t)frame) == 0
+        e = BATON_FAULT_SYS(drmModePageFlip(k->fd, k->t.crtc_id, k->buf[b].fb_id, DRM_MODE_PAGE_FLIP_EVENT,
+                            (void *)(uintptr_t)frame), -1) == 0
                 ? 0
                 : errno;
     }

@@ -49,6 +49,7 @@
 #include "util/png.h"
 #include "sinks/sink_common.h"
 #include "core/vk_util.h"
+#include "util/fault.h"
 
 #define X11_MAX_SIDE 16384u
 
@@ -197,7 +198,7 @@ static baton_status choose_format(baton_context *ctx, x11 *x, baton_error *err)
 {
     VkSurfaceFormatKHR fmts[64];
     uint32_t n = BATON_ARRAY_LEN(fmts);
-    VkResult r = vkGetPhysicalDeviceSurfaceFormatsKHR(ctx->physical, x->surface, &n, fmts);
+    VkResult r = BATON_FAULT_VK(vkGetPhysicalDeviceSurfaceFormatsKHR(ctx->physical, x->surface, &n, fmts));
     if (r < 0)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceFormatsKHR", r);
     x->format = VK_FORMAT_UNDEFINED;
@@ -232,7 +233,7 @@ static baton_status create_swapchain(sink *sk, x11 *x, VkSwapchainKHR old,
 {
     baton_context *ctx = sk->view->ctx;
     VkSurfaceCapabilitiesKHR caps;
-    VkResult r = vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx->physical, x->surface, &caps);
+    VkResult r = BATON_FAULT_VK(vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx->physical, x->surface, &caps));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceCapabilitiesKHR", r);
     if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
@@ -285,18 +286,18 @@ static baton_status create_swapchain(sink *sk, x11 *x, VkSwapchainKHR old,
     VkSwapchainKHR sc = VK_NULL_HANDLE;
     x->swapchain = VK_NULL_HANDLE;
     x->image_count = 0;
-    if ((r = vkCreateSwapchainKHR(ctx->device, &ci, NULL, &sc)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkCreateSwapchainKHR(ctx->device, &ci, NULL, &sc))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateSwapchainKHR", r);
     x->swapchain = sc;
     baton_count_vk(ctx);
     uint32_t n = 0;
-    if ((r = vkGetSwapchainImagesKHR(ctx->device, x->swapchain, &n, NULL)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkGetSwapchainImagesKHR(ctx->device, x->swapchain, &n, NULL))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     if (n == 0 || n > SINK_MAX_TARGETS)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "x11 sink: the swapchain has %u images (1..%u supported)", n,
                                SINK_MAX_TARGETS);
-    if ((r = vkGetSwapchainImagesKHR(ctx->device, x->swapchain, &n, x->images)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkGetSwapchainImagesKHR(ctx->device, x->swapchain, &n, x->images))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetSwapchainImagesKHR", r);
     x->image_count = n;
     return BATON_OK;
@@ -309,7 +310,7 @@ static baton_status record_blit(sink *sk, x11 *x, uint32_t s, uint32_t t,
 {
     VkCommandBuffer cmd = x->blit[s][t];
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VkResult r = vkBeginCommandBuffer(cmd, &bi);
+    VkResult r = BATON_FAULT_VK(vkBeginCommandBuffer(cmd, &bi));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkBeginCommandBuffer(x11 sink blit)", r);
     /* First scope: every earlier command in submission order, i.e. the
@@ -335,7 +336,7 @@ static baton_status record_blit(sink *sk, x11 *x, uint32_t s, uint32_t t,
     sink_cmd_image_barrier(cmd, x->images[t], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                            VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_WRITE_BIT, 0,
                            VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
-    if ((r = vkEndCommandBuffer(cmd)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkEndCommandBuffer(cmd))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkEndCommandBuffer(x11 sink blit)", r);
     return BATON_OK;
 }
@@ -359,12 +360,12 @@ static baton_status create_blits(sink *sk, x11 *x, baton_error *err)
                                       .commandBufferCount = x->image_count};
     x->blit_count = x->image_count;
     for (uint32_t s = 0; s < sk->view->slots; s++) {
-        VkResult r = vkAllocateCommandBuffers(sk->view->ctx->device, &ai, x->blit[s]);
+        VkResult r = BATON_FAULT_VK(vkAllocateCommandBuffers(sk->view->ctx->device, &ai, x->blit[s]));
         if (r != VK_SUCCESS) {
             memset(x->blit[s], 0, sizeof x->blit[s]);
             return baton_vk_fail(err, "vkAllocateCommandBuffers(x11 sink blit)", r);
         }
-        baton_count_vk(sk->view->ctx);
+        baton_count_vk_owned(sk->view->ctx);
         for (uint32_t t = 0; t < x->image_count; t++) {
             baton_status st = record_blit(sk, x, s, t, err);
             if (st != BATON_OK)
@@ -391,7 +392,7 @@ static baton_status x11_create(sink *sk, const char *arg, baton_error *err)
     baton_status st = parse_size(arg, &w, &h, err);
     if (st != BATON_OK)
         return st;
-    x11 *x = calloc(1, sizeof *x);
+    x11 *x = BATON_FAULT_PTR(calloc(1, sizeof *x));
     if (!x)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(x11 sink) failed");
     sk->state = x;
@@ -407,12 +408,12 @@ static baton_status x11_create(sink *sk, const char *arg, baton_error *err)
                                              : "the device extension VK_KHR_swapchain");
     VkXcbSurfaceCreateInfoKHR si = {.sType = VK_STRUCTURE_TYPE_XCB_SURFACE_CREATE_INFO_KHR,
                                     .connection = x->conn, .window = x->window};
-    VkResult r = vkCreateXcbSurfaceKHR(ctx->instance, &si, NULL, &x->surface);
+    VkResult r = BATON_FAULT_VK(vkCreateXcbSurfaceKHR(ctx->instance, &si, NULL, &x->surface));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateXcbSurfaceKHR", r);
     baton_count_vk(ctx);
     VkBool32 ok = VK_FALSE;
-    r = vkGetPhysicalDeviceSurfaceSupportKHR(ctx->physical, ctx->queue_family, x->surface, &ok);
+    r = BATON_FAULT_VK(vkGetPhysicalDeviceSurfaceSupportKHR(ctx->physical, ctx->queue_family, x->surface, &ok));
     if (r != VK_SUCCESS)
         return baton_vk_fail(err, "vkGetPhysicalDeviceSurfaceSupportKHR", r);
     if (!ok)
@@ -432,7 +433,7 @@ static baton_status x11_create(sink *sk, const char *arg, baton_error *err)
         if (st == BATON_OK)
             st = create_frame_image(sk, x, s, err);
         if (st == BATON_OK) {
-            if ((r = vkCreateFence(ctx->device, &fi, NULL, &x->blit_done[s])) != VK_SUCCESS)
+            if ((r = BATON_FAULT_VK(vkCreateFence(ctx->device, &fi, NULL, &x->blit_done[s]))) != VK_SUCCESS)
                 return baton_vk_fail(err, "vkCreateFence(x11 sink)", r);
             baton_count_vk(ctx);
         }
@@ -441,7 +442,7 @@ static baton_status x11_create(sink *sk, const char *arg, baton_error *err)
         return st;
     VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                   .queueFamilyIndex = ctx->queue_family};
-    if ((r = vkCreateCommandPool(ctx->device, &pi, NULL, &x->pool)) != VK_SUCCESS)
+    if ((r = BATON_FAULT_VK(vkCreateCommandPool(ctx->device, &pi, NULL, &x->pool))) != VK_SUCCESS)
         return baton_vk_fail(err, "vkCreateCommandPool(x11 sink)", r);
     baton_count_vk(ctx);
     if ((st = create_blits(sk, x, err)) != BATON_OK)
@@ -461,21 +462,21 @@ static void x11_destroy(sink *sk)
     sink_readback_destroy(sk);
     if (x) {
         if (x->pool)
-            vkDestroyCommandPool(dev, x->pool, NULL); /* frees the blit command buffers */
+            BATON_DESTROYED_VK(vkDestroyCommandPool(dev, x->pool, NULL)); /* frees the blit command buffers */
         if (x->swapchain)
-            vkDestroySwapchainKHR(dev, x->swapchain, NULL);
+            BATON_DESTROYED_VK(vkDestroySwapchainKHR(dev, x->swapchain, NULL));
         for (uint32_t t = 0; t < SINK_MAX_TARGETS; t++)
             if (x->rendered[t])
-                vkDestroySemaphore(dev, x->rendered[t], NULL);
+                BATON_DESTROYED_VK(vkDestroySemaphore(dev, x->rendered[t], NULL));
         for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++) {
             if (x->acquired[s])
-                vkDestroySemaphore(dev, x->acquired[s], NULL);
+                BATON_DESTROYED_VK(vkDestroySemaphore(dev, x->acquired[s], NULL));
             if (x->blit_done[s])
-                vkDestroyFence(dev, x->blit_done[s], NULL);
+                BATON_DESTROYED_VK(vkDestroyFence(dev, x->blit_done[s], NULL));
             sink_image_destroy(ctx, &x->frame[s], &x->frame_memory[s]);
         }
         if (x->surface)
-            vkDestroySurfaceKHR(ctx->instance, x->surface, NULL);
+            BATON_DESTROYED_VK(vkDestroySurfaceKHR(ctx->instance, x->surface, NULL));
         if (x->conn) {
             if (x->window && !xcb_connection_has_error(x->conn)) {
                 xcb_destroy_window(x->conn, x->window);
@@ -519,8 +520,8 @@ static baton_status lost(const sink *sk, const frame_slot *sl, const char *call,
 static baton_status wait_fence(sink *sk, const frame_slot *sl, VkFence f, const char *what,
                                baton_error *err)
 {
-    VkResult r = vkWaitForFences(sk->view->ctx->device, 1, &f, VK_TRUE,
-                                 (uint64_t)sk->view->timeout_ms * 1000000u);
+    VkResult r = BATON_FAULT_VK(vkWaitForFences(sk->view->ctx->device, 1, &f, VK_TRUE,
+                                 (uint64_t)sk->view->timeout_ms * 1000000u));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,
                                "x11 sink, frame %llu: %s not done within %u ms",
@@ -565,7 +566,7 @@ static baton_status recreate(sink *sk, frame_slot *cur, baton_error *err)
     VkSwapchainKHR old = x->swapchain;
     st = create_swapchain(sk, x, old, err); /* retires old, even on failure */
     if (old)
-        vkDestroySwapchainKHR(ctx->device, old, NULL);
+        BATON_DESTROYED_VK(vkDestroySwapchainKHR(ctx->device, old, NULL));
     if (st == BATON_OK)
         st = create_rendered(ctx, x, err);
     if (st == BATON_OK)
@@ -616,8 +617,8 @@ static baton_status x11_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
         return st;
     VkResult r = VK_SUCCESS;
     for (int attempt = 0;; attempt++) {
-        r = vkAcquireNextImageKHR(dev, x->swapchain, (uint64_t)sk->view->timeout_ms * 1000000u,
-                                  x->acquired[s], VK_NULL_HANDLE, &t);
+        r = BATON_FAULT_VK(vkAcquireNextImageKHR(dev, x->swapchain, (uint64_t)sk->view->timeout_ms * 1000000u,
+                                  x->acquired[s], VK_NULL_HANDLE, &t));
         if (r != VK_ERROR_OUT_OF_DATE_KHR || attempt > 0)
             break;
         /* nothing was acquired or signalled: recreate now, try once more */
@@ -645,7 +646,7 @@ static baton_status x11_submitted(sink *sk, frame_slot *sl, uint32_t target, bat
         .commandBufferCount = 1, .pCommandBuffers = &x->blit[s][t],
         .signalSemaphoreCount = 1, .pSignalSemaphores = &x->rendered[t],
     };
-    r = vkResetFences(dev, 1, &x->blit_done[s]);
+    r = BATON_FAULT_VK(vkResetFences(dev, 1, &x->blit_done[s]));
     if (r == VK_SUCCESS)
         r = baton_queue_submit(sk->view->ctx, 1, &si, x->blit_done[s]);
     if (r != VK_SUCCESS)

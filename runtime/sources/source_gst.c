@@ -69,6 +69,7 @@
 #include "util/baton_internal.h"
 #include "util/gst_util.h"
 #include "sources/source.h"
+#include "util/fault.h"
 
 #define GST_SOURCE_QUEUE 2u      /* appsink max-buffers */
 #define GST_SOURCE_START_MS 5000u /* least wait for the first frame at open */
@@ -242,7 +243,7 @@ static baton_status parse(const char *text, const char *desc, GstElement **out, 
 static baton_status parse_with_appsink(gst_src *s, const char *desc, baton_error *err)
 {
     size_t n = strlen(desc) + sizeof GST_SOURCE_COMPLETION;
-    char *full = malloc(n);
+    char *full = BATON_FAULT_PTR(malloc(n));
     if (!full)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "gst source: malloc(%zu) failed", n);
     snprintf(full, n, "%s%s", desc, GST_SOURCE_COMPLETION);
@@ -453,15 +454,15 @@ static baton_status start(source *src, gst_src *s, const char *desc, baton_error
 
 static baton_status gst_open(source *src, const char *arg, baton_error *err)
 {
-    gst_src *s = calloc(1, sizeof *s);
+    gst_src *s = BATON_FAULT_PTR(calloc(1, sizeof *s));
     if (!s)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(gst source) failed");
     src->state = s;
     pthread_condattr_t ca;
-    if (pthread_mutex_init(&s->lock, NULL) != 0)
+    if (BATON_FAULT_PTHREAD(pthread_mutex_init(&s->lock, NULL)) != 0)
         return baton_error_set(err, BATON_ERR_OS, "gst source: pthread_mutex_init failed");
-    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&s->cond, &ca) != 0) {
+    if (BATON_FAULT_PTHREAD(pthread_condattr_init(&ca)) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        BATON_FAULT_PTHREAD(pthread_cond_init(&s->cond, &ca)) != 0) {
         pthread_mutex_destroy(&s->lock);
         return baton_error_set(err, BATON_ERR_OS, "gst source: pthread_cond_init failed");
     }

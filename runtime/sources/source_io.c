@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/baton_internal.h"
+#include "util/fault.h"
 
 uint64_t source_io_deadline(uint32_t timeout_ms)
 {
@@ -50,7 +51,7 @@ baton_status source_io_open(source_io *io, const char *path, size_t buffer, cons
     } else {
         /* O_NONBLOCK: a FIFO without a writer yet must not block open();
          * every wait is a poll() against a deadline instead */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        fd = BATON_FAULT_SYS(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), -1);
         if (fd < 0)
             return baton_error_set(err, BATON_ERR_IO, "%s: cannot open '%s': %s", who, path,
                                    strerror(errno));
@@ -65,7 +66,7 @@ baton_status source_io_open(source_io *io, const char *path, size_t buffer, cons
     io->regular = S_ISREG(sb.st_mode);
     io->pipe = S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode);
     if (buffer) {
-        io->buf = malloc(buffer);
+        io->buf = BATON_FAULT_PTR(malloc(buffer));
         if (!io->buf)
             return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
                                    "%s: malloc(%zu) for the read buffer failed", who, buffer);
@@ -92,7 +93,7 @@ static baton_status wait_readable(const source_io *io, uint64_t deadline_ns, con
         uint64_t now = baton_now_ns();
         uint64_t left_ms = now >= deadline_ns ? 0 : (deadline_ns - now + 999999u) / 1000000u;
         struct pollfd pfd = {.fd = io->fd, .events = POLLIN};
-        int r = poll(&pfd, 1, left_ms > INT_MAX ? INT_MAX : (int)left_ms);
+        int r = BATON_FAULT_SYS(poll(&pfd, 1, left_ms > INT_MAX ? INT_MAX : (int)left_ms), -1);
         if (r > 0) {
             if (pfd.revents & POLLNVAL)
                 return baton_error_set(err, BATON_ERR_IO, "%s: descriptor %d is not open", who,
@@ -120,7 +121,7 @@ static baton_status read_some(const source_io *io, void *dst, size_t n, uint64_t
             if (st != BATON_OK)
                 return st;
         }
-        ssize_t r = read(io->fd, dst, n);
+        ssize_t r = BATON_FAULT_SYS(read(io->fd, dst, n), -1);
         if (r >= 0) {
             *got = (size_t)r;
             return BATON_OK;
@@ -213,7 +214,7 @@ baton_status source_io_line(source_io *io, uint64_t deadline_ns, const char **li
 bool source_io_available(const source_io *io, size_t *avail)
 {
     int queued = 0;
-    if (!io->pipe || ioctl(io->fd, FIONREAD, &queued) != 0 || queued < 0)
+    if (!io->pipe || BATON_FAULT_SYS(ioctl(io->fd, FIONREAD, &queued), -1) != 0 || queued < 0)
         return false;
     *avail = (size_t)queued + (io->end - io->pos);
     return true;

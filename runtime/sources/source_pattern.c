@@ -16,6 +16,7 @@
 #include "sources/pattern.h"
 #include "util/baton_internal.h"
 #include "sources/source.h"
+#include "util/fault.h"
 
 typedef struct pattern_state {
     double fps;          /* 0: unpaced */
@@ -58,7 +59,7 @@ static baton_status parse_spec(pattern_state *src, const char *spec, const char 
 
 static baton_status pattern_open(source *src, const char *arg, baton_error *err)
 {
-    pattern_state *ps = calloc(1, sizeof *ps);
+    pattern_state *ps = BATON_FAULT_PTR(calloc(1, sizeof *ps));
     if (!ps)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(pattern source) failed");
     src->state = ps;

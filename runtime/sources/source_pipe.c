@@ -24,6 +24,7 @@
 
 #include "sources/source.h"
 #include "sources/source_io.h"
+#include "util/fault.h"
 
 #define PIPE_MAX_DIMENSION 32768u
 
@@ -59,7 +60,7 @@ static baton_status usage(const source *src, baton_error *err, const char *why)
 
 static baton_status pipe_open(source *src, const char *arg, baton_error *err)
 {
-    pipe_state *ps = calloc(1, sizeof *ps);
+    pipe_state *ps = BATON_FAULT_PTR(calloc(1, sizeof *ps));
     if (!ps)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(pipe source) failed");
     src->state = ps;

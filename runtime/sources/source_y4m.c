@@ -35,6 +35,7 @@
 
 #include "sources/source.h"
 #include "sources/source_io.h"
+#include "util/fault.h"
 
 #define Y4M_HEADER_TIMEOUT_MS 5000u
 #define Y4M_MAX_DIMENSION 32768u
@@ -211,7 +212,7 @@ static baton_status parse_header(source *src, y4m_state *ys, const char *line, s
 
 static baton_status y4m_open(source *src, const char *arg, baton_error *err)
 {
-    y4m_state *ys = calloc(1, sizeof *ys);
+    y4m_state *ys = BATON_FAULT_PTR(calloc(1, sizeof *ys));
     if (!ys)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "calloc(y4m source) failed");
     src->state = ys;
@@ -219,7 +220,7 @@ static baton_status y4m_open(source *src, const char *arg, baton_error *err)
     if (arg[0] != ':' || arg[1] == '\0')
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "source '%s': expected y4m:FILE[:loop]", src->spec);
-    ys->path = strdup(arg + 1);
+    ys->path = BATON_FAULT_PTR(strdup(arg + 1));
     if (!ys->path)
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "strdup(y4m path) failed");
     size_t n = strlen(ys->path);
@@ -259,7 +260,7 @@ static baton_status y4m_open(source *src, const char *arg, baton_error *err)
     ys->data_start = ys->io.offset;
     if (ys->chroma != Y4M_MONO) {
         /* 4:2:0: the two chroma planes; 4:2:2: the whole stored frame */
-        ys->scratch = malloc(ys->chroma == Y4M_420 ? ys->payload - ys->luma : ys->payload);
+        ys->scratch = BATON_FAULT_PTR(malloc(ys->chroma == Y4M_420 ? ys->payload - ys->luma : ys->payload));
         if (!ys->scratch)
             return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY,
                                    "%s: malloc for the plane buffer failed", ys->who);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/png_internal.h"
+#include "util/fault.h"
 
 #define SIG_BYTES 8u
 
@@ -64,7 +65,7 @@ baton_status baton_png_read_rgba(const char *path, uint8_t *rgba, size_t capacit
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "baton_png_read_rgba: path, width and height must not be NULL");
 
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = BATON_FAULT_PTR(fopen(path, "rb"));
     if (!fp)
         return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\", \"rb\") failed: %s", path,
                                strerror(errno));

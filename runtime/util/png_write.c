@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "util/png_internal.h"
+#include "util/fault.h"
 
 /* Every libpng call of the write, under one setjmp; 0 or -1 (ctx says why).
  * No local of this function is read after a longjmp. */
@@ -41,7 +42,7 @@ baton_status baton_png_write_rgba(const char *path, const uint8_t *rgba, uint32_
                                "baton_png_write_rgba: bad image %ux%u with pitch %zu",
                                width, height, pitch);
 
-    FILE *fp = fopen(path, "wb");
+    FILE *fp = BATON_FAULT_PTR(fopen(path, "wb"));
     if (!fp)
         return baton_error_set(err, BATON_ERR_OS, "fopen(\"%s\", \"wb\") failed: %s", path,
                                strerror(errno));
