@@ -144,7 +144,7 @@ VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,
 VkResult baton_queue_wait_idle(baton_context *ctx)
 {
     pthread_mutex_lock(&ctx->queue_lock);
-    VkResult r = BATON_FAULT_VK(vkQueueWaitIdle(ctx->queue));
+    VkResult r = BATON_FAULT_VK_WAIT(vkQueueWaitIdle(ctx->queue));
     pthread_mutex_unlock(&ctx->queue_lock);
     return r;
 }
@@ -309,7 +309,7 @@ baton_status baton_context_create(const baton_context_config *cfg, baton_context
 bool baton_fence_settled(const baton_context *ctx, VkFence fence, uint64_t timeout_ns)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
-        VkResult r = BATON_FAULT_VK(vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, timeout_ns));
+        VkResult r = BATON_FAULT_VK_WAIT(vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, timeout_ns));
         if (r == VK_SUCCESS || r == VK_ERROR_DEVICE_LOST)
             return true;
         if (r == VK_TIMEOUT)

@@ -111,7 +111,7 @@ static baton_status submit(probe *p, bool wait, bool signal, baton_error *err)
 
 static baton_status fence_wait(probe *p, baton_error *err)
 {
-    VkResult r = BATON_FAULT_VK(vkWaitForFences(p->ctx->device, 1, &p->fence, VK_TRUE, WAIT_NS));
+    VkResult r = BATON_FAULT_VK_WAIT(vkWaitForFences(p->ctx->device, 1, &p->fence, VK_TRUE, WAIT_NS));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT, "hand-off probe: fence not signalled within 1 s");
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkWaitForFences", r);

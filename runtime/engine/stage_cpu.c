@@ -80,7 +80,7 @@ static baton_status host_wait(cpu_stage *c, const baton_op *op, uint32_t s, bato
                                   .semaphoreCount = 1, .pSemaphores = &sem,
                                   .pValues = &op->value};
         call = "vkWaitSemaphores";
-        r = BATON_FAULT_VK(vkWaitSemaphores(dev, &wi, timeout));
+        r = BATON_FAULT_VK_WAIT(vkWaitSemaphores(dev, &wi, timeout));
     } else {
         VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
         VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .waitSemaphoreCount = 1,
@@ -93,7 +93,7 @@ static baton_status host_wait(cpu_stage *c, const baton_op *op, uint32_t s, bato
         }
         if (r == VK_SUCCESS) {
             call = "vkWaitForFences";
-            r = BATON_FAULT_VK(vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout));
+            r = BATON_FAULT_VK_WAIT(vkWaitForFences(dev, 1, &c->host_fence[s], VK_TRUE, timeout));
         }
     }
     if (r == VK_TIMEOUT)

@@ -239,7 +239,7 @@ baton_status vulkan_stage_wait(vulkan_stage *vs, uint32_t s, baton_error *err)
 {
     const frame_view *v = vs->view;
     frame_slot *sl = &v->slot[s];
-    VkResult r = BATON_FAULT_VK(vkWaitForFences(v->ctx->device, 1, &sl->fence, VK_TRUE,
+    VkResult r = BATON_FAULT_VK_WAIT(vkWaitForFences(v->ctx->device, 1, &sl->fence, VK_TRUE,
                                  (uint64_t)v->timeout_ms * 1000000u));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,

@@ -520,7 +520,7 @@ static baton_status lost(const sink *sk, const frame_slot *sl, const char *call,
 static baton_status wait_fence(sink *sk, const frame_slot *sl, VkFence f, const char *what,
                                baton_error *err)
 {
-    VkResult r = BATON_FAULT_VK(vkWaitForFences(sk->view->ctx->device, 1, &f, VK_TRUE,
+    VkResult r = BATON_FAULT_VK_WAIT(vkWaitForFences(sk->view->ctx->device, 1, &f, VK_TRUE,
                                  (uint64_t)sk->view->timeout_ms * 1000000u));
     if (r == VK_TIMEOUT)
         return baton_error_set(err, BATON_ERR_TIMEOUT,

@@ -45,6 +45,16 @@ cudaError_t baton_fault_cuda_error(void);
 #define BATON_FAULT_VK(call) (baton_fault_hit(#call) ? baton_fault_vk_result() : (call))
 /* the same for a call through a function pointer: name is the Vulkan command */
 #define BATON_FAULT_VK_AS(name, call) (baton_fault_hit(name) ? baton_fault_vk_result() : (call))
+/* A wait (vkWaitForFences, vkWaitSemaphores, vkQueueWaitIdle). Out of
+ * memory fails it at once; a lost device fails it after the real wait has
+ * returned, as a real lost device does: a lost device runs nothing more, so
+ * code that takes "lost" for "idle" and destroys what the GPU used must
+ * not be fooled by a device that is still running. */
+#define BATON_FAULT_VK_WAIT(call)                                                                  \
+    (baton_fault_hit(#call) ? (baton_fault_vk_result() == VK_ERROR_DEVICE_LOST                    \
+                                   ? ((void)(call), VK_ERROR_DEVICE_LOST)                          \
+                                   : VK_ERROR_OUT_OF_HOST_MEMORY)                                  \
+                            : (call))
 #define BATON_FAULT_CUDA(call) (baton_fault_hit(#call) ? baton_fault_cuda_error() : (call))
 #define BATON_FAULT_SYS(call, failed) (baton_fault_hit(#call) ? (errno = EIO, (failed)) : (call))
 #define BATON_FAULT_PTR(call) (baton_fault_hit(#call) ? (errno = ENOMEM, NULL) : (call))
