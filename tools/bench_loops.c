@@ -1,17 +1,22 @@
 /* bench_loops.c - the two baselines baton is measured against, written
  * straight against the public and interop API:
  *
- * host-synchronised loop: the common naive design. One frame buffer; per
- *   frame the host fills the source, uploads and converts it (CUDA), waits
- *   for the stream, submits the recorded copy with a fence and waits for
- *   the fence. Nothing overlaps.
+ * host-synchronised loop: the common naive design, every step ordered by
+ *   the host. One frame buffer; per frame the host fills the source
+ *   (saturated), uploads and converts it (CUDA), waits for the stream,
+ *   submits the recorded copy with a fence and waits for the fence. Nothing
+ *   overlaps, and no semaphore is shared between the APIs.
  *
  * raw loop: the per-frame sequence of runtime/pipeline.c in timeline mode at
- *   S = 2 (the same source fill, upload, conversion, semaphore operations,
- *   recorded copy, fence per slot and completion polling), with none of the
- *   runtime around it: no trace, NVTX, statistics, GPU timestamps,
- *   callbacks or error plumbing. What baton's timeline S = 2 row costs more
- *   than this loop is the runtime's overhead. */
+ *   S = 2 with GPU hand-offs both ways (the same source fill, upload,
+ *   conversion, semaphore operations, recorded copy, fence per slot and
+ *   completion wait), with none of the runtime around it: no trace, NVTX,
+ *   statistics, GPU timestamps, callbacks, threads or error plumbing. What
+ *   baton's timeline S = 2 gpu/gpu row costs more than this loop is the
+ *   runtime's overhead.
+ *
+ * Paced workloads: see bench_loops.h (sleep until the due time, which is
+ * the capture time; replayed frames). */
 #include <string.h>
 
 #define BATON_WANT_CUDA 1
@@ -66,6 +71,7 @@ typedef struct host_sync {
     VkFence fence;
     cudaStream_t stream;
     bool pending; /* a submission may still run */
+    uint64_t start_ns; /* paced: frame i is due at start_ns + i / fps */
 } host_sync;
 
 static baton_status host_sync_create(host_sync *h, const bench_workload *wl, baton_error *err)
@@ -124,8 +130,14 @@ static baton_status host_sync_frame(host_sync *h, const bench_params *p, uint64_
 {
     const bench_workload *wl = p->wl;
     size_t src_bytes = baton_format_frame_size(wl->format, wl->width, wl->height);
-    baton_pattern_fill(wl->format, wl->width, wl->height, n, h->staging.host);
-    uint64_t ready = bench_now_ns();
+    uint64_t capture;
+    if (wl->fps > 0) { /* a replayed frame, due now */
+        capture = h->start_ns + bench_due_offset_ns(wl->fps, n);
+        bench_sleep_until(capture);
+    } else {
+        baton_pattern_fill(wl->format, wl->width, wl->height, n, h->staging.host);
+        capture = bench_now_ns();
+    }
     baton_status st;
     if (h->g.cuda) {
         st = cuda_convert(&h->g, wl, src_bytes, &h->staging, &h->mem, h->stream, err);
@@ -154,7 +166,7 @@ static baton_status host_sync_frame(host_sync *h, const bench_params *p, uint64_
     if (st != BATON_OK)
         return st;
     h->pending = false;
-    bench_samples_add(s, n, ready, bench_now_ns());
+    bench_samples_add(s, n, capture, bench_now_ns());
     return BATON_OK;
 }
 
@@ -170,7 +182,11 @@ baton_status bench_run_host_sync(const bench_params *p, bench_samples *s, bench_
         r->compute = baton_context_compute(h.ctx);
         r->sync = BATON_SYNC_AUTO; /* no semaphores: host waits only */
         r->slots = 1;
+        r->to_vulkan = r->to_compute = BATON_HANDOFF_AUTO; /* none: the host orders */
         r->warmup = p->warmup;
+        if (p->wl->fps > 0) /* the replay: prepared once */
+            baton_pattern_fill(p->wl->format, p->wl->width, p->wl->height, 0, h.staging.host);
+        h.start_ns = bench_now_ns();
     }
     bench_window w;
     uint64_t total = p->warmup + p->frames;
@@ -193,7 +209,7 @@ typedef struct raw_slot {
     VkCommandBuffer cmd;
     VkFence fence;
     bool in_flight;
-    uint64_t frame, ready_ns, done_ns;
+    uint64_t frame, capture_ns, done_ns;
 } raw_slot;
 
 typedef struct raw_loop {
@@ -211,6 +227,7 @@ typedef struct raw_loop {
     raw_slot slots[BENCH_RAW_SLOTS];
     uint64_t compute_signalled; /* highest compute_done value signalled (or enqueued) */
     uint64_t max_wait_compute;  /* highest compute_done value a Vulkan submission waits for */
+    uint64_t start_ns;          /* paced: frame i is due at start_ns + i / fps */
 } raw_loop;
 
 static baton_status raw_semaphores(raw_loop *L, baton_error *err)
@@ -307,7 +324,7 @@ static baton_status raw_retire(raw_loop *L, raw_slot *sl, bench_samples *s, bato
         return st;
     if (!sl->done_ns)
         sl->done_ns = bench_now_ns();
-    bench_samples_add(s, sl->frame, sl->ready_ns, sl->done_ns);
+    bench_samples_add(s, sl->frame, sl->capture_ns, sl->done_ns);
     sl->in_flight = false;
     return BATON_OK;
 }
@@ -387,28 +404,65 @@ static baton_status raw_submit(raw_loop *L, raw_slot *sl, uint64_t n, baton_erro
     return BATON_OK;
 }
 
-static baton_status raw_frame(raw_loop *L, uint64_t n, bench_samples *s, baton_error *err)
+/* Paced: until frame n is due, wait for the frames in flight, oldest
+ * first, and note each as done the moment its fence signals. */
+static baton_status raw_collect(raw_loop *L, uint64_t n, uint64_t due_ns, baton_error *err)
 {
-    raw_slot *sl = &L->slots[n % BENCH_RAW_SLOTS];
-    baton_status st = BATON_OK;
-    if (sl->in_flight && (st = raw_retire(L, sl, s, err)) != BATON_OK)
-        return st;
-    baton_pattern_fill(L->wl->format, L->wl->width, L->wl->height, n, sl->staging.host);
-    sl->frame = n;
-    sl->ready_ns = bench_now_ns();
-    sl->done_ns = 0;
-    st = L->g.cuda ? raw_compute_cuda(L, sl, n, err) : raw_compute_cpu(L, sl, n, err);
-    if (st == BATON_OK)
-        st = raw_submit(L, sl, n, err);
-    if (st != BATON_OK)
-        return st;
-    /* note frames already done, as the pipeline does, so latency is measured alike */
+    for (uint64_t k = n > BENCH_RAW_SLOTS ? n - BENCH_RAW_SLOTS : 0; k < n; k++) {
+        raw_slot *o = &L->slots[k % BENCH_RAW_SLOTS];
+        if (!o->in_flight || o->frame != k || o->done_ns)
+            continue;
+        uint64_t now = bench_now_ns();
+        if (now >= due_ns)
+            return BATON_OK;
+        VkResult r = vkWaitForFences(L->g.dev, 1, &o->fence, VK_TRUE, due_ns - now);
+        if (r == VK_TIMEOUT)
+            return BATON_OK; /* still running when the next frame is due */
+        if (r != VK_SUCCESS)
+            return bench_vk_fail(err, "vkWaitForFences", r);
+        o->done_ns = bench_now_ns();
+    }
+    return BATON_OK;
+}
+
+/* Saturated: note frames already done, as the pipeline used to between
+ * frames, so that the latency is measured alike. */
+static void raw_poll_done(raw_loop *L)
+{
     for (uint32_t i = 0; i < BENCH_RAW_SLOTS; i++) {
         raw_slot *o = &L->slots[i];
         if (o->in_flight && !o->done_ns && vkGetFenceStatus(L->g.dev, o->fence) == VK_SUCCESS)
             o->done_ns = bench_now_ns();
     }
-    return BATON_OK;
+}
+
+static baton_status raw_frame(raw_loop *L, uint64_t n, bench_samples *s, baton_error *err)
+{
+    raw_slot *sl = &L->slots[n % BENCH_RAW_SLOTS];
+    double fps = L->wl->fps;
+    baton_status st = BATON_OK;
+    uint64_t capture = 0;
+    if (fps > 0) {
+        capture = L->start_ns + bench_due_offset_ns(fps, n);
+        if ((st = raw_collect(L, n, capture, err)) != BATON_OK)
+            return st;
+        bench_sleep_until(capture);
+    }
+    if (sl->in_flight && (st = raw_retire(L, sl, s, err)) != BATON_OK)
+        return st;
+    if (fps <= 0) {
+        baton_pattern_fill(L->wl->format, L->wl->width, L->wl->height, n, sl->staging.host);
+        capture = bench_now_ns();
+    }
+    sl->frame = n;
+    sl->capture_ns = capture;
+    sl->done_ns = 0;
+    st = L->g.cuda ? raw_compute_cuda(L, sl, n, err) : raw_compute_cpu(L, sl, n, err);
+    if (st == BATON_OK)
+        st = raw_submit(L, sl, n, err);
+    if (st == BATON_OK && fps <= 0)
+        raw_poll_done(L);
+    return st;
 }
 
 baton_status bench_run_raw(const bench_params *p, bench_samples *s, bench_result *r,
@@ -426,7 +480,12 @@ baton_status bench_run_raw(const bench_params *p, bench_samples *s, bench_result
         r->compute = baton_context_compute(L.ctx);
         r->sync = BATON_SYNC_TIMELINE;
         r->slots = BENCH_RAW_SLOTS;
+        r->to_vulkan = r->to_compute = BATON_HANDOFF_GPU;
         r->warmup = p->warmup;
+        for (uint32_t i = 0; p->wl->fps > 0 && i < BENCH_RAW_SLOTS; i++) /* the replay */
+            baton_pattern_fill(p->wl->format, p->wl->width, p->wl->height, i,
+                               L.slots[i].staging.host);
+        L.start_ns = bench_now_ns();
     }
     bench_window w;
     uint64_t total = p->warmup + p->frames, n = 0;

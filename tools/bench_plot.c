@@ -1,4 +1,6 @@
-/* bench_plot.c - latency CDFs as a hand-written SVG. */
+/* bench_plot.c - capture -> done CDFs as a hand-written SVG: one panel per
+ * workload, saturated and paced alike (a paced panel marks the frame
+ * period), and one for the hand-offs. */
 #include "bench_plot.h"
 
 #include <errno.h>
@@ -6,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SVG_W 1120
+#define SVG_W 1200
 #define PANEL_H 350
 #define PLOT_L 90.0   /* plot area, relative to the panel */
 #define PLOT_R 650.0
@@ -21,6 +23,9 @@ static const char *row_colour(bench_row_id row)
         [BENCH_ROW_HOST_SYNC] = "#d62728", [BENCH_ROW_RAW] = "#555555",
         [BENCH_ROW_TIMELINE_S2] = "#1f77b4", [BENCH_ROW_TIMELINE_S3] = "#17becf",
         [BENCH_ROW_BINARY_S2] = "#2ca02c", [BENCH_ROW_BINARY_S3] = "#bcbd22",
+        [BENCH_ROW_TIMELINE_S2_RELAY] = "#ff7f0e", [BENCH_ROW_BINARY_S2_RELAY] = "#e377c2",
+        [BENCH_ROW_TIMELINE_S2_RELAY_GPU] = "#7f7f00", [BENCH_ROW_TIMELINE_S2_GPU_RELAY] = "#00007f",
+        [BENCH_ROW_AUTO] = "#000000",
         [BENCH_ROW_CUDA_TO_VK] = "#9467bd", [BENCH_ROW_VK_TO_CUDA] = "#8c564b",
     };
     return colours[row];
@@ -132,10 +137,48 @@ static void draw_line(FILE *f, const axis *a, const bench_result *r)
     fprintf(f, "\"/>\n");
 }
 
+/* A paced panel: a dashed line at the frame period. */
+static void draw_period(FILE *f, const axis *a, double fps)
+{
+    double x = x_of(a, 1e6 / fps);
+    if (x < PLOT_L || x > PLOT_R)
+        return;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#d62728\" "
+               "stroke-dasharray=\"2 3\"/>\n",
+            x, PLOT_T, x, PLOT_B);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" fill=\"#d62728\" text-anchor=\"middle\">1/fps = "
+               "%.0f us</text>\n",
+            x, PLOT_T - 6, 1e6 / fps);
+}
+
+static void panel_title(FILE *f, const bench_run *run, int workload)
+{
+    char title[256];
+    const bench_workload *w = workload >= 0 ? &run->workloads[workload] : NULL;
+    if (w && w->fps > 0)
+        snprintf(title, sizeof title,
+                 "%s (%ux%u %s, paced at %g fps, replayed frames): capture -> done CDF, "
+                 "%llu frames per row",
+                 w->name, w->width, w->height, baton_format_name(w->format), w->fps,
+                 (unsigned long long)run->paced_frames);
+    else if (w)
+        snprintf(title, sizeof title,
+                 "%s (%ux%u %s, saturated): latency CDF, source frame ready -> host saw the "
+                 "Vulkan fence, %llu frames per row",
+                 w->name, w->width, w->height, baton_format_name(w->format),
+                 (unsigned long long)run->frames);
+    else
+        snprintf(title, sizeof title,
+                 "hand-offs: signal call -> the other API's wait seen complete, %u iterations",
+                 run->handoff_iterations);
+    fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"14\" font-weight=\"bold\">", PLOT_L);
+    xml_text(f, title);
+    fprintf(f, "</text>\n");
+}
+
 static void draw_panel(FILE *f, const bench_run *run, int workload, double y0)
 {
     double lo = INFINITY, hi = 0;
-    int lines = 0;
     for (size_t i = 0; i < run->count; i++) {
         const bench_result *r = &run->results[i];
         if (!plotted(r, workload))
@@ -144,29 +187,20 @@ static void draw_panel(FILE *f, const bench_run *run, int workload, double y0)
         double b = (double)r->sorted_latency_ns[r->sorted_count - 1] / 1e3;
         lo = fmin(lo, a > 0.01 ? a : 0.01);
         hi = fmax(hi, b > 0.01 ? b : 0.01);
-        lines++;
+    }
+    const bench_workload *w = workload >= 0 ? &run->workloads[workload] : NULL;
+    if (w && w->fps > 0) { /* keep the period in view */
+        lo = fmin(lo, 1e6 / w->fps);
+        hi = fmax(hi, 1e6 / w->fps);
     }
     axis ax = {floor(log10(lo)), ceil(log10(hi))};
     if (ax.hi <= ax.lo)
         ax.hi = ax.lo + 1;
     fprintf(f, "<g transform=\"translate(0 %.0f)\">\n", y0);
-    char title[256];
-    if (workload >= 0) {
-        const bench_workload *w = bench_workload_get((bench_workload_id)workload);
-        snprintf(title, sizeof title,
-                 "%s (%ux%u %s): latency CDF, source frame ready -> host saw the Vulkan fence, "
-                 "%llu frames per row",
-                 w->name, w->width, w->height, baton_format_name(w->format),
-                 (unsigned long long)run->frames);
-    } else {
-        snprintf(title, sizeof title,
-                 "hand-offs: signal call -> the other API's wait seen complete, %u iterations",
-                 run->handoff_iterations);
-    }
-    fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"14\" font-weight=\"bold\">", PLOT_L);
-    xml_text(f, title);
-    fprintf(f, "</text>\n");
-    draw_axes(f, &ax, "latency (log scale)");
+    panel_title(f, run, workload);
+    draw_axes(f, &ax, w && w->fps > 0 ? "capture -> done (log scale)" : "latency (log scale)");
+    if (w && w->fps > 0)
+        draw_period(f, &ax, w->fps);
     int k = 0;
     for (size_t i = 0; i < run->count; i++) {
         const bench_result *r = &run->results[i];
@@ -179,18 +213,19 @@ static void draw_panel(FILE *f, const bench_run *run, int workload, double y0)
                 LEGEND_X, ly, LEGEND_X + 24, ly, row_colour(r->row),
                 r->row == BENCH_ROW_RAW ? " stroke-dasharray=\"6 3\"" : "");
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">", LEGEND_X + 30, ly + 4);
-        xml_text(f, bench_row_get(r->row)->label);
+        char label[96];
+        bench_row_title(r, label, sizeof label);
+        xml_text(f, label);
         fprintf(f, ": p50 %.0f us, p99 %.0f us</text>\n", r->latency.p50, r->latency.p99);
     }
     fprintf(f, "</g>\n");
-    (void)lines;
 }
 
 baton_status bench_write_svg(const char *path, const bench_run *run, baton_error *err)
 {
-    int panels[BENCH_WL_COUNT + 1];
+    int panels[BENCH_MAX_WORKLOADS + 1];
     int np = 0;
-    for (int wl = 0; wl < BENCH_WL_COUNT; wl++)
+    for (int wl = 0; wl < (int)run->nworkloads; wl++)
         for (size_t i = 0; i < run->count; i++)
             if (plotted(&run->results[i], wl)) {
                 panels[np++] = wl;
