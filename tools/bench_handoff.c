@@ -67,6 +67,8 @@ static void handoff_destroy(handoff *h)
         idle = false;
     if (h->stream && bench_stream_idle(h->stream, h->timeout_ms, "teardown", NULL) != BATON_OK)
         idle = false;
+    if (idle && vkQueueWaitIdle(h->g.queue) != VK_SUCCESS) /* semaphore signals finish too */
+        idle = false;
     if (!idle)
         return; /* the GPU may still use these objects: leaking beats a crash */
     if (h->stream)

@@ -298,6 +298,10 @@ static void raw_destroy(raw_loop *L)
             idle = false;
     if (L->stream && bench_stream_idle(L->stream, L->timeout_ms, "teardown", NULL) != BATON_OK)
         idle = false;
+    /* the queue may still be finishing the last submission's semaphore
+     * signal after its fence (lavapipe's queue thread does) */
+    if (idle && vkQueueWaitIdle(L->g.queue) != VK_SUCCESS)
+        idle = false;
     if (!idle)
         return; /* the GPU may still use these objects: leaking beats a crash */
     if (L->stream)
