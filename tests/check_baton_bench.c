@@ -140,6 +140,14 @@ static void tool_run_free(tool_run *r)
     free(r->svg);
 }
 
+/* The last 3000 characters of s: a Check message must stay under its size
+ * limit, or the failure is reported as an early exit without it. */
+static const char *tail(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 3000 ? s + n - 3000 : s;
+}
+
 static size_t count_lines(const char *s)
 {
     size_t n = 0;
@@ -221,24 +229,26 @@ START_TEST(test_quick_run)
     tool_run r;
     run_tool("--quick --workloads empty --json @JSON --svg @SVG", &r);
     const char *o = r.out;
-    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, o, r.err);
+    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, tail(o),
+                  tail(r.err));
     static const char *labels[] = {"host-synchronised loop", "raw loop (timeline S=2 gpu/gpu)",
                                    "baton timeline S=2 gpu/gpu", "baton timeline S=3 gpu/gpu",
                                    "baton binary S=2 gpu/gpu", "baton binary S=3 gpu/gpu",
                                    "baton auto (", "hand-off CUDA -> Vulkan",
                                    "hand-off Vulkan -> CUDA"};
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-        ck_assert_msg(strstr(o, labels[i]) != NULL, "no row \"%s\" in:\n%s", labels[i], o);
-    ck_assert_msg(strstr(o, "FAILED") == NULL, "a row failed:\n%s", o);
+        ck_assert_msg(strstr(o, labels[i]) != NULL, "no row \"%s\" in:\n%s", labels[i], tail(o));
+    ck_assert_msg(strstr(o, "FAILED") == NULL, "a row failed:\n%s", tail(o));
     ck_assert_msg(strstr(o, "paced at camera rate") == NULL, "a paced table without paced rows");
     if (cuda_expected)
-        ck_assert_msg(strstr(o, "skipped") == NULL, "CUDA is here but rows were skipped:\n%s", o);
+        ck_assert_msg(strstr(o, "skipped") == NULL, "CUDA is here but rows were skipped:\n%s",
+                      tail(o));
     else
         ck_assert_msg(count_of(o, "skipped: no CUDA device") == 2,
-                      "the two hand-off rows should say \"skipped: no CUDA device\":\n%s", o);
+                      "the two hand-off rows should say \"skipped: no CUDA device\":\n%s", tail(o));
     ck_assert_msg(strstr(o, "throughput overhead") && strstr(o, "CPU time ratio"),
-                  "no README target lines:\n%s", o);
-    ck_assert_msg(strstr(o, "PASS") || strstr(o, "MISS"), "no PASS/MISS verdict:\n%s", o);
+                  "no README target lines:\n%s", tail(o));
+    ck_assert_msg(strstr(o, "PASS") || strstr(o, "MISS"), "no PASS/MISS verdict:\n%s", tail(o));
 
     ck_assert_msg(r.json[0] == '{', "JSON starts with '%.20s'", r.json);
     check_json(quick_checks, r.json_path);
@@ -286,7 +296,8 @@ static const char paced_checks[] =
     "    if r['kind'] == 'baton':\n"
     "        assert r['capture_to_screen'] == 'n/a (headless: no display)', r\n"
     "        assert r['allocations'] is None and isinstance(r['gpu_times'], bool), r\n"
-    "        assert r['label'].endswith(h['to_vulkan'] + '/' + h['to_compute'] + (')' if r['row'] == 'auto' else '')), r\n"
+    "        modes = h['to_vulkan'] + '/' + h['to_compute']\n"
+    "        assert r['label'].endswith(modes + (')' if r['row'] == 'auto' else '')), r\n"
     "by = {r['row']: r for r in rows}\n"
     "fast = min(('host-sync', 'raw'), key=lambda n: by[n]['latency_us']['p50'])\n"
     "t = d['targets']\n"
@@ -320,21 +331,23 @@ START_TEST(test_paced_run)
     tool_run r;
     run_tool("--workloads empty@60 --paced-frames 20 --json @JSON --svg @SVG", &r);
     const char *o = r.out;
-    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, o, r.err);
-    ck_assert_msg(strstr(o, "FAILED") == NULL, "a row failed:\n%s", o);
+    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, tail(o),
+                  tail(r.err));
+    ck_assert_msg(strstr(o, "FAILED") == NULL, "a row failed:\n%s", tail(o));
     ck_assert_msg(strstr(o, "paced at camera rate") && !strstr(o, "saturated: frames"),
-                  "only a paced table expected:\n%s", o);
+                  "only a paced table expected:\n%s", tail(o));
     static const char *labels[] = {"host-synchronised loop", "raw loop (timeline S=2 gpu/gpu)",
                                    "baton timeline S=2 gpu/gpu", "baton timeline S=2 relay/relay",
                                    "baton binary S=2 gpu/gpu", "baton binary S=2 relay/relay",
                                    "baton auto ("};
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-        ck_assert_msg(strstr(o, labels[i]) != NULL, "no row \"%s\" in:\n%s", labels[i], o);
-    ck_assert_msg(!strstr(o, "hand-off CUDA"), "hand-off rows with only paced workloads:\n%s", o);
+        ck_assert_msg(strstr(o, labels[i]) != NULL, "no row \"%s\" in:\n%s", labels[i], tail(o));
+    ck_assert_msg(!strstr(o, "hand-off CUDA"), "hand-off rows with only paced workloads:\n%s",
+                  tail(o));
     ck_assert_uint_eq(count_of(o, "n/a (headless: no display)"), 5);
     ck_assert_msg(count_of(o, "done p50 over fastest") == 5 && count_of(o, "done p99 / p50") == 5 &&
                       count_of(o, "CPU time ratio vs host-sync loop") == 5,
-                  "three paced targets per baton row expected:\n%s", o);
+                  "three paced targets per baton row expected:\n%s", tail(o));
     check_json(paced_checks, r.json_path);
     ck_assert_uint_eq(count_of(r.svg, "<polyline"), 7);
     ck_assert_msg(strstr(r.svg, "paced at 60 fps") && strstr(r.svg, "1/fps = 16667 us"),
@@ -366,13 +379,13 @@ START_TEST(test_list)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tool_run r;
         run_tool(cases[i].args, &r);
-        ck_assert_msg(r.status == 0, "'%s': exit %d\n%s", cases[i].args, r.status, r.err);
+        ck_assert_msg(r.status == 0, "'%s': exit %d\n%s", cases[i].args, r.status, tail(r.err));
         ck_assert_msg(count_lines(r.out) == cases[i].lines + 1, "'%s': %zu rows expected:\n%s",
-                      cases[i].args, cases[i].lines, r.out);
+                      cases[i].args, cases[i].lines, tail(r.out));
         ck_assert_msg(strstr(r.out, cases[i].has) != NULL, "'%s': no '%s' in:\n%s",
-                      cases[i].args, cases[i].has, r.out);
+                      cases[i].args, cases[i].has, tail(r.out));
         ck_assert_msg(strstr(r.out, cases[i].hasnt) == NULL, "'%s': '%s' in:\n%s",
-                      cases[i].args, cases[i].hasnt, r.out);
+                      cases[i].args, cases[i].hasnt, tail(r.out));
         tool_run_free(&r);
     }
 }
@@ -422,9 +435,9 @@ START_TEST(test_allocations_counted)
     tool_run r;
     run_tool_env(env, "--workloads empty,empty@120 --frames 30 --paced-frames 10 "
                       "--rows raw,timeline-s2,binary-s2-relay --json @JSON --svg @SVG", &r);
-    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
+    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, tail(r.out),
                   r.err);
-    ck_assert_msg(strstr(r.out, "counted in baton's rows"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "counted in baton's rows"), "%s", tail(r.out));
     check_json(alloc_checks, r.json_path);
     tool_run_free(&r);
 }
@@ -436,10 +449,11 @@ START_TEST(test_rows_subset)
     tool_run r;
     run_tool("--frames 30 --workloads empty --rows raw,timeline-s2 --json @JSON --svg @SVG", &r);
     const char *o = r.out;
-    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, o, r.err);
-    ck_assert_msg(strstr(o, "baton timeline S=2") && strstr(o, "raw loop"), "%s", o);
-    ck_assert_msg(!strstr(o, "baton binary") && !strstr(o, "hand-off CUDA"), "%s", o);
-    ck_assert_msg(strstr(o, "n/a: row not run") != NULL, "host-sync targets not n/a:\n%s", o);
+    ck_assert_msg(r.status == 0, "exit status %d\nstdout:\n%s\nstderr:\n%s", r.status, tail(o),
+                  tail(r.err));
+    ck_assert_msg(strstr(o, "baton timeline S=2") && strstr(o, "raw loop"), "%s", tail(o));
+    ck_assert_msg(!strstr(o, "baton binary") && !strstr(o, "hand-off CUDA"), "%s", tail(o));
+    ck_assert_msg(strstr(o, "n/a: row not run") != NULL, "host-sync targets not n/a:\n%s", tail(o));
     ck_assert_uint_eq(count_of(r.svg, "<polyline"), 2);
     tool_run_free(&r);
 }
@@ -451,8 +465,9 @@ START_TEST(test_unwritable_output)
     tool_run r;
     run_tool("--frames 20 --workloads empty --rows timeline-s2 "
              "--json /nonexistent-baton-dir/b.json --svg @SVG", &r);
-    ck_assert_msg(r.status == 1, "exit status %d, want 1; stderr:\n%s", r.status, r.err);
-    ck_assert_msg(strstr(r.err, "/nonexistent-baton-dir/b.json") != NULL, "stderr:\n%s", r.err);
+    ck_assert_msg(r.status == 1, "exit status %d, want 1; stderr:\n%s", r.status, tail(r.err));
+    ck_assert_msg(strstr(r.err, "/nonexistent-baton-dir/b.json") != NULL, "stderr:\n%s",
+                  tail(r.err));
     ck_assert_msg(strncmp(r.svg, "<svg", 4) == 0, "the SVG is still written");
     tool_run_free(&r);
 }
@@ -501,10 +516,11 @@ START_TEST(test_bad_arguments)
     tool_run r;
     run_tool(args, &r);
     ck_assert_msg(r.status == 2, "'%s': exit status %d, want 2; stderr:\n%s", bad_args[_i],
-                  r.status, r.err);
-    ck_assert_msg(r.out[0] == '\0', "'%s': stdout not empty:\n%s", bad_args[_i], r.out);
+                  r.status, tail(r.err));
+    ck_assert_msg(r.out[0] == '\0', "'%s': stdout not empty:\n%s", bad_args[_i], tail(r.out));
     ck_assert_msg(count_lines(r.err) == 1 && strncmp(r.err, "baton-bench: ", 13) == 0,
-                  "'%s': stderr should be one 'baton-bench: ' line:\n%s", bad_args[_i], r.err);
+                  "'%s': stderr should be one 'baton-bench: ' line:\n%s", bad_args[_i],
+                  tail(r.err));
     tool_run_free(&r);
 }
 END_TEST
@@ -515,14 +531,14 @@ START_TEST(test_help)
     run_tool("--help", &r);
     const char *o = r.out;
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(strncmp(o, "usage: baton-bench", 18) == 0, "%s", o);
+    ck_assert_msg(strncmp(o, "usage: baton-bench", 18) == 0, "%s", tail(o));
     static const char *words[] = {"--quick", "--workloads", "--rows", "--json", "--svg",
                                   "--frames", "--paced-frames", "--paced", "--saturated",
                                   "--sink", "--list", "NAME@FPS", "timeline-s2-relay",
                                   "n/a (headless: no display)", "preload_alloc_count.so"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        ck_assert_msg(strstr(o, words[i]) != NULL, "--help lacks '%s':\n%s", words[i], o);
-    ck_assert_msg(r.err[0] == '\0', "stderr not empty:\n%s", r.err);
+        ck_assert_msg(strstr(o, words[i]) != NULL, "--help lacks '%s':\n%s", words[i], tail(o));
+    ck_assert_msg(r.err[0] == '\0', "stderr not empty:\n%s", tail(r.err));
     tool_run_free(&r);
 }
 END_TEST

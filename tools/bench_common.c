@@ -135,8 +135,8 @@ void bench_row_title(const bench_result *r, char *buf, size_t len)
     case BENCH_KIND_HOST_SYNC:
     case BENCH_KIND_HANDOFF: snprintf(buf, len, "%s", ri->label); break;
     case BENCH_KIND_RAW:
-        snprintf(buf, len, "%s (timeline S=%u %s/%s)", ri->label, ri->slots, baton_handoff_mode_name(tv),
-                 baton_handoff_mode_name(tc));
+        snprintf(buf, len, "%s (timeline S=%u %s/%s)", ri->label, ri->slots,
+                 baton_handoff_mode_name(tv), baton_handoff_mode_name(tc));
         break;
     case BENCH_KIND_BATON:
         if (r->row == BENCH_ROW_AUTO && ran)
@@ -145,7 +145,8 @@ void bench_row_title(const bench_result *r, char *buf, size_t len)
         else if (r->row == BENCH_ROW_AUTO)
             snprintf(buf, len, "%s S=%u", ri->label, ri->slots);
         else
-            snprintf(buf, len, "%s %s/%s", ri->label, baton_handoff_mode_name(tv), baton_handoff_mode_name(tc));
+            snprintf(buf, len, "%s %s/%s", ri->label, baton_handoff_mode_name(tv),
+                     baton_handoff_mode_name(tc));
         break;
     }
 }

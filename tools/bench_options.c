@@ -39,9 +39,9 @@ static void usage(FILE *f)
             "conversion to RGBA8, Vulkan copy into an image), flat out and at camera rate.\n"
             "\n"
             "Rows (configurations), hand-off modes written compute->Vulkan/Vulkan->compute:\n"
-            "  host-sync     the host-synchronised loop: per frame convert, cudaStreamSynchronize,\n"
-            "                submit the copy with a fence, vkWaitForFences (the host orders every\n"
-            "                step; nothing overlaps)\n"
+            "  host-sync     the host-synchronised loop: per frame convert,\n"
+            "                cudaStreamSynchronize, submit the copy with a fence, vkWaitForFences\n"
+            "                (the host orders every step; nothing overlaps)\n"
             "  raw           the raw loop: the CUDA/Vulkan calls baton makes in timeline mode at\n"
             "                S = 2 with gpu/gpu hand-offs, with no runtime around them; paced, it\n"
             "                waits for its frames' fences until the next frame is due\n"
@@ -230,7 +230,8 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
 {
     enum { OPT_PACED_FRAMES = 256, OPT_SATURATED, OPT_PACED, OPT_SINK, OPT_LIST };
     static const struct option opts[] = {
-        {"frames", required_argument, 0, 'f'}, {"paced-frames", required_argument, 0, OPT_PACED_FRAMES},
+        {"frames", required_argument, 0, 'f'},
+        {"paced-frames", required_argument, 0, OPT_PACED_FRAMES},
         {"quick", no_argument, 0, 'q'}, {"workloads", required_argument, 0, 'w'},
         {"saturated", no_argument, 0, OPT_SATURATED}, {"paced", no_argument, 0, OPT_PACED},
         {"rows", required_argument, 0, 'r'}, {"sink", required_argument, 0, OPT_SINK},

@@ -31,9 +31,9 @@ static baton_status collect(baton_pipeline *pipe, uint64_t total, bench_samples 
     if (!any_screen) {
         baton_display_report d;
         baton_pipeline_display(pipe, &d, NULL);
+        bool headless = strncmp(d.description, "headless", 8) == 0;
         snprintf(r->screen_note, sizeof r->screen_note, "n/a (%s)",
-                 strncmp(d.description, "headless", 8) == 0 ? "headless: no display"
-                                                            : "the sink reported no on-screen times");
+                 headless ? "headless: no display" : "the sink reported no on-screen times");
     }
     return BATON_OK;
 }

@@ -24,7 +24,8 @@ static const char *row_colour(bench_row_id row)
         [BENCH_ROW_TIMELINE_S2] = "#1f77b4", [BENCH_ROW_TIMELINE_S3] = "#17becf",
         [BENCH_ROW_BINARY_S2] = "#2ca02c", [BENCH_ROW_BINARY_S3] = "#bcbd22",
         [BENCH_ROW_TIMELINE_S2_RELAY] = "#ff7f0e", [BENCH_ROW_BINARY_S2_RELAY] = "#e377c2",
-        [BENCH_ROW_TIMELINE_S2_RELAY_GPU] = "#7f7f00", [BENCH_ROW_TIMELINE_S2_GPU_RELAY] = "#00007f",
+        [BENCH_ROW_TIMELINE_S2_RELAY_GPU] = "#7f7f00",
+        [BENCH_ROW_TIMELINE_S2_GPU_RELAY] = "#00007f",
         [BENCH_ROW_AUTO] = "#000000",
         [BENCH_ROW_CUDA_TO_VK] = "#9467bd", [BENCH_ROW_VK_TO_CUDA] = "#8c564b",
     };

@@ -21,7 +21,8 @@ typedef struct bench_check {
     double value, limit;
     int pass;              /* 1 PASS, 0 MISS, -1 not measured (why says why) */
     const char *why;
-    double net_of_fill;    /* CPU ratio with the source fill's CPU time taken off both; -1 if none */
+    double net_of_fill;    /* CPU ratio with the source fill's CPU time taken off both;
+                              -1 if none */
 } bench_check;
 
 /* Saturated, per workload: four against timeline S=2, one for allocations;

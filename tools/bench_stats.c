@@ -138,7 +138,8 @@ baton_status bench_stats_fill(bench_result *r, const bench_samples *s, int with_
         free(tmp);
         return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "malloc(%zu latencies) failed", n);
     }
-    r->latency = bench_dist_of(r->sorted_latency_ns, gather(s, to_done, true, r->sorted_latency_ns));
+    size_t k = gather(s, to_done, true, r->sorted_latency_ns);
+    r->latency = bench_dist_of(r->sorted_latency_ns, k);
     r->sorted_count = n;
     r->done_before_capture = 0;
     for (size_t i = 0; i < n; i++)
