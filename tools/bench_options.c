@@ -39,7 +39,7 @@ static void usage(FILE *f)
             "conversion to RGBA8, Vulkan copy into an image), flat out and at camera rate.\n"
             "\n"
             "Rows (configurations), hand-off modes written compute->Vulkan/Vulkan->compute:\n"
-            "  host-sync     the host-synchronised loop: per frame convert,\n"
+            "  host-sync     the host-synchronised loop: per frame upload and convert,\n"
             "                cudaStreamSynchronize, submit the copy with a fence, vkWaitForFences\n"
             "                (the host orders every step; nothing overlaps)\n"
             "  raw           the raw loop: the CUDA/Vulkan calls baton makes in timeline mode at\n"
