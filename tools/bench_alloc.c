@@ -84,6 +84,7 @@ void bench_alloc_end(bench_allocs *out)
     out->counted = true;
     out->calls = total(&self) + total(&rt);
     out->driver_calls = self.driver_calls + rt.driver_calls;
+    out->gst_calls = self.gst_calls + rt.gst_calls;
     if (total(&self))
         name_first(&self, out->first, sizeof out->first);
     else if (total(&rt))

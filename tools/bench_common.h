@@ -164,6 +164,7 @@ typedef struct bench_allocs {
     bool counted;
     uint64_t calls;        /* baton's own (and the bench's driving thread's) */
     uint64_t driver_calls; /* made inside the GPU driver, reported apart */
+    uint64_t gst_calls;    /* made inside GStreamer (a gst sink), reported apart */
     char first[96];        /* the first counted call, when calls > 0 */
 } bench_allocs;
 

@@ -93,6 +93,7 @@ static void json_allocs(json_writer *w, const bench_allocs *a)
     json_begin_object(w);
     json_kv_uint(w, "calls", a->calls);
     json_kv_uint(w, "driver_calls", a->driver_calls);
+    json_kv_uint(w, "gst_calls", a->gst_calls);
     if (a->first[0])
         json_kv_string(w, "first", a->first);
     json_end_object(w);
