@@ -13,7 +13,26 @@
  * V4L2_SOURCE_BUFFERS (4) buffers, VIDIOC_QUERYBUF + mmap each,
  * VIDIOC_EXPBUF each (recorded, see below), VIDIOC_QBUF all, STREAMON.
  *
- * next: poll() bounded by the timeout, VIDIOC_DQBUF (the fd is
+ * How frames reach the pipeline's staging memory (src->io says which):
+ *
+ *  - USERPTR, no CPU copy (v4l2_userptr.c): the pipeline binds the source
+ *    to its S slots' staging buffers (page-aligned; pinned cudaHostAlloc
+ *    memory with the CUDA stage, mapped on integrated GPUs; aligned_alloc
+ *    with the CPU stage). The MMAP set-up of open is undone and the driver
+ *    gets one V4L2_MEMORY_USERPTR buffer per slot, so the camera writes
+ *    each frame straight into the staging of the slot that takes it. Only
+ *    where a packed frame is what the driver writes: rows not padded
+ *    (bytesperline = a packed row) and sizeimage no larger than a staging
+ *    buffer. next() then waits for the frame in its slot's buffer and
+ *    leaves it there; release() (the pipeline's completion thread, once
+ *    the frame is retired) queues it again.
+ *  - MMAP + one CPU copy a frame, the fallback: where the source is not
+ *    bound (used on its own), or the driver refuses USERPTR (no support,
+ *    padded rows, a failing ioctl: the MMAP set-up is restored and src->io
+ *    names the refusal, e.g. "V4L2 MMAP + one CPU copy a frame (USERPTR
+ *    refused: VIDIOC_REQBUFS: Invalid argument)").
+ *
+ * next (MMAP): poll() bounded by the timeout, VIDIOC_DQBUF (the fd is
  * non-blocking), copy to dst (row by row when the driver pads rows), QBUF
  * the buffer back. The driver's sequence number is the frame number (gaps,
  * which are frames the driver had no buffer for, count as dropped); its
@@ -23,12 +42,14 @@
  * BATON_ERR_IO "device gone"; after it the source can only be closed.
  * (EIO may also be a driver's transient error; baton treats it as fatal.)
  * Buffers flagged V4L2_BUF_FLAG_ERROR, or shorter than a frame, are
- * requeued and counted as dropped.
+ * requeued and counted as dropped. next (USERPTR): v4l2_userptr.c.
  *
- * DMA-BUF: VIDIOC_EXPBUF is tried at open for every buffer; when it works
- * the fds stay open until close and source_v4l2_info() reports them.
- * Importing them into CUDA / Vulkan to skip the copy into dst is future
- * work: today every frame is copied by the CPU.
+ * DMA-BUF: VIDIOC_EXPBUF is tried at open for every MMAP buffer; when it
+ * works the fds stay open until close (or until USERPTR replaces the MMAP
+ * buffers) and source_v4l2_info() reports them. Importing them into CUDA or
+ * Vulkan instead of USERPTR is not built: it could not be tested here (no
+ * GPU on the development machine, and lavapipe lacks
+ * VK_EXT_external_memory_dma_buf), and USERPTR already removes the copy.
  *
  * Every system call goes through the v4l2_io table (v4l2_io.h) so a test
  * double can replace the device. Nothing is allocated in next(). */
@@ -46,6 +67,7 @@
 #include "util/baton_internal.h"
 #include "sources/source.h"
 #include "sources/v4l2_io.h"
+#include "sources/v4l2_state.h"
 
 /* ---- the system call table ---------------------------------------------- */
 
@@ -153,35 +175,9 @@ static void frame_rows(baton_format fmt, uint32_t width, uint32_t height, size_t
     }
 }
 
-/* ---- state -------------------------------------------------------------- */
+/* ---- errors ------------------------------------------------------------- */
 
-#define MAX_LISTED_FORMATS 64u
-
-typedef struct v4l2_map {
-    void *mem; /* NULL: not mapped */
-    size_t length;
-    int dmabuf_fd; /* -1: none */
-} v4l2_map;
-
-typedef struct v4l2_state {
-    const v4l2_io *io;
-    char path[256];
-    int fd;
-    bool streaming;
-    uint32_t buffers;
-    v4l2_map map[V4L2_SOURCE_MAX_BUFFERS];
-    uint32_t pixelformat, bytesperline, sizeimage;
-    size_t row_bytes, rows, needed; /* copy geometry; needed: bytes a buffer must hold */
-    bool dmabuf_export;
-    int dmabuf_errno;
-    bool have_last;
-    uint32_t last_sequence;
-    uint64_t last_frame;
-    uint32_t offered[MAX_LISTED_FORMATS];
-    uint32_t offered_count;
-} v4l2_state;
-
-static int xioctl(const v4l2_state *s, unsigned long request, void *arg)
+int v4l2_xioctl(const v4l2_state *s, unsigned long request, void *arg)
 {
     int r;
     do
@@ -190,7 +186,7 @@ static int xioctl(const v4l2_state *s, unsigned long request, void *arg)
     return r;
 }
 
-static bool is_gone(int e)
+bool v4l2_is_gone(int e)
 {
     return e == ENODEV || e == EIO || e == ENXIO;
 }
@@ -205,16 +201,21 @@ static const char *errno_name(int e)
     }
 }
 
-static baton_status gone(const v4l2_state *s, int e, baton_error *err)
+baton_status v4l2_gone(const v4l2_state *s, int e, baton_error *err)
 {
     return baton_error_set(err, BATON_ERR_IO, "v4l2 %s: device gone (%s)", s->path,
                            errno_name(e));
 }
 
-static baton_status os_error(const v4l2_state *s, const char *call, int e, baton_error *err)
+baton_status v4l2_os_error(const v4l2_state *s, const char *call, int e, baton_error *err)
 {
     return baton_error_set(err, BATON_ERR_OS, "v4l2 %s: %s failed: %s", s->path, call,
                            strerror(e));
+}
+
+baton_status v4l2_call_error(const v4l2_state *s, const char *call, int e, baton_error *err)
+{
+    return v4l2_is_gone(e) ? v4l2_gone(s, e, err) : v4l2_os_error(s, call, e, err);
 }
 
 /* ---- open --------------------------------------------------------------- */
@@ -252,13 +253,13 @@ static baton_status query_caps(v4l2_state *s, baton_error *err)
 {
     struct v4l2_capability cap;
     memset(&cap, 0, sizeof cap);
-    if (xioctl(s, VIDIOC_QUERYCAP, &cap) < 0) {
+    if (v4l2_xioctl(s, VIDIOC_QUERYCAP, &cap) < 0) {
         int e = errno;
         if (e == ENOTTY || e == EINVAL)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "v4l2 %s: not a V4L2 device (VIDIOC_QUERYCAP: %s)", s->path,
                                    strerror(e));
-        return os_error(s, "VIDIOC_QUERYCAP", e, err);
+        return v4l2_os_error(s, "VIDIOC_QUERYCAP", e, err);
     }
     uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps
                                                                : cap.capabilities;
@@ -286,15 +287,15 @@ static baton_status query_caps(v4l2_state *s, baton_error *err)
 static baton_status list_formats(v4l2_state *s, baton_error *err)
 {
     s->offered_count = 0;
-    for (uint32_t i = 0; i < MAX_LISTED_FORMATS; i++) {
+    for (uint32_t i = 0; i < V4L2_MAX_LISTED_FORMATS; i++) {
         struct v4l2_fmtdesc d;
         memset(&d, 0, sizeof d);
         d.index = i;
         d.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        if (xioctl(s, VIDIOC_ENUM_FMT, &d) < 0) {
+        if (v4l2_xioctl(s, VIDIOC_ENUM_FMT, &d) < 0) {
             if (errno == EINVAL)
                 break; /* the end of the list */
-            return os_error(s, "VIDIOC_ENUM_FMT", errno, err);
+            return v4l2_os_error(s, "VIDIOC_ENUM_FMT", errno, err);
         }
         s->offered[s->offered_count++] = d.pixelformat;
     }
@@ -333,7 +334,7 @@ static baton_status choose_format(v4l2_state *s, baton_format requested, uint32_
             used += (size_t)snprintf(takes, sizeof takes, "%s, ", baton_format_name(requested));
     }
     snprintf(takes + used, sizeof takes - used, "YUYV, UYVY, NV12, GREY");
-    char list[MAX_LISTED_FORMATS * 10 + 16] = "";
+    char list[V4L2_MAX_LISTED_FORMATS * 10 + 16] = "";
     used = 0;
     for (uint32_t i = 0; i < s->offered_count; i++) {
         char cc[9];
@@ -355,7 +356,7 @@ static baton_status set_format(v4l2_state *s, source *src, uint32_t fourcc, bato
     f.fmt.pix.height = src->height;
     f.fmt.pix.pixelformat = fourcc;
     f.fmt.pix.field = V4L2_FIELD_NONE;
-    if (xioctl(s, VIDIOC_S_FMT, &f) < 0) {
+    if (v4l2_xioctl(s, VIDIOC_S_FMT, &f) < 0) {
         char cc[9];
         fourcc_string(fourcc, cc);
         if (errno == EBUSY)
@@ -403,13 +404,15 @@ static baton_status set_format(v4l2_state *s, source *src, uint32_t fourcc, bato
 /* VIDIOC_EXPBUF for every buffer, all or nothing. */
 static void try_export(v4l2_state *s)
 {
+    s->dmabuf_export = false;
+    s->dmabuf_errno = 0;
     for (uint32_t i = 0; i < s->buffers; i++) {
         struct v4l2_exportbuffer x;
         memset(&x, 0, sizeof x);
         x.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
         x.index = i;
         x.flags = O_RDONLY | O_CLOEXEC;
-        if (xioctl(s, VIDIOC_EXPBUF, &x) < 0) {
+        if (v4l2_xioctl(s, VIDIOC_EXPBUF, &x) < 0) {
             s->dmabuf_errno = errno;
             for (uint32_t j = 0; j < i; j++) {
                 s->io->close(s->map[j].dmabuf_fd);
@@ -422,20 +425,22 @@ static void try_export(v4l2_state *s)
     s->dmabuf_export = true;
 }
 
-static baton_status start_streaming(v4l2_state *s, baton_error *err)
+baton_status v4l2_start_mmap(v4l2_state *s, baton_error *err)
 {
     struct v4l2_requestbuffers rb;
     memset(&rb, 0, sizeof rb);
     rb.count = V4L2_SOURCE_BUFFERS;
     rb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     rb.memory = V4L2_MEMORY_MMAP;
-    if (xioctl(s, VIDIOC_REQBUFS, &rb) < 0) {
+    if (v4l2_xioctl(s, VIDIOC_REQBUFS, &rb) < 0) {
         if (errno == EINVAL)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "v4l2 %s: no MMAP streaming (VIDIOC_REQBUFS: %s)", s->path,
                                    strerror(errno));
-        return os_error(s, "VIDIOC_REQBUFS", errno, err);
+        return v4l2_call_error(s, "VIDIOC_REQBUFS", errno, err);
     }
+    s->memory = V4L2_MEMORY_MMAP;
+    s->buf_caps = rb.capabilities;
     if (rb.count < 2 || rb.count > V4L2_SOURCE_MAX_BUFFERS)
         return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                "v4l2 %s: driver gave %u buffers for %u requested (baton takes "
@@ -448,8 +453,8 @@ static baton_status start_streaming(v4l2_state *s, baton_error *err)
         b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
         b.memory = V4L2_MEMORY_MMAP;
         b.index = i;
-        if (xioctl(s, VIDIOC_QUERYBUF, &b) < 0)
-            return os_error(s, "VIDIOC_QUERYBUF", errno, err);
+        if (v4l2_xioctl(s, VIDIOC_QUERYBUF, &b) < 0)
+            return v4l2_call_error(s, "VIDIOC_QUERYBUF", errno, err);
         if (b.length < s->needed)
             return baton_error_set(err, BATON_ERR_UNSUPPORTED,
                                    "v4l2 %s: buffer %u holds %u bytes, a frame needs %zu",
@@ -457,25 +462,56 @@ static baton_status start_streaming(v4l2_state *s, baton_error *err)
         void *mem = s->io->mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
                                 (off_t)b.m.offset);
         if (mem == MAP_FAILED)
-            return os_error(s, "mmap", errno, err);
+            return v4l2_call_error(s, "mmap", errno, err);
         s->map[i].mem = mem;
         s->map[i].length = b.length;
     }
     try_export(s);
     for (uint32_t i = 0; i < s->buffers; i++) {
-        struct v4l2_buffer b;
-        memset(&b, 0, sizeof b);
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
-        if (xioctl(s, VIDIOC_QBUF, &b) < 0)
-            return os_error(s, "VIDIOC_QBUF", errno, err);
+        int e = v4l2_qbuf(s, i);
+        if (e)
+            return v4l2_call_error(s, "VIDIOC_QBUF", e, err);
     }
     int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (xioctl(s, VIDIOC_STREAMON, &type) < 0)
-        return os_error(s, "VIDIOC_STREAMON", errno, err);
+    if (v4l2_xioctl(s, VIDIOC_STREAMON, &type) < 0)
+        return v4l2_call_error(s, "VIDIOC_STREAMON", errno, err);
     s->streaming = true;
     return BATON_OK;
+}
+
+/* Remember the first failure of a teardown that carries on. */
+static void first_failure(int *first, const char **call, const char *name, int e)
+{
+    if (*first == 0) {
+        *first = e;
+        *call = name;
+    }
+}
+
+int v4l2_stop_streaming(v4l2_state *s, const char **call)
+{
+    int first = 0;
+    int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    if (s->streaming && v4l2_xioctl(s, VIDIOC_STREAMOFF, &type) < 0)
+        first_failure(&first, call, "VIDIOC_STREAMOFF", errno);
+    s->streaming = false;
+    for (uint32_t i = 0; i < V4L2_SOURCE_MAX_BUFFERS; i++) {
+        if (s->map[i].mem && s->io->munmap(s->map[i].mem, s->map[i].length) < 0)
+            first_failure(&first, call, "munmap", errno);
+        if (s->map[i].dmabuf_fd >= 0)
+            s->io->close(s->map[i].dmabuf_fd);
+        s->map[i] = (v4l2_map){.mem = NULL, .length = 0, .dmabuf_fd = -1};
+        s->queued[i] = false;
+    }
+    s->dmabuf_export = false;
+    struct v4l2_requestbuffers rb;
+    memset(&rb, 0, sizeof rb);
+    rb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    rb.memory = s->memory;
+    if (s->buffers && v4l2_xioctl(s, VIDIOC_REQBUFS, &rb) < 0)
+        first_failure(&first, call, "VIDIOC_REQBUFS", errno);
+    s->buffers = 0;
+    return first;
 }
 
 static baton_status v4l2_open(source *src, const char *arg, baton_error *err)
@@ -488,6 +524,11 @@ static baton_status v4l2_open(source *src, const char *arg, baton_error *err)
         s->map[i].dmabuf_fd = -1;
     s->io = current_io;
     src->state = s;
+    int le = pthread_mutex_init(&s->lock, NULL);
+    if (le != 0)
+        return baton_error_set(err, BATON_ERR_OS, "v4l2: pthread_mutex_init failed: %s",
+                               strerror(le));
+    s->lock_ready = true;
 
     baton_format requested = src->format;
     baton_status st = parse_spec(s, src, arg, &requested, err);
@@ -511,8 +552,9 @@ static baton_status v4l2_open(source *src, const char *arg, baton_error *err)
     uint32_t fourcc;
     if ((st = choose_format(s, requested, &fourcc, err)) != BATON_OK ||
         (st = set_format(s, src, fourcc, err)) != BATON_OK ||
-        (st = start_streaming(s, err)) != BATON_OK)
+        (st = v4l2_start_mmap(s, err)) != BATON_OK)
         return st;
+    snprintf(src->io, sizeof src->io, "V4L2 MMAP + one CPU copy a frame");
     return BATON_OK;
 }
 
@@ -521,9 +563,11 @@ static void v4l2_close(source *src)
     v4l2_state *s = src->state;
     if (!s)
         return;
+    /* STREAMOFF fails harmlessly on an unplugged device; after it the driver
+     * writes no more into USERPTR buffers (the pipeline's staging) */
     if (s->streaming) {
         int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        xioctl(s, VIDIOC_STREAMOFF, &type); /* fails harmlessly on an unplugged device */
+        v4l2_xioctl(s, VIDIOC_STREAMOFF, &type);
     }
     for (uint32_t i = 0; i < V4L2_SOURCE_MAX_BUFFERS; i++) {
         if (s->map[i].mem)
@@ -533,29 +577,60 @@ static void v4l2_close(source *src)
     }
     if (s->fd >= 0)
         s->io->close(s->fd);
+    if (s->lock_ready)
+        pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
 /* ---- next --------------------------------------------------------------- */
 
-static int dqbuf(const v4l2_state *s, struct v4l2_buffer *b)
+static void buffer_for(const v4l2_state *s, uint32_t index, struct v4l2_buffer *b)
 {
     memset(b, 0, sizeof *b);
     b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b->memory = V4L2_MEMORY_MMAP;
-    return xioctl(s, VIDIOC_DQBUF, b);
+    b->memory = s->memory;
+    b->index = index;
+    if (s->memory == V4L2_MEMORY_USERPTR) {
+        b->m.userptr = (unsigned long)s->user[index];
+        b->length = (uint32_t)s->user_bytes;
+    }
 }
 
-static baton_status requeue(const v4l2_state *s, uint32_t index, baton_error *err)
+int v4l2_qbuf_locked(v4l2_state *s, uint32_t index)
 {
     struct v4l2_buffer b;
-    memset(&b, 0, sizeof b);
-    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = index;
-    if (xioctl(s, VIDIOC_QBUF, &b) < 0)
-        return is_gone(errno) ? gone(s, errno, err) : os_error(s, "VIDIOC_QBUF", errno, err);
-    return BATON_OK;
+    buffer_for(s, index, &b);
+    if (v4l2_xioctl(s, VIDIOC_QBUF, &b) < 0)
+        return errno;
+    s->queued[index] = true;
+    return 0;
+}
+
+int v4l2_qbuf(v4l2_state *s, uint32_t index)
+{
+    pthread_mutex_lock(&s->lock);
+    int e = v4l2_qbuf_locked(s, index);
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+int v4l2_dqbuf(v4l2_state *s, struct v4l2_buffer *b)
+{
+    memset(b, 0, sizeof *b);
+    b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    b->memory = s->memory;
+    pthread_mutex_lock(&s->lock);
+    int e = v4l2_xioctl(s, VIDIOC_DQBUF, b) < 0 ? errno : 0;
+    if (e == 0 && b->index < V4L2_SOURCE_MAX_BUFFERS)
+        s->queued[b->index] = false;
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
+static baton_status requeue(v4l2_state *s, uint32_t index, baton_error *err)
+{
+    int e = v4l2_qbuf(s, index);
+    return e ? v4l2_call_error(s, "VIDIOC_QBUF", e, err) : BATON_OK;
 }
 
 /* A dequeued buffer the driver marked broken, or too short for a frame:
@@ -563,11 +638,6 @@ static baton_status requeue(const v4l2_state *s, uint32_t index, baton_error *er
 static bool unusable(const v4l2_state *s, const struct v4l2_buffer *b)
 {
     return (b->flags & V4L2_BUF_FLAG_ERROR) || (b->bytesused && b->bytesused < s->needed);
-}
-
-static baton_status dequeue_error(const v4l2_state *s, int e, baton_error *err)
-{
-    return is_gone(e) ? gone(s, e, err) : os_error(s, "VIDIOC_DQBUF", e, err);
 }
 
 static baton_status check_index(const v4l2_state *s, const struct v4l2_buffer *b,
@@ -580,31 +650,41 @@ static baton_status check_index(const v4l2_state *s, const struct v4l2_buffer *b
     return BATON_OK;
 }
 
-/* Wait (bounded) for one usable buffer. */
-static baton_status wait_buffer(v4l2_state *s, uint32_t timeout_ms, struct v4l2_buffer *b,
-                                uint32_t *skipped, baton_error *err)
+static baton_status timed_out(const v4l2_state *s, uint32_t timeout_ms, uint32_t corrupt,
+                              uint32_t elsewhere, baton_error *err)
 {
-    uint64_t deadline = baton_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    char note[96] = "";
+    if (elsewhere)
+        snprintf(note, sizeof note,
+                 " (%u frames came in other slots' buffers, none in this slot's)", elsewhere);
+    else if (corrupt)
+        snprintf(note, sizeof note, " (only buffers flagged corrupt arrived)");
+    return baton_error_set(err, BATON_ERR_TIMEOUT,
+                           "v4l2 %s: no frame within %u ms (camera stalled?)%s", s->path,
+                           timeout_ms, note);
+}
+
+baton_status v4l2_wait_done(v4l2_state *s, uint32_t timeout_ms, uint64_t deadline_ns,
+                            uint32_t elsewhere, struct v4l2_buffer *b, uint32_t *corrupt,
+                            baton_error *err)
+{
     for (;;) {
         uint64_t now = baton_now_ns();
-        uint64_t left_ns = deadline > now ? deadline - now : 0;
+        uint64_t left_ns = deadline_ns > now ? deadline_ns - now : 0;
         struct pollfd pfd = {.fd = s->fd, .events = POLLIN, .revents = 0};
         uint64_t left_ms = (left_ns + 999999u) / 1000000u;
         int r = s->io->poll(&pfd, 1, left_ms > INT32_MAX ? INT32_MAX : (int)left_ms);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return is_gone(errno) ? gone(s, errno, err) : os_error(s, "poll", errno, err);
+            return v4l2_call_error(s, "poll", errno, err);
         }
         if (r == 0)
-            return baton_error_set(err, BATON_ERR_TIMEOUT,
-                                   "v4l2 %s: no frame within %u ms (camera stalled?)%s", s->path,
-                                   timeout_ms,
-                                   *skipped ? " (only buffers flagged corrupt arrived)" : "");
-        if (dqbuf(s, b) < 0) {
-            int e = errno;
+            return timed_out(s, timeout_ms, *corrupt, elsewhere, err);
+        int e = v4l2_dqbuf(s, b);
+        if (e) {
             if (e != EAGAIN)
-                return dequeue_error(s, e, err);
+                return v4l2_call_error(s, "VIDIOC_DQBUF", e, err);
             if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
                 return baton_error_set(err, BATON_ERR_IO,
                                        "v4l2 %s: poll reports an error (revents 0x%x) and no "
@@ -617,10 +697,37 @@ static baton_status wait_buffer(v4l2_state *s, uint32_t timeout_ms, struct v4l2_
             return st;
         if (!unusable(s, b))
             return BATON_OK;
-        (*skipped)++;
+        (*corrupt)++;
         if ((st = requeue(s, b->index, err)) != BATON_OK)
             return st;
     }
+}
+
+/* NEWEST (MMAP): take whatever else is already done, keep the newest, give
+ * the older ones back; bounded in case the camera outruns this loop. */
+static baton_status drain_newest(v4l2_state *s, struct v4l2_buffer *b, uint64_t *lost,
+                                 baton_error *err)
+{
+    for (uint32_t n = 0; n < 4 * V4L2_SOURCE_MAX_BUFFERS; n++) {
+        struct v4l2_buffer nb;
+        int e = v4l2_dqbuf(s, &nb);
+        if (e == EAGAIN)
+            break;
+        if (e) {
+            requeue(s, b->index, NULL);
+            return v4l2_call_error(s, "VIDIOC_DQBUF", e, err);
+        }
+        baton_status st = check_index(s, &nb, err);
+        if (st != BATON_OK)
+            return st;
+        bool bad = unusable(s, &nb);
+        if ((st = requeue(s, bad ? nb.index : b->index, err)) != BATON_OK)
+            return st;
+        (*lost)++;
+        if (!bad)
+            *b = nb;
+    }
+    return BATON_OK;
 }
 
 static void copy_frame(const v4l2_state *s, const uint8_t *in, uint8_t *dst)
@@ -633,52 +740,17 @@ static void copy_frame(const v4l2_state *s, const uint8_t *in, uint8_t *dst)
         memcpy(dst + r * s->row_bytes, in + r * s->bytesperline, s->row_bytes);
 }
 
-static baton_status v4l2_next(source *src, baton_drop_policy policy, uint8_t *dst,
-                              uint32_t timeout_ms, uint64_t *frame, uint64_t *dropped,
-                              uint64_t *timestamp_ns, baton_error *err)
+/* The frame number, drops and capture time of the buffer delivered. The
+ * sequence number is the frame number; a driver that does not count (the
+ * number stands still or goes back) is counted for. */
+static void count_frame(v4l2_state *s, const struct v4l2_buffer *b, uint64_t lost,
+                        uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns)
 {
-    v4l2_state *s = src->state;
-    struct v4l2_buffer b;
-    uint32_t skipped = 0, drained = 0;
-    baton_status st = wait_buffer(s, timeout_ms, &b, &skipped, err);
-    if (st != BATON_OK)
-        return st;
-    if (policy == BATON_POLICY_NEWEST) {
-        /* take whatever else is already done; bounded in case the camera
-         * outruns this loop */
-        for (uint32_t n = 0; n < 4 * V4L2_SOURCE_MAX_BUFFERS; n++) {
-            struct v4l2_buffer nb;
-            if (dqbuf(s, &nb) < 0) {
-                int e = errno;
-                if (e == EAGAIN)
-                    break;
-                requeue(s, b.index, NULL);
-                return dequeue_error(s, e, err);
-            }
-            if ((st = check_index(s, &nb, err)) != BATON_OK)
-                return st;
-            bool bad = unusable(s, &nb);
-            uint32_t older = bad ? nb.index : b.index;
-            if ((st = requeue(s, older, err)) != BATON_OK)
-                return st;
-            if (bad) {
-                skipped++;
-            } else {
-                drained++;
-                b = nb;
-            }
-        }
-    }
-    copy_frame(s, s->map[b.index].mem, dst);
-
-    /* the sequence number is the frame number; a driver that does not count
-     * (the number stands still or goes back) is counted for */
-    uint64_t lost = (uint64_t)drained + skipped;
     uint64_t n;
     if (!s->have_last) {
-        n = b.sequence;
+        n = b->sequence;
     } else {
-        uint32_t step = b.sequence - s->last_sequence; /* wraps at 2^32 */
+        uint32_t step = b->sequence - s->last_sequence; /* wraps at 2^32 */
         if (step == 0 || step > 0x80000000u)
             step = (uint32_t)lost + 1;
         n = s->last_frame + step;
@@ -686,13 +758,39 @@ static baton_status v4l2_next(source *src, baton_drop_policy policy, uint8_t *ds
             lost = step - 1u;
     }
     s->have_last = true;
-    s->last_sequence = b.sequence;
+    s->last_sequence = b->sequence;
     s->last_frame = n;
     *frame = n;
     *dropped += lost;
-    if ((b.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
-        *timestamp_ns = (uint64_t)b.timestamp.tv_sec * 1000000000u +
-                        (uint64_t)b.timestamp.tv_usec * 1000u;
+    if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
+        *timestamp_ns = (uint64_t)b->timestamp.tv_sec * 1000000000u +
+                        (uint64_t)b->timestamp.tv_usec * 1000u;
+}
+
+static baton_status v4l2_next(source *src, baton_drop_policy policy, uint8_t *dst,
+                              uint32_t timeout_ms, uint64_t *frame, uint64_t *dropped,
+                              uint64_t *timestamp_ns, baton_error *err)
+{
+    v4l2_state *s = src->state;
+    struct v4l2_buffer b;
+    uint64_t lost = 0;
+    if (s->memory == V4L2_MEMORY_USERPTR) {
+        /* the frame is in dst already; the buffer stays out until release() */
+        baton_status st = v4l2_next_bound(s, dst, timeout_ms, &b, &lost, err);
+        if (st == BATON_OK)
+            count_frame(s, &b, lost, frame, dropped, timestamp_ns);
+        return st;
+    }
+    uint32_t corrupt = 0;
+    uint64_t deadline = baton_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    baton_status st = v4l2_wait_done(s, timeout_ms, deadline, 0, &b, &corrupt, err);
+    if (st != BATON_OK)
+        return st;
+    lost = corrupt;
+    if (policy == BATON_POLICY_NEWEST && (st = drain_newest(s, &b, &lost, err)) != BATON_OK)
+        return st;
+    copy_frame(s, s->map[b.index].mem, dst);
+    count_frame(s, &b, lost, frame, dropped, timestamp_ns);
     return requeue(s, b.index, err);
 }
 
@@ -707,6 +805,7 @@ baton_status source_v4l2_info(const source *src, v4l2_source_info *out, baton_er
     out->bytesperline = s->bytesperline;
     out->sizeimage = s->sizeimage;
     out->buffers = s->buffers;
+    out->memory = s->memory;
     out->dmabuf_export = s->dmabuf_export;
     out->dmabuf_errno = s->dmabuf_errno;
     for (uint32_t i = 0; i < V4L2_SOURCE_MAX_BUFFERS; i++)
@@ -720,4 +819,6 @@ const source_ops source_v4l2_ops = {
     .open = v4l2_open,
     .next = v4l2_next,
     .close = v4l2_close,
+    .bind = v4l2_bind,
+    .release = v4l2_release,
 };

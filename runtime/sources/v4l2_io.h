@@ -1,10 +1,10 @@
 /* v4l2_io.h - the system calls the V4L2 source makes, behind a table.
  *
- * Every call runtime/source_v4l2.c makes on the device (open, close, ioctl,
- * mmap, munmap, poll) goes through the table installed here, so a test
- * double can stand in for a camera (tests/check_source_v4l2.c replays a
- * YUYV camera's ioctl sequence) and the error paths can be driven one by
- * one. The default table calls the real functions. Internal: not installed.
+ * Every call the V4L2 source (source_v4l2.c, v4l2_userptr.c) makes on the
+ * device (open, close, ioctl, mmap, munmap, poll) goes through the table
+ * installed here, so a test double can stand in for a camera
+ * (tests/check_source_v4l2.c replays a YUYV camera's ioctl sequence) and
+ * the error paths can be driven one by one. The default table calls the real functions. Internal: not installed.
  */
 #ifndef BATON_V4L2_IO_H
 #define BATON_V4L2_IO_H
@@ -42,7 +42,8 @@ typedef struct v4l2_source_info {
     uint32_t pixelformat;   /* the V4L2 fourcc streaming */
     uint32_t bytesperline;  /* the driver's row pitch (>= the packed row) */
     uint32_t sizeimage;
-    uint32_t buffers;       /* MMAP buffers the driver gave */
+    uint32_t buffers;       /* buffers streaming: MMAP, the driver's count; USERPTR, the slots */
+    uint32_t memory;        /* V4L2_MEMORY_MMAP, or V4L2_MEMORY_USERPTR once bound */
     /* VIDIOC_EXPBUF worked for every buffer: each is a dma-buf (dmabuf_fds,
      * kept open until close) that a GPU could import without a copy. */
     bool dmabuf_export;
