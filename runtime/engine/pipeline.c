@@ -468,6 +468,10 @@ void baton_pipeline_destroy(baton_pipeline *p)
     unblock(p);
     stop_threads(p);
     end_open_ranges(p);
+    /* first the source: a bound camera writes into the compute stage's
+     * staging until it stops streaming (the threads, which give it buffers
+     * back, are stopped) */
+    source_close(&p->src);
     if (!gpu_idle(p))
         return; /* the GPU still uses these objects: leaking beats a crash */
     vulkan_stage_destroy(p->vulkan);
@@ -478,7 +482,6 @@ void baton_pipeline_destroy(baton_pipeline *p)
     for (uint32_t s = 0; s < BATON_SLOTS_MAX; s++)
         frame_memory_destroy(p->ctx, &p->slots[s].shared);
     baton_sem_pool_destroy(p->pool);
-    source_close(&p->src);
     baton_trace_destroy(p->trace);
     if (p->pr_ready)
         progress_destroy(&p->pr);
