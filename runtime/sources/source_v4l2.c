@@ -492,9 +492,12 @@ int v4l2_stop_streaming(v4l2_state *s, const char **call)
 {
     int first = 0;
     int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (s->streaming && v4l2_xioctl(s, VIDIOC_STREAMOFF, &type) < 0)
-        first_failure(&first, call, "VIDIOC_STREAMOFF", errno);
-    s->streaming = false;
+    if (s->streaming) {
+        if (v4l2_xioctl(s, VIDIOC_STREAMOFF, &type) < 0)
+            first_failure(&first, call, "VIDIOC_STREAMOFF", errno); /* still on: tried again */
+        else
+            s->streaming = false;
+    }
     for (uint32_t i = 0; i < V4L2_SOURCE_MAX_BUFFERS; i++) {
         if (s->map[i].mem && s->io->munmap(s->map[i].mem, s->map[i].length) < 0)
             first_failure(&first, call, "munmap", errno);
@@ -509,8 +512,9 @@ int v4l2_stop_streaming(v4l2_state *s, const char **call)
     rb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     rb.memory = s->memory;
     if (s->buffers && v4l2_xioctl(s, VIDIOC_REQBUFS, &rb) < 0)
-        first_failure(&first, call, "VIDIOC_REQBUFS", errno);
-    s->buffers = 0;
+        first_failure(&first, call, "VIDIOC_REQBUFS", errno); /* still there: tried again */
+    else
+        s->buffers = 0;
     return first;
 }
 

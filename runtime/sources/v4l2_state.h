@@ -82,7 +82,8 @@ int v4l2_dqbuf(v4l2_state *s, struct v4l2_buffer *b);
 baton_status v4l2_start_mmap(v4l2_state *s, baton_error *err);
 /* Undo any streaming set-up: STREAMOFF, munmap, close the dma-bufs,
  * REQBUFS 0. Returns 0, or the errno of the first call that failed, naming
- * it in *call; it carries on past a failure. */
+ * it in *call; it carries on past a failure, and a STREAMOFF or REQBUFS
+ * that failed is tried again by the next call (or close). */
 int v4l2_stop_streaming(v4l2_state *s, const char **call);
 
 /* USERPTR, v4l2_userptr.c: find which bound buffer dst is, wait for the
