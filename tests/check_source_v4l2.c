@@ -35,6 +35,7 @@
 #include "util/baton_internal.h"
 #include "sources/source.h"
 #include "util_reference.h"
+#include "util_steady.h"
 #include "util_test.h"
 #include "sources/v4l2_io.h"
 
@@ -1700,8 +1701,48 @@ START_TEST(test_pipeline_unplugged)
 }
 END_TEST
 
-int main(void)
+/* The zero-allocation proof over a camera bound with USERPTR: after warm-up
+ * the frames (DQBUF on the driving thread, QBUF from the completion thread,
+ * the double's own work included) allocate nothing, open nothing and create
+ * no Vulkan object. Configuration i: timeline/binary, S = 2/3. */
+START_TEST(test_pipeline_steady_userptr)
 {
+    cam.pad = 0;
+    cam.force_w = 160;
+    cam.force_h = 96;
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = BATON_COMPUTE_CPU;
+    cc.sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.source = "v4l2:" FAKE_PATH;
+    pc.width = 160;
+    pc.height = 96;
+    pc.slots = 2 + (uint32_t)(_i / 2);
+    pc.readback = true;
+    steady_result r;
+    ck_assert_msg(steady_run(ctx, &pc, 20, 500, &r, &err) == BATON_OK, "%s", err.message);
+    char label[96];
+    snprintf(label, sizeof label, "v4l2 USERPTR, CPU stage, %s, S=%u",
+             baton_sync_mode_name(cc.sync), pc.slots);
+    steady_print(label, &r);
+    baton_context_destroy(ctx);
+    ck_assert_uint_ge(cam.userptr_qbufs, 520); /* every frame came through USERPTR */
+    ck_assert_uint_eq(cam.userptr_repins, 0);
+    ck_assert_msg(steady_all_zero(&r), "the per-frame path allocated (see above)");
+    assert_balanced();
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    int counting = alloc_count_reexec(argc, argv); /* may re-execute with the counter */
+    if (counting == ALLOC_COUNT_ERROR)
+        return 1;
     Suite *s = suite_create("source_v4l2");
     TCase *tc = tcase_create("double");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -1741,6 +1782,11 @@ int main(void)
         tcase_add_loop_test(tp, test_pipeline_newest, 0, 2);
         tcase_add_test(tp, test_pipeline_stall);
         tcase_add_loop_test(tp, test_pipeline_unplugged, 0, 2);
+        if (counting == ALLOC_COUNT_READY)
+            tcase_add_loop_test(tp, test_pipeline_steady_userptr, 0, 4);
+        else
+            printf("note: a sanitizer replaces malloc: the zero-allocation count over USERPTR "
+                   "runs in the plain build\n");
         suite_add_tcase(s, tp);
     } else {
         fprintf(stderr, "Vulkan unavailable (%s): the pipeline cases are left out\n",
