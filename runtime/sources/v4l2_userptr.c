@@ -17,8 +17,10 @@
  * one CPU copy a frame (USERPTR refused: VIDIOC_QBUF: Bad address)". Only
  * when the MMAP set-up cannot be restored either is it an error (the
  * device is gone or broken). A driver whose minimum of queued buffers
- * exceeds the slots (vb2's min_buffers_needed) would not start streaming:
- * that shows as the stall timeout; no driver we know needs more than 2.
+ * exceeds the slots (vb2's min_buffers_needed; vivid's is 2) would not
+ * start streaming: that shows as the stall timeout. Newer kernels may give
+ * more buffers than asked without needing them queued, so a larger count
+ * is not taken as that sign.
  *
  * next: dst must be one of the bound buffers, handed back by release()
  * (else BATON_ERR_STATE: the pipeline broke its order). The wait is the
@@ -35,14 +37,18 @@
  * NEWEST: the driver holds only the buffers of free slots, so no backlog
  * can form beyond them: a frame that finds no free buffer is dropped by the
  * driver and counted from the sequence gap, under either policy. The frame
- * in dst is the first one captured after its slot was retired. With S = 2
- * (the default) dst's is the only buffer the driver holds while next()
- * waits (the other slot's frame is still in flight), so it is the newest
- * frame there is. With S >= 3 a driving thread that falls behind the
- * camera may find the next slots' buffers filled too: their frames come in
- * the following calls, each captured after its own slot was retired.
- * Skipping to the newest of them would mean copying it into dst, the copy
- * this mode exists to avoid, so NEWEST takes no extra step here.
+ * in dst is the first one captured after its slot was freed, and the
+ * newest one stored anywhere unless later slots' buffers are done too. When
+ * the pipeline keeps up with the camera (next() is waiting before the
+ * frame arrives) that is the newest frame there is. When it does not (the
+ * driving thread is slower than the camera), the frame may have waited in
+ * dst since shortly after its slot was freed, up to about one of the
+ * driving thread's frame times, while the camera dropped newer ones; MMAP's
+ * NEWEST would deliver one at most a camera period old. Delivering a newer
+ * one from a later slot's buffer would take the CPU copy this mode exists
+ * to avoid, and waiting for a fresh one (requeue dst when its timestamp is
+ * more than a period old) trades that staleness for up to a period of
+ * waiting: not done; NEWEST takes no extra step here.
  *
  * release (the pipeline's completion thread, concurrent with next() on the
  * driving thread): QBUF the buffer again. s->lock is held around every

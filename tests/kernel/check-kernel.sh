@@ -4,10 +4,13 @@
 # Boots Debian's kernel under QEMU (KVM when usable, else software
 # emulation) with a tiny initramfs: busybox, vivid and its dependencies,
 # and a static test program (tests/kernel/kernel_v4l2_test.c, built from
-# runtime/source_v4l2.c + format.c + error.c, no Vulkan). The program
-# streams frames from vivid's capture node through the source (format
-# negotiation incl. a FOURCC in the spec and a size the driver adjusts,
-# increasing sequence numbers and timestamps, NEWEST drops) and prints
+# runtime/sources/source_v4l2.c + v4l2_userptr.c + format.c + error.c, no
+# Vulkan). The program streams frames from vivid's capture node through the
+# source (format negotiation incl. a FOURCC in the spec and a size the
+# driver adjusts, increasing sequence numbers and timestamps, NEWEST drops),
+# then bound with USERPTR to page-aligned buffers (the camera writes into
+# them; released from a second thread), the refusal on a second vivid
+# instance without USERPTR (allocators=1), and unplugs both; it prints
 # "KTEST PASS|FAIL ..." lines to the serial console, which this script
 # parses. (The drm sink's test against bochs-drm and vkms is
 # tests/kernel/check-kernel-drm.sh; both use tests/kernel/kernel-vm.sh.)
@@ -49,7 +52,8 @@ CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
 mkdir -p "$BUILD/kernel"
 # shellcheck disable=SC2086
 ${CC:-gcc} $CFLAGS_K -static -o "$BUILD/kernel/kernel_v4l2_test" tests/kernel/kernel_v4l2_test.c \
-    runtime/sources/source_v4l2.c runtime/core/format.c runtime/core/error.c ||
+    runtime/sources/source_v4l2.c runtime/sources/v4l2_userptr.c runtime/core/format.c \
+    runtime/core/error.c ||
     die "building the static test program failed"
 cp "$BUILD/kernel/kernel_v4l2_test" "$ROOT/bin/"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
@@ -67,28 +71,32 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "KTEST BOOTED kernel $(uname -r)"
 for m in $(cat /modules/order); do
-    # vivid: one instance, single-planar capture + output nodes
-    args=""; [ "$m" = vivid.ko ] && args="n_devs=1 node_types=0x101 multiplanar=1"
+    # vivid: two instances, single-planar capture + output nodes; the first
+    # allocates with vmalloc (USERPTR offered), the second with dma-contig
+    # (no USERPTR: the source must fall back to MMAP + copy)
+    args=""; [ "$m" = vivid.ko ] && args="n_devs=2 node_types=0x101,0x101 multiplanar=1,1 allocators=0,1"
     insmod /modules/$m $args || echo "KTEST FAIL insmod: $m $args"
 done
-cap=""; out=""
+cap=""; out=""; cap2=""
 i=0
-while [ $i -lt 100 ] && [ -z "$cap" ]; do
+while [ $i -lt 100 ] && { [ -z "$cap" ] || [ -z "$cap2" ]; }; do
     for n in /sys/class/video4linux/video*; do
         [ -r "$n/name" ] || continue
         case "$(cat "$n/name")" in
-        *vid-cap*) cap=/dev/$(basename "$n") ;;
-        *vid-out*) out=/dev/$(basename "$n") ;;
+        *000-vid-cap*) cap=/dev/$(basename "$n") ;;
+        *000-vid-out*) out=/dev/$(basename "$n") ;;
+        *001-vid-cap*) cap2=/dev/$(basename "$n") ;;
         esac
     done
-    [ -n "$cap" ] || { sleep 0.1; i=$((i + 1)); }
+    { [ -n "$cap" ] && [ -n "$cap2" ]; } || { sleep 0.1; i=$((i + 1)); }
 done
 for n in /sys/class/video4linux/video*; do echo "KTEST NODE $(basename $n): $(cat $n/name)"; done
 if [ -z "$cap" ]; then
     echo "KTEST FAIL vivid: no capture node appeared"
     echo "KTEST RESULT: 0 passed, 1 failed"
 else
-    /bin/kernel_v4l2_test "$cap" ${out:+v4l2:$out}
+    [ -n "$cap2" ] || echo "KTEST FAIL vivid: no second capture node (allocators=1) appeared"
+    /bin/kernel_v4l2_test "$cap" "${out:+v4l2:$out}" $cap2
     echo "KTEST EXIT $?"
 fi
 sync

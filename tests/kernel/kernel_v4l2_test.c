@@ -1,16 +1,25 @@
 /* kernel_v4l2_test.c - the V4L2 source against a real driver (vivid), run as
  * the only program of a tiny initramfs under QEMU by tests/kernel/check-kernel.sh.
  *
- * Built static from runtime/source_v4l2.c, format.c and error.c only (no
- * Vulkan, no CUDA). Uses the source through its ops table as source_open()
+ * Built static from runtime/sources/source_v4l2.c, v4l2_userptr.c, format.c
+ * and error.c only (no Vulkan, no CUDA). Uses the source through its ops table as source_open()
  * would. Prints one line per check to the serial console:
  *   KTEST PASS <name>: <detail>      KTEST FAIL <name>: <detail>
  * and last "KTEST RESULT: N passed, M failed". Exit status 0 iff M == 0.
  *
- * usage: kernel_v4l2_test CAPTURE_DEV [NON_CAPTURE_DEV] */
+ * Streams through MMAP (the source on its own), then bound to page-aligned
+ * buffers like the pipeline's staging, where vivid (allocators=0, vmalloc)
+ * takes USERPTR and writes each frame into the slot's own buffer, released
+ * from a second thread as the pipeline's completion thread does. With a
+ * second vivid instance whose queue has no USERPTR (allocators=1,
+ * dma-contig), bind must refuse and MMAP + copy go on; the unplug then runs
+ * on both: MMAP on the second, USERPTR on the first.
+ *
+ * usage: kernel_v4l2_test CAPTURE_DEV [NON_CAPTURE_SPEC [CAPTURE_DEV_WITHOUT_USERPTR]] */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +207,215 @@ static void expect_error(const char *name, const char *spec, baton_status want,
     result(st == want && strstr(err.message, says) != NULL, name, "%s: %s", spec, err.message);
 }
 
+/* ---- USERPTR: the camera writes into the application's buffers ------------ */
+
+#define IO_USERPTR "V4L2 USERPTR: the camera writes into staging (no CPU copy)"
+#define MAX_SLOTS 4
+
+/* A second thread gives buffers back, as the pipeline's completion thread
+ * does, while the main thread waits in next() for the following one. */
+typedef struct releaser {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    source *src;
+    const uint8_t *pending[MAX_SLOTS * 2];
+    int count;
+    int stop;
+    int released;
+} releaser;
+
+static void *release_main(void *arg)
+{
+    releaser *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (r->count == 0 && !r->stop)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (r->count == 0)
+            break;
+        const uint8_t *buf = r->pending[0];
+        memmove(r->pending, r->pending + 1, (size_t)--r->count * sizeof r->pending[0]);
+        pthread_mutex_unlock(&r->lock);
+        r->src->ops->release(r->src, buf);
+        pthread_mutex_lock(&r->lock);
+        r->released++;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static void release_async(releaser *r, const uint8_t *buf)
+{
+    pthread_mutex_lock(&r->lock);
+    r->pending[r->count++] = buf;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Wait until the releaser has given back `n` buffers in all. */
+static void released_by(releaser *r, int n)
+{
+    pthread_mutex_lock(&r->lock);
+    while (r->released < n)
+        pthread_cond_wait(&r->cond, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Page-aligned buffers like the pipeline's staging, filled with a marker
+ * the camera must overwrite. */
+static int alloc_slots(uint8_t **bufs, uint32_t slots, size_t bytes)
+{
+    size_t rounded = (bytes + 4095u) / 4096u * 4096u;
+    for (uint32_t i = 0; i < slots; i++) {
+        bufs[i] = aligned_alloc(4096, rounded);
+        if (!bufs[i])
+            return -1;
+        memset(bufs[i], 0xA5, rounded);
+    }
+    return 0;
+}
+
+/* Open, bind `slots` buffers (USERPTR must be taken), stream `frames`
+ * frames into them in slot order, each released from the other thread
+ * once looked at; check sequence, drops, timestamps and the picture in the
+ * very buffer the frame was meant for. */
+static void userptr_case(const char *name, const char *dev, const char *suffix,
+                         baton_format ask, uint32_t w, uint32_t h, uint32_t slots,
+                         baton_drop_policy policy, int frames, long pause_ms)
+{
+    char spec[300];
+    snprintf(spec, sizeof spec, "v4l2:%s%s", dev, suffix);
+    source src;
+    baton_error err;
+    if (open_v4l2(&src, spec, ask, w, h, &err) != BATON_OK) {
+        result(0, name, "open %s: %s", spec, err.message);
+        return;
+    }
+    uint8_t *bufs[MAX_SLOTS] = {0};
+    char why[600] = "";
+    int ok = alloc_slots(bufs, slots, src.frame_bytes) == 0;
+    if (!ok)
+        snprintf(why, sizeof why, "aligned_alloc failed");
+    if (ok && src.ops->bind(&src, bufs, slots, src.frame_bytes, &err) != BATON_OK) {
+        snprintf(why, sizeof why, "bind: %s", err.message);
+        ok = 0;
+    }
+    v4l2_source_info info;
+    source_v4l2_info(&src, &info, NULL);
+    if (ok && (strcmp(src.io, IO_USERPTR) != 0 || info.memory != V4L2_MEMORY_USERPTR ||
+               info.buffers != slots)) {
+        snprintf(why, sizeof why, "bound, but io '%s', memory %u, %u buffers", src.io,
+                 info.memory, info.buffers);
+        ok = 0;
+    }
+    releaser rel = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+                    .src = &src};
+    pthread_t thread;
+    int threaded = ok && pthread_create(&thread, NULL, release_main, &rel) == 0;
+    uint64_t dropped = 0, last = 0, last_ts = 0, first = 0;
+    int got = 0;
+    for (int i = 0; ok && i < frames; i++) {
+        uint32_t slot = (uint32_t)i % slots;
+        /* the pipeline's order: slot i is free again once frame i - S retired */
+        released_by(&rel, i - (int)slots + 1);
+        if (pause_ms)
+            sleep_ms(pause_ms); /* a slow consumer: the camera has no free buffer */
+        uint64_t frame = 0, ts = 0, before = dropped;
+        if (src.ops->next(&src, policy, bufs[slot], 10000, &frame, &dropped, &ts, &err) !=
+            BATON_OK) {
+            snprintf(why, sizeof why, "frame %d: %s", i, err.message);
+            ok = 0;
+            break;
+        }
+        if (i == 0) {
+            first = frame;
+        } else if (frame <= last || frame - last - 1 != dropped - before || ts <= last_ts) {
+            snprintf(why, sizeof why, "frame %llu after %llu: dropped grew by %llu, "
+                     "timestamp %llu after %llu",
+                     (unsigned long long)frame, (unsigned long long)last,
+                     (unsigned long long)(dropped - before), (unsigned long long)ts,
+                     (unsigned long long)last_ts);
+            ok = 0;
+        }
+        int distinct = 0, marker = 1;
+        static unsigned char seen[256];
+        memset(seen, 0, sizeof seen);
+        for (size_t k = 0; k < src.frame_bytes; k += 7)
+            if (!seen[bufs[slot][k]]++)
+                distinct++;
+        for (size_t k = 0; k < 64; k++)
+            marker &= bufs[slot][k] == 0xA5;
+        if (distinct < 4 || marker) {
+            snprintf(why, sizeof why, "frame %llu: slot %u's buffer %s (%d distinct byte values)",
+                     (unsigned long long)frame, slot,
+                     marker ? "still holds the marker" : "looks blank", distinct);
+            ok = 0;
+        }
+        last = frame;
+        last_ts = ts;
+        got++;
+        memset(bufs[slot], 0xA5, 64); /* the camera must overwrite this next time */
+        release_async(&rel, bufs[slot]);
+    }
+    if (threaded) {
+        pthread_mutex_lock(&rel.lock);
+        rel.stop = 1;
+        pthread_cond_broadcast(&rel.cond);
+        pthread_mutex_unlock(&rel.lock);
+        pthread_join(thread, NULL);
+    }
+    if (ok && pause_ms && dropped == 0) {
+        snprintf(why, sizeof why, "a slow consumer and the camera dropped nothing");
+        ok = 0;
+    }
+    result(ok, name, "%s %ux%u, %u slots: %s; %d frames, sequence %llu..%llu, %llu dropped%s%s",
+           baton_format_name(src.format), src.width, src.height, slots, src.io, got,
+           (unsigned long long)first, (unsigned long long)last, (unsigned long long)dropped,
+           ok ? "" : "; ", why);
+    src.ops->close(&src); /* STREAMOFF before the buffers go */
+    for (uint32_t i = 0; i < slots; i++)
+        free(bufs[i]);
+}
+
+/* A driver without USERPTR (vivid with allocators=1, dma-contig): bind
+ * refuses, MMAP streaming stays, and frames are copied. */
+static void userptr_refused_case(const char *dev)
+{
+    char spec[300];
+    snprintf(spec, sizeof spec, "v4l2:%s", dev);
+    source src;
+    baton_error err;
+    if (open_v4l2(&src, spec, BATON_FORMAT_YUYV, 320, 240, &err) != BATON_OK) {
+        result(0, "userptr-refused", "open %s: %s", spec, err.message);
+        return;
+    }
+    uint8_t *bufs[2] = {0};
+    char why[600] = "";
+    int ok = alloc_slots(bufs, 2, src.frame_bytes) == 0;
+    baton_status st = ok ? src.ops->bind(&src, bufs, 2, src.frame_bytes, &err) : BATON_ERR_OUT_OF_MEMORY;
+    v4l2_source_info info;
+    source_v4l2_info(&src, &info, NULL);
+    if (st != BATON_ERR_UNSUPPORTED || !strstr(src.io, "MMAP + one CPU copy a frame (USERPTR refused: ") ||
+        info.memory != V4L2_MEMORY_MMAP) {
+        snprintf(why, sizeof why, "bind gave %s (%s), memory %u", baton_strerror(st),
+                 st == BATON_OK ? "bound" : err.message, info.memory);
+        ok = 0;
+    }
+    uint64_t dropped = 0, frame = 0, ts;
+    for (int i = 0; ok && i < 3; i++)
+        if (src.ops->next(&src, BATON_POLICY_BACKPRESSURE, bufs[i % 2], 10000, &frame, &dropped,
+                          &ts, &err) != BATON_OK) {
+            snprintf(why, sizeof why, "frame %d after the refusal: %s", i, err.message);
+            ok = 0;
+        }
+    result(ok, "userptr-refused", "%s: %s; 3 frames copied, last %llu%s%s", dev, src.io,
+           (unsigned long long)frame, ok ? "" : "; ", why);
+    src.ops->close(&src);
+    free(bufs[0]);
+    free(bufs[1]);
+}
+
 /* vivid's "Disconnect" button control unregisters the node as an unplugged
  * USB camera would: every ioctl on an open fd then fails with ENODEV. */
 static int vivid_disconnect(const char *dev, char *why, size_t len)
@@ -226,36 +444,50 @@ static int vivid_disconnect(const char *dev, char *why, size_t len)
     return -1;
 }
 
-static void unplug_case(const char *dev)
+/* Unplug while streaming (bound with USERPTR when `userptr`: the pipeline
+ * then holds both slots' buffers and gives one back after the unplug). */
+static void unplug_case(const char *name, const char *dev, int userptr)
 {
     char spec[300], why[600];
     snprintf(spec, sizeof spec, "v4l2:%s", dev);
     source src;
     baton_error err;
     if (open_v4l2(&src, spec, BATON_FORMAT_YUYV, 320, 240, &err) != BATON_OK) {
-        result(0, "unplug", "open: %s", err.message);
+        result(0, name, "open: %s", err.message);
         return;
     }
-    uint8_t *dst = malloc(src.frame_bytes);
+    uint8_t *bufs[2] = {0};
     uint64_t frame, dropped = 0, ts;
-    int ok = dst != NULL;
-    for (int i = 0; ok && i < 2; i++)
-        ok = src.ops->next(&src, BATON_POLICY_BACKPRESSURE, dst, 10000, &frame, &dropped, &ts,
-                           &err) == BATON_OK;
-    if (!ok) {
-        result(0, "unplug", "frames before the unplug: %s", err.message);
-    } else if (vivid_disconnect(dev, why, sizeof why) < 0) {
-        result(0, "unplug", "%s", why);
-    } else {
-        baton_status st = BATON_OK;
-        for (int i = 0; i < 8 && st == BATON_OK; i++) /* frames already done may come first */
-            st = src.ops->next(&src, BATON_POLICY_NEWEST, dst, 10000, &frame, &dropped, &ts,
-                               &err);
-        result(st == BATON_ERR_IO && strstr(err.message, "device gone") != NULL, "unplug",
-               "after vivid's Disconnect: %s", st == BATON_OK ? "frames kept coming" : err.message);
+    int ok = alloc_slots(bufs, 2, src.frame_bytes) == 0;
+    if (ok && userptr && (src.ops->bind(&src, bufs, 2, src.frame_bytes, &err) != BATON_OK ||
+                          strcmp(src.io, IO_USERPTR) != 0)) {
+        result(0, name, "bind: %s (%s)", err.message, src.io);
+        ok = -1;
     }
-    free(dst);
+    for (int i = 0; ok == 1 && i < 2; i++)
+        ok = src.ops->next(&src, BATON_POLICY_BACKPRESSURE, bufs[i], 10000, &frame, &dropped,
+                           &ts, &err) == BATON_OK;
+    if (ok == 0) {
+        result(0, name, "frames before the unplug: %s", err.message);
+    } else if (ok == 1 && vivid_disconnect(dev, why, sizeof why) < 0) {
+        result(0, name, "%s", why);
+    } else if (ok == 1) {
+        if (userptr)
+            src.ops->release(&src, bufs[0]); /* fails: the next next() says so */
+        baton_status st = BATON_OK;
+        for (int i = 0; i < 8 && st == BATON_OK; i++) { /* frames already done may come first */
+            st = src.ops->next(&src, BATON_POLICY_NEWEST, bufs[i % 2], 10000, &frame, &dropped,
+                               &ts, &err);
+            if (st == BATON_OK && userptr)
+                src.ops->release(&src, bufs[i % 2]);
+        }
+        result(st == BATON_ERR_IO && strstr(err.message, "device gone") != NULL, name,
+               "%s: after vivid's Disconnect: %s", src.io,
+               st == BATON_OK ? "frames kept coming" : err.message);
+    }
     src.ops->close(&src);
+    free(bufs[0]);
+    free(bufs[1]);
 }
 
 static int fd_count(void)
@@ -273,10 +505,12 @@ static int fd_count(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s CAPTURE_DEV [NON_CAPTURE_DEV]\n", argv[0]);
+        fprintf(stderr, "usage: %s CAPTURE_DEV [NON_CAPTURE_SPEC [CAPTURE_DEV_WITHOUT_USERPTR]]\n",
+                argv[0]);
         return 2;
     }
     const char *dev = argv[1];
+    const char *dev2 = argc > 3 ? argv[3] : NULL;
     int fds = fd_count();
     stream_case("yuyv-640x480", dev, "", BATON_FORMAT_YUYV, 640, 480, BATON_FORMAT_YUYV,
                 BATON_POLICY_BACKPRESSURE, 8, 0);
@@ -292,10 +526,26 @@ int main(int argc, char **argv)
     stream_case("newest-slow-consumer", dev, "", BATON_FORMAT_YUYV, 320, 240,
                 BATON_FORMAT_YUYV, BATON_POLICY_NEWEST, 5, 400);
     expect_error("no-such-device", "v4l2:/dev/video99", BATON_ERR_OS, "cannot open");
-    if (argc > 2)
+    if (argc > 2 && argv[2][0])
         expect_error("not-capture", argv[2], BATON_ERR_UNSUPPORTED,
                      "not a video capture device");
-    unplug_case(dev); /* last: the node is gone afterwards */
+    /* bound to the caller's buffers: the camera writes into them */
+    userptr_case("userptr-yuyv-640x480", dev, "", BATON_FORMAT_YUYV, 640, 480, 2,
+                 BATON_POLICY_BACKPRESSURE, 12, 0);
+    userptr_case("userptr-nv12-3-slots", dev, ":NV12", BATON_FORMAT_YUYV, 320, 240, 3,
+                 BATON_POLICY_BACKPRESSURE, 9, 0);
+    userptr_case("userptr-uyvy-odd-size", dev, "", BATON_FORMAT_UYVY, 333, 201, 2,
+                 BATON_POLICY_BACKPRESSURE, 4, 0);
+    userptr_case("userptr-slow-consumer", dev, "", BATON_FORMAT_YUYV, 320, 240, 2,
+                 BATON_POLICY_NEWEST, 5, 400);
+    /* last: the nodes are gone afterwards */
+    if (dev2) {
+        userptr_refused_case(dev2);
+        unplug_case("unplug", dev2, 0);
+        unplug_case("unplug-userptr", dev, 1);
+    } else {
+        unplug_case("unplug", dev, 0);
+    }
     int now = fd_count();
     result(now == fds, "no-fd-leak", "%d fds before, %d after", fds, now);
     printf("KTEST RESULT: %d passed, %d failed\n", passed, failed);
