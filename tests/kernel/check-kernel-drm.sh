@@ -47,7 +47,8 @@
 # -> drm sink -> bochs. vivid's picture is its colour-bar test pattern, not
 # baton's, so the screen check is that the centred frame shows at least 6
 # colours of 4% or more each (kernel_screen_check --colour-bars) with a
-# black border, besides baton-run's own figures (frames, trace matches plan).
+# black border, besides baton-run's own figures (frames, trace matches plan,
+# and "source frames: V4L2 USERPTR ...": vivid writes into the staging).
 #
 # SANITIZED=1 runs the ASan/UBSan/LSan build of baton-run instead
 # (build/sanitize/baton-run from `make check-sanitize`, through a wrapper in
@@ -695,6 +696,14 @@ if [ "$CAMERA" = 1 ]; then
     grep -q '^KTEST OUT   trace: .*matches plan' "$K" || die "the trace does not match the plan"
     "$CHECK" --colour-bars "$BUILD/kernel/screen-camera.ppm" "$SIZE" 6 ||
         die "the screen ($BUILD/kernel/screen-camera.ppm) does not show vivid's colour bars"
+    # vivid (vmalloc) takes USERPTR and the CPU stage's staging is page-aligned:
+    # the camera must have written straight into the slots' staging
+    io=$(sed -n 's/^KTEST OUT   source frames: *//p' "$K" | head -n 1)
+    case $io in
+    "V4L2 USERPTR: the camera writes into staging (no CPU copy)") ;;
+    *) die "baton-run's source frames: '${io:-(no such line)}', want V4L2 USERPTR" ;;
+    esac
+    say "source frames: $io; $(sed -n 's/^KTEST OUT   accounted: *//p' "$K" | head -n 1)"
     say "OK: $FRAMES frames from vivid ($SOURCE) through the pipeline onto the bochs display ($SINK)"
     exit 0
 fi
