@@ -3,20 +3,30 @@
  * The double (fake_*) stands behind the v4l2_io table and behaves like a
  * vb2 capture driver of a YUYV webcam: QUERYCAP, an ENUM_FMT list, S_FMT
  * that pads bytesperline and may round the size, REQBUFS/QUERYBUF, mmap onto
- * real memory, EXPBUF as real fds, QBUF/DQBUF (non-blocking: EAGAIN) with
- * sequence numbers and monotonic timestamps, poll readiness. Each poll is a
- * moment of camera time: the camera fills up to frames_per_poll queued
- * buffers with baton_pattern_fill of their sequence number (a frame it has
- * no buffer for is lost, its sequence number skipped, as vb2 drivers do).
- * It can stall, be unplugged (every ioctl then ENODEV, poll POLLERR|HUP),
- * flag corrupt buffers and fail the n-th system call.
+ * real memory, EXPBUF as real fds, USERPTR buffers in the application's
+ * memory (or refusing them: not offered, too few, memory it cannot pin),
+ * QBUF/DQBUF (non-blocking: EAGAIN) with sequence numbers and monotonic
+ * timestamps, poll readiness, a lock of its own (QBUF may come from another
+ * thread). Each poll is a moment of camera time: the camera fills up to
+ * frames_per_poll queued buffers with baton_pattern_fill of their sequence
+ * number (a frame it has no buffer for is lost, its sequence number
+ * skipped, as vb2 drivers do). It can pause, stall, be unplugged (every
+ * ioctl then ENODEV, poll POLLERR|HUP), flag corrupt buffers and fail the
+ * n-th system call. At STREAMOFF it reads the USERPTR buffers it holds, so
+ * that a sanitizer sees staging freed while the camera still had it.
  *
  * Checks: the ioctl sequence; pixels (padding removed) directly and through
  * the whole pipeline on this machine's Vulkan with the CPU stage; format
  * fallback and the "nothing fits" error; capability errors; the stall
  * timeout; the unplug error with nothing leaked; the NEWEST policy's drops;
  * driver-side sequence gaps; timestamps; DMA-BUF export on and off; every
- * error path of open leaking nothing. */
+ * error path of open leaking nothing. USERPTR (the source bound to the
+ * slots' staging): the frame in the slot's own buffer, gaps, the order
+ * mending after a corrupt frame, release from another thread while next()
+ * waits, unplug (release fails, the next next() says so), misuse, each
+ * refusal falling back to MMAP + copy with the reason in io, every failure
+ * point of the set-up, the pipeline over it (io in the stats) and its
+ * steady state allocating nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>

@@ -59,8 +59,9 @@ struct source {
     void *state;          /* the implementation's, owned by it */
     bool bound;           /* bind() succeeded: frames arrive in the staging buffers */
     char io[160];         /* how frames reach staging, for reports ("read into
-                             staging", "USERPTR: the camera writes into staging",
-                             "MMAP + one CPU copy a frame (USERPTR refused: ...)") */
+                             staging", "V4L2 USERPTR: the camera writes into
+                             staging (no CPU copy)", "V4L2 MMAP + one CPU copy a
+                             frame (USERPTR refused: VIDIOC_REQBUFS: ...)") */
 };
 
 /* Pick the implementation by scheme and open it. Unknown schemes give
