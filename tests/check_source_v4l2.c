@@ -55,7 +55,7 @@
 #define FAKE_MAX_BUFS 8u
 #define FAKE_OFFSET_STEP 0x100000u
 #define FAKE_FRAME_US 33333u
-#define FAKE_BASE_US 5000000000ull /* the first frame's timestamp */
+#define FAKE_BASE_US 1000000ull /* the first frame's timestamp: 1 s after boot */
 #define FAKE_LOG_MAX 256u
 
 typedef struct fake_buf {
@@ -82,6 +82,7 @@ typedef struct fake_cam {
     uint32_t frames_per_poll;       /* camera frames per poll (its speed) */
     uint32_t seq_step;              /* sequence step per frame (2: every other lost) */
     uint32_t ts_flags;              /* V4L2_BUF_FLAG_TIMESTAMP_* */
+    uint64_t ts_base_us;            /* frame 0's timestamp (FAKE_BASE_US) */
     uint32_t error_seq;             /* sequence flagged V4L2_BUF_FLAG_ERROR */
     uint64_t stall_after;           /* no frame after this many dequeued */
     uint64_t gone_after;            /* unplugged after this many dequeued */
@@ -139,6 +140,7 @@ static void fake_reset(void)
     cam.frames_per_poll = 1;
     cam.seq_step = 1;
     cam.ts_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC;
+    cam.ts_base_us = FAKE_BASE_US;
     cam.error_seq = UINT32_MAX;
     cam.stall_after = UINT64_MAX;
     cam.gone_after = UINT64_MAX;
@@ -200,7 +202,7 @@ static void camera_frame(void)
     memset(b->mem, 0xEE, b->length); /* padding a reader must skip, or the tail past a frame */
     for (uint32_t r = 0; r < rows; r++)
         memcpy(b->mem + (size_t)r * cam.bpl, tight + (size_t)r * row, row);
-    uint64_t us = FAKE_BASE_US + (uint64_t)seq * FAKE_FRAME_US;
+    uint64_t us = cam.ts_base_us + (uint64_t)seq * FAKE_FRAME_US;
     b->timestamp.tv_sec = (time_t)(us / 1000000u);
     b->timestamp.tv_usec = (suseconds_t)(us % 1000000u);
     b->sequence = seq;
@@ -979,6 +981,33 @@ START_TEST(test_timestamp_not_monotonic)
         source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame, &dropped, &ts, &err),
         BATON_OK);
     ck_assert_uint_eq(ts, 0);
+    source_close(&src);
+    assert_balanced();
+}
+END_TEST
+
+/* A driver that stamps frames ahead of the clock (vivid stamps a frame's
+ * ideal end): the capture time is at most the time the frame was taken. */
+START_TEST(test_timestamp_not_in_the_future)
+{
+    cam.ts_base_us = baton_now_ns() / 1000u + 3600u * 1000000u; /* an hour ahead */
+    source src;
+    baton_error err;
+    ck_assert_msg(source_open(&src, "v4l2:" FAKE_PATH, BATON_FORMAT_YUYV, 160, 96, &err) ==
+                      BATON_OK,
+                  "%s", err.message);
+    static uint8_t dst[160 * 96 * 2];
+    uint64_t dropped = 0, frame, ts = 0, last = 0;
+    for (int i = 0; i < 3; i++) {
+        uint64_t before = baton_now_ns();
+        ck_assert_int_eq(source_next(&src, BATON_POLICY_BACKPRESSURE, dst, 500, &frame,
+                                     &dropped, &ts, &err),
+                         BATON_OK);
+        ck_assert_uint_ge(ts, before);
+        ck_assert_uint_le(ts, baton_now_ns());
+        ck_assert_uint_gt(ts, last);
+        last = ts;
+    }
     source_close(&src);
     assert_balanced();
 }
@@ -1769,6 +1798,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_newest_drains_and_counts);
     tcase_add_test(tc, test_sequence_gaps_and_corrupt_buffers);
     tcase_add_test(tc, test_timestamp_not_monotonic);
+    tcase_add_test(tc, test_timestamp_not_in_the_future);
     tcase_add_test(tc, test_no_dmabuf_export);
     tcase_add_loop_test(tc, test_every_error_path_leaks_nothing, 0, 3);
     tcase_add_test(tc, test_userptr_bind_and_frames);

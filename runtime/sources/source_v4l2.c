@@ -36,7 +36,9 @@
  * non-blocking), copy to dst (row by row when the driver pads rows), QBUF
  * the buffer back. The driver's sequence number is the frame number (gaps,
  * which are frames the driver had no buffer for, count as dropped); its
- * timestamp is returned when it is CLOCK_MONOTONIC. NEWEST drains every
+ * timestamp is returned when it is CLOCK_MONOTONIC, and at most now (vivid
+ * stamps a frame's ideal end, up to a period after it fills the buffer,
+ * which made capture -> done come out negative). NEWEST drains every
  * buffer already done, keeps the newest and requeues the others (dropped).
  * An unplugged camera (ENODEV / EIO / ENXIO from poll, DQBUF or QBUF) is
  * BATON_ERR_IO "device gone"; after it the source can only be closed.
@@ -766,9 +768,12 @@ static void count_frame(v4l2_state *s, const struct v4l2_buffer *b, uint64_t los
     s->last_frame = n;
     *frame = n;
     *dropped += lost;
-    if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
-        *timestamp_ns = (uint64_t)b->timestamp.tv_sec * 1000000000u +
-                        (uint64_t)b->timestamp.tv_usec * 1000u;
+    if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC) {
+        uint64_t ts = (uint64_t)b->timestamp.tv_sec * 1000000000u +
+                      (uint64_t)b->timestamp.tv_usec * 1000u;
+        uint64_t now = baton_now_ns();
+        *timestamp_ns = ts < now ? ts : now; /* a capture is not in the future */
+    }
 }
 
 static baton_status v4l2_next(source *src, baton_drop_policy policy, uint8_t *dst,
