@@ -191,10 +191,12 @@ sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 
 # The suites where threads meet (several pipelines on one context, each with
 # its completion thread; pools from several threads; the trace recorded
-# from two threads; the pipeline's own threads in every case) under
-# ThreadSanitizer. lavapipe is not instrumented: what happens inside it is
-# suppressed there (tests/tsan.supp), never in baton's code.
-TSAN_SUITES := check_threads check_pipeline check_trace
+# from two threads; the pipeline's own threads in every case; a V4L2 camera
+# bound with USERPTR, its buffers given back from the completion thread
+# while next() waits) under ThreadSanitizer. lavapipe is not instrumented:
+# what happens inside it is suppressed there (tests/tsan.supp), never in
+# baton's code.
+TSAN_SUITES := check_threads check_pipeline check_trace check_source_v4l2
 check-tsan:
 	$(MAKE) TSAN=1 $(TSAN_SUITES:%=build/tsan/tests/%)
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4" \
