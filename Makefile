@@ -269,10 +269,10 @@ fuzz fuzz-replay:
 	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 GPU_DIR := gpu
-gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) examples
+gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) $(BUILD)/tests/soak examples
 	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests $(GPU_DIR)/examples
 	cp $(TOOLS) $(GPU_DIR)/
-	cp $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(GPU_DIR)/tests/
+	cp $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(BUILD)/tests/soak $(GPU_DIR)/tests/
 	cp $(BUILD)/examples/edge_overlay $(GPU_DIR)/examples/   # check_example, gpu_example
 	cp -L $(BUILD)/$(SONAME) $(GPU_DIR)/                     # which it links
 	strip --strip-debug $(GPU_DIR)/baton-* $(GPU_DIR)/tests/* $(GPU_DIR)/examples/* $(GPU_DIR)/$(SONAME)   # the tree travels in 64 MiB

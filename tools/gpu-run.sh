@@ -2,20 +2,22 @@
 # gpu-run.sh - run baton's GPU checks and benchmarks from the bundle that
 # `make gpu-bundle` fills (gpu/), on a machine with a CUDA device and the
 # NVIDIA driver but no Vulkan loader. Results go under $OUT (default
-# /tmp/baton-gpu-out): summary.txt, probe.json, logs.tgz and the benchmark
+# /tmp/baton-gpu-out): summary.txt, probe.json, logs-PHASE.tgz and the benchmark
 # files. Usage, from the repository root:
-#   bash gpu/gpu-run.sh [check|sanitize|bench|all]
+#   bash gpu/gpu-run.sh [check|sanitize|bench|soak|all]
 #     check     probe, make check-gpu's suites (full length), the portable suites
 #     sanitize  compute-sanitizer (memcheck, synccheck) and the Vulkan validation
 #               layer with synchronization validation over short GPU runs
 #     bench     baton-run and baton-bench
+#     soak      the CUDA stage for SOAK_FRAMES frames (default 500000): memory,
+#               fds and GPU memory flat, every frame accounted for
 set -u
 PHASE=${1:-all}
 BUNDLE=$(cd "$(dirname "$0")" && pwd)
 cd "$BUNDLE/.."
 OUT=${OUT:-/tmp/baton-gpu-out}
 mkdir -p "$OUT"
-LOGS=$(mktemp -d)   # every log, packed into $OUT/logs.tgz at the end
+LOGS=$(mktemp -d)   # every log, packed into $OUT/logs-$PHASE.tgz at the end
 export LD_LIBRARY_PATH="$BUNDLE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$BUNDLE/fallback"
 export PATH="$PATH:/usr/local/cuda/bin"
 SUMMARY="$OUT/summary.txt"
@@ -91,6 +93,11 @@ if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
         grep -E "^(1080p|4k) +(raw loop|baton timeline)|vs raw loop" "$LOGS/repeat$i.log" >> "$SUMMARY"
     done
 fi
-tar czf "$OUT/logs.tgz" -C "$LOGS" . && rm -rf "$LOGS"
+if [ "$PHASE" = soak ] || [ "$PHASE" = all ]; then
+    STEP_TIMEOUT=${SOAK_TIMEOUT:-400} step soak "$BUNDLE/tests/soak" --compute cuda \
+        --frames "${SOAK_FRAMES:-500000}" --size 640x360
+    grep -vE "^(SKIP|[0-9]+%: Checks)" "$LOGS/soak.log" | tail -n 20 >> "$SUMMARY"
+fi
+tar czf "$OUT/logs-$PHASE.tgz" -C "$LOGS" . && rm -rf "$LOGS"
 echo "== overall ($PHASE): $([ $status -eq 0 ] && echo PASS || echo FAIL)" | tee -a "$SUMMARY"
 exit $status

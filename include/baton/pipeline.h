@@ -24,8 +24,9 @@
  * or the CPU stage) submits the Vulkan stage. A completion thread, started
  * by baton_pipeline_create, waits for each frame's Vulkan fence in order
  * and retires the frame the moment it is done: it records the frame's
- * times, runs the sink's done hook (a KMS page flip, a PNG dump) and calls
- * on_done. With the CUDA stage and a relayed compute -> Vulkan hand-off, a
+ * times, runs the sink's done hook (a KMS page flip; a frame to dump is
+ * copied and handed to a PNG writer thread, so encoding never delays a
+ * frame) and calls on_done. With the CUDA stage and a relayed compute -> Vulkan hand-off, a
  * relay thread waits for each frame's CUDA work and submits its Vulkan
  * stage. So the application hears of frame n as soon as the GPU has
  * finished it, while the driving thread waits for the next camera frame.
@@ -33,7 +34,7 @@
  * has been retired. Nothing is allocated per frame on any of these threads.
  *
  * Nothing is allocated, created or opened per frame (PNG dumps of chosen
- * frames excepted: libpng allocates). Every host wait for the GPU or the
+ * frames excepted: libpng allocates, on the writer thread). Every host wait for the GPU or the
  * source is bounded by timeout_ms; an expired wait returns
  * BATON_ERR_TIMEOUT naming stage and frame, after which the pipeline can
  * only be destroyed (cleanly).
@@ -107,7 +108,9 @@ typedef struct baton_pipeline_config {
     const char *sink;           /* "headless" */
     uint32_t sink_delay_us;     /* headless: pretend presenting takes this long */
     bool readback;              /* copy displayed frames to host memory for on_done/dumps */
-    const char *dump_dir;       /* write frames listed in dump_frames as PNG here */
+    const char *dump_dir;       /* write frames listed in dump_frames as PNG here
+                                 * (by a thread of its own; drain waits for
+                                 * the files and returns a write error) */
     const uint64_t *dump_frames;
     size_t dump_count;
     uint32_t trace_events;      /* trace ring capacity (default 65536) */

@@ -11,6 +11,7 @@
 #include "frame/nvtx_ranges.h"
 #include "core/vk_util.h"
 #include "engine/pipeline_internal.h"
+#include "sinks/dump_writer.h"
 #include "util/fault.h"
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg)
@@ -169,8 +170,12 @@ static baton_status create_parts(baton_pipeline *p, baton_error *err)
     if (st == BATON_OK) {
         p->pr_ready = true;
         fill_view(p);
-        st = create_stages(p, err);
+        if (c->dump_count) /* PNGs are written on a thread of their own */
+            st = dump_writer_create(c->dump_dir, c->width, c->height, p->view.pitch,
+                                    &p->sink.dumper, err);
     }
+    if (st == BATON_OK)
+        st = create_stages(p, err);
     if (st == BATON_OK)
         p->stats.gpu_times = vulkan_stage_calibrated(p->vulkan);
     if (st == BATON_OK)
@@ -399,7 +404,9 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
     }
     if (p->sink.ops && p->sink.ops->drained && p->sink.state)
         p->sink.ops->drained(&p->sink);
-    return BATON_OK;
+    if (p->sink.dumper && (st = dump_writer_flush(p->sink.dumper, err)) != BATON_OK)
+        fail(p, st, err); /* a PNG that could not be written */
+    return st;
 }
 
 /* After an error, release whatever a stalled stage left waiting on the GPU,
@@ -467,6 +474,8 @@ void baton_pipeline_destroy(baton_pipeline *p)
         return;
     unblock(p);
     stop_threads(p);
+    dump_writer_destroy(p->sink.dumper); /* its last PNGs are written from copies */
+    p->sink.dumper = NULL;
     end_open_ranges(p);
     /* first the source: a bound camera writes into the compute stage's
      * staging until it stops streaming (the threads, which give it buffers
@@ -502,7 +511,7 @@ baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p)
     uint64_t open = st.frames_delivered - st.frames_done;
     st.frames_lost = st.failed != BATON_OK ? open : 0; /* they will never retire */
     st.frames_in_flight = open - st.frames_lost;
-    st.dumps_written = atomic_load(&p->sink.dumps_written);
+    st.dumps_written = p->sink.dumper ? dump_writer_written(p->sink.dumper) : 0;
     return st;
 }
 

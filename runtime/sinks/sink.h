@@ -73,7 +73,7 @@ struct sink {
     const uint64_t *dump_frames;
     size_t dump_count;
     uint32_t delay_us;        /* headless: pretend presenting takes this long */
-    _Atomic uint64_t dumps_written; /* done() counts them; the driving thread reads */
+    struct dump_writer *dumper; /* the engine's; set when dump_count > 0 */
     /* Where a sink that can tell reports that a frame went on screen
      * (CLOCK_MONOTONIC ns: the vblank of its flip or present); set by the
      * engine, may be NULL. Called from done() or drained(). */

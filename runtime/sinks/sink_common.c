@@ -2,7 +2,7 @@
  * its own, per-slot readback buffers, PNG dumps of chosen frames. */
 #include <stdio.h>
 
-#include "util/png.h"
+#include "sinks/dump_writer.h"
 #include "sinks/sink_common.h"
 #include "core/vk_util.h"
 #include "util/fault.h"
@@ -178,14 +178,7 @@ static bool wants_dump(const sink *sk, uint64_t frame)
 
 baton_status sink_dump_frame(sink *sk, frame_slot *sl, baton_error *err)
 {
-    if (!sk->dump_dir || !sl->readback_host || !wants_dump(sk, sl->frame))
+    if (!sk->dumper || !sl->readback_host || !wants_dump(sk, sl->frame))
         return BATON_OK;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/frame-%06llu.png", sk->dump_dir,
-             (unsigned long long)sl->frame);
-    baton_status st = baton_png_write_rgba(path, sl->readback_host, sk->view->width, sk->view->height,
-                                           sk->view->pitch, err);
-    if (st == BATON_OK)
-        atomic_fetch_add(&sk->dumps_written, 1);
-    return st;
+    return dump_writer_submit(sk->dumper, sl->frame, sl->readback_host, err);
 }

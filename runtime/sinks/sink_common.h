@@ -39,7 +39,8 @@ void sink_record_frame_to_image(sink *sk, uint32_t s, VkImage image, bool leave_
                                 VkCommandBuffer cmd);
 /* Record the barrier that makes the slot's readback copy visible to the host. */
 void sink_readback_to_host(VkCommandBuffer cmd, const frame_slot *sl);
-/* Write the slot's displayed frame as PNG if sk->dump_frames lists it. */
+/* Hand the slot's displayed frame to the dump writer if sk->dump_frames
+ * lists it (a copy; the PNG is written on the writer's thread). */
 baton_status sink_dump_frame(sink *sk, frame_slot *sl, baton_error *err);
 
 #endif
