@@ -81,12 +81,25 @@ fi
 if [ "$PHASE" = bench ] || [ "$PHASE" = all ]; then
     [ -x "$BUNDLE/baton-run" ] && step baton-run "$BUNDLE/baton-run" --frames 2000 --size 1920x1080 --format YUYV \
         --trace "$OUT/run.trace" && tail -n 20 "$LOGS/baton-run.log" | tee -a "$SUMMARY"
-    [ -x "$BUNDLE/baton-bench" ] && STEP_TIMEOUT=${BENCH_TIMEOUT:-420} step baton-bench "$BUNDLE/baton-bench" \
+    # at camera rate, as the latency issue measured it (then: p50 16.665 ms
+    # at 60 fps, 8.33 ms at 120, 33.3 ms for 4K at 30), and Jetson's
+    # zero-copy upload path forced on this discrete GPU
+    for run in "pattern@60 1920x1080 YUYV 600" "pattern@120 1920x1080 YUYV 1200" \
+               "pattern@30 3840x2160 NV12 300" "pattern@60 1920x1080 YUYV 600 --zero-copy-upload"; do
+        set -- $run
+        name="paced-${1#pattern@}-${2}${5:+-zero-copy}"
+        step "$name" "$BUNDLE/baton-run" --compute cuda --source "$1" --size "$2" --format "$3" \
+            --slots 2 --frames "$4" ${5:-}
+        grep -E "latency|capture|GPU done|hand-off|upload|frames|CPU|trace" "$LOGS/$name.log" | head -n 16 >> "$SUMMARY"
+    done
+    # the allocation target is counted with the interposer preloaded
+    [ -x "$BUNDLE/baton-bench" ] && LD_PRELOAD="$BUNDLE/tests/preload_alloc_count.so" \
+        STEP_TIMEOUT=${BENCH_TIMEOUT:-420} step baton-bench "$BUNDLE/baton-bench" \
         --json "$OUT/bench.json" --svg "$OUT/bench.svg" ${BENCH_ARGS:-}
     cat "$LOGS/baton-bench.log" >> "$SUMMARY"
     # One row each is noisy; the runtime-overhead comparison is repeated,
     # alternating the raw loop and baton, to show its spread.
-    for i in 1 2 3 4 5; do
+    for i in $(seq 1 "${BENCH_REPEATS:-5}"); do
         "$BUNDLE/baton-bench" --rows raw,timeline-s2 --workloads 1080p,4k --frames 1000 \
             --json "$LOGS/repeat$i.json" --svg "$LOGS/repeat$i.svg" > "$LOGS/repeat$i.log" 2>&1
         echo "== repeat $i (rc=$?)" >> "$SUMMARY"
