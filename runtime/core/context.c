@@ -338,6 +338,14 @@ void baton_context_destroy(baton_context *ctx)
     if (!ctx)
         return;
     if (ctx->device) {
+        uint32_t left = atomic_load(&ctx->pipelines_left);
+        if (left) {
+            /* their GPU work (a hung kernel) may still run on this device
+             * and in its memory: destroying it under them could crash */
+            fprintf(stderr, "baton: %u pipeline(s) of this context were left undestroyed (their GPU "
+                            "work did not finish); the context is left undestroyed too\n", left);
+            return;
+        }
         if (!queue_drains(ctx, 2000000000u)) {
             /* work that never ends (a hung kernel the queue waits for):
              * destroying the device under it could crash the driver */

@@ -41,6 +41,9 @@ struct baton_context {
     baton_handoff_report handoff;
     /* objects created: pipelines on several threads count into these */
     _Atomic uint64_t vk_created, cuda_created;
+    /* pipelines whose destroy left them to the GPU (work that did not
+     * finish in time): the device under them must not be destroyed */
+    _Atomic uint32_t pipelines_left;
     /* The one queue is shared by everything made from the context (several
      * pipelines, on several threads): Vulkan wants its use serialised. */
     pthread_mutex_t queue_lock;

@@ -57,6 +57,12 @@ typedef struct compute_stage_ops {
     /* Wait until work already enqueued has finished, at most timeout_ns;
      * false if it has not (the GPU may still use the slots' memory). */
     bool (*quiesce)(compute_stage *cs, uint64_t timeout_ns);
+    /* Whether the stage can run nothing more: an error every later call
+     * would return too (CUDA's sticky error after an application kernel
+     * faulted: the stream's remaining work, its signals included, never
+     * runs). That error, naming the call that saw it and frame n; BATON_OK
+     * while the stage is healthy, busy or not. NULL: never (the CPU). */
+    baton_status (*dead)(compute_stage *cs, uint64_t n, baton_error *err);
     /* Free everything create made; NULL is a no-op. */
     void (*destroy)(compute_stage *cs);
 } compute_stage_ops;

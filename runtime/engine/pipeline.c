@@ -414,8 +414,20 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
 static void unblock(baton_pipeline *p)
 {
     uint64_t needed = p->vulkan ? vulkan_stage_max_wait(p->vulkan) : 0;
-    if (p->ctx->device && p->compute && p->plan.mode == BATON_SYNC_TIMELINE &&
-        p->compute->signalled < needed) {
+    if (!p->ctx->device || !p->compute || p->plan.mode != BATON_SYNC_TIMELINE || needed == 0)
+        return;
+    uint64_t have = p->compute->signalled; /* what the stage issued */
+    /* A compute stage with nothing left to run may still not have signalled
+     * what it issued: a faulted CUDA kernel's sticky error drops the rest of
+     * its stream, signals included. Then the semaphore's own value counts
+     * (a stage still running, a hung kernel, will signal by itself). */
+    if (have >= needed && p->compute->ops->quiesce(p->compute, 0)) {
+        uint64_t value = 0;
+        if (BATON_FAULT_VK(vkGetSemaphoreCounterValue(p->ctx->device, p->sem[0].vk, &value)) ==
+            VK_SUCCESS)
+            have = value;
+    }
+    if (have < needed) {
         /* the compute stage stopped signalling: give the Vulkan waits what
          * they need; nothing else can signal these values any more */
         VkSemaphoreSignalInfo si = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
@@ -481,8 +493,14 @@ void baton_pipeline_destroy(baton_pipeline *p)
      * staging until it stops streaming (the threads, which give it buffers
      * back, are stopped) */
     source_close(&p->src);
-    if (!gpu_idle(p))
-        return; /* the GPU still uses these objects: leaking beats a crash */
+    if (!gpu_idle(p)) {
+        /* the GPU still uses these objects: leaking beats a crash; the
+         * context then stays too (baton_context_destroy) */
+        atomic_fetch_add(&p->ctx->pipelines_left, 1);
+        fprintf(stderr, "baton: the GPU did not finish this pipeline's work within %u ms; the "
+                        "pipeline is left undestroyed\n", p->cfg.timeout_ms);
+        return;
+    }
     vulkan_stage_destroy(p->vulkan);
     if (p->sink.ops)
         p->sink.ops->destroy(&p->sink);

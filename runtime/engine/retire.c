@@ -46,12 +46,27 @@ static uint64_t record_spans(baton_pipeline *p, uint32_t s, const frame_slot *sl
     return end_ns;
 }
 
+/* The Vulkan stage's wait failed: if the compute stage died first (a
+ * faulted CUDA kernel: its signal for this frame never comes, so with the
+ * GPU hand-off the fence can only time out), say that instead. */
+static baton_status why_not_done(baton_pipeline *p, uint64_t m, baton_status st, baton_error *err)
+{
+    baton_error dead;
+    if (!p->compute->ops->dead || p->compute->ops->dead(p->compute, m, &dead) == BATON_OK)
+        return st;
+    if (err)
+        *err = dead;
+    return dead.status;
+}
+
 static baton_status retire(baton_pipeline *p, uint64_t m, baton_error *err)
 {
     uint32_t s = (uint32_t)(m % p->cfg.slots);
     frame_slot *sl = &p->slots[s];
     baton_nvtx_push(BATON_NVTX_RETIRE, m);
     baton_status st = vulkan_stage_wait(p->vulkan, s, err);
+    if (st != BATON_OK)
+        st = why_not_done(p, m, st, err);
     if (st == BATON_OK) {
         sl->done_ns = baton_now_ns();
         record_times(p, sl, record_spans(p, s, sl));

@@ -218,6 +218,18 @@ static bool cuda_quiesce(compute_stage *cs, uint64_t timeout_ns)
     return BATON_FAULT_CUDA(cudaStreamQuery(c->stream)) != cudaErrorNotReady;
 }
 
+/* A faulted kernel (a trap, an illegal address) leaves the CUDA context
+ * with a sticky error: every call returns it from then on, and what was
+ * enqueued behind the kernel never runs. */
+static baton_status cuda_dead(compute_stage *cs, uint64_t n, baton_error *err)
+{
+    cuda_stage *c = (cuda_stage *)cs;
+    cudaError_t e = BATON_FAULT_CUDA(cudaStreamQuery(c->stream));
+    if (e == cudaSuccess || e == cudaErrorNotReady)
+        return BATON_OK;
+    return cuda_fail(err, "cudaStreamQuery", e, n);
+}
+
 const compute_stage_ops compute_stage_cuda = {
     .name = "CUDA",
     .create = cuda_create,
@@ -225,5 +237,6 @@ const compute_stage_ops compute_stage_cuda = {
     .wait_done = cuda_wait_done,
     .gpu_ns = cuda_gpu_ns,
     .quiesce = cuda_quiesce,
+    .dead = cuda_dead,
     .destroy = cuda_destroy,
 };
