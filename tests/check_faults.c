@@ -191,7 +191,10 @@ END_TEST
 int main(void)
 {
     baton_caps caps;
-    baton_probe(0, BATON_COMPUTE_AUTO, &caps, NULL);
+    /* in a child: with a CUDA device, the CUDA scenarios run in Check's
+     * forked children, and CUDA does not survive a fork after this process
+     * initialised it (cudaGetDeviceCount does) */
+    test_probe_in_child(BATON_COMPUTE_AUTO, &caps);
     if (!caps.vk_present || caps.vk_device_count == 0)
         return test_vulkan_required() ? 1 : test_skip("faults", "no Vulkan device");
     Suite *s = suite_create("faults");

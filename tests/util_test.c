@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int test_open_fd_count(void)
 {
@@ -40,4 +43,54 @@ int test_vulkan_required(void)
 {
     const char *v = getenv("BATON_REQUIRE_VULKAN");
     return v && v[0] == '1';
+}
+
+bool test_probe_in_child(baton_compute_mode compute, baton_caps *caps)
+{
+    memset(caps, 0, sizeof *caps);
+    caps->vk_selected = -1;
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(caps->cuda_error, sizeof caps->cuda_error, "pipe failed (probe in a child)");
+        snprintf(caps->vk_error, sizeof caps->vk_error, "%s", caps->cuda_error);
+        return false;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        baton_caps c;
+        baton_probe(0, compute, &c, NULL);
+        const char *b = (const char *)&c;
+        size_t done = 0;
+        while (done < sizeof c) {
+            ssize_t w = write(fd[1], b + done, sizeof c - done);
+            if (w <= 0)
+                _exit(1);
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    baton_caps c;
+    size_t got = 0;
+    while (pid > 0 && got < sizeof c) {
+        ssize_t r = read(fd[0], (char *)&c + got, sizeof c - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (got != sizeof c || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(caps->cuda_error, sizeof caps->cuda_error,
+                 "the probe failed or crashed (in a child process)");
+        snprintf(caps->vk_error, sizeof caps->vk_error, "%s", caps->cuda_error);
+        return false;
+    }
+    *caps = c;
+    return true;
 }

@@ -2,7 +2,11 @@
 #ifndef BATON_UTIL_TEST_H
 #define BATON_UTIL_TEST_H
 
+#include <stdbool.h>
+
 #include <check.h>
+
+#include "baton/caps.h"
 
 /* Number of open file descriptors of this process (entries of /proc/self/fd,
  * not counting the directory handle used to read it). -1 on error. */
@@ -15,6 +19,12 @@ int test_run_suite(Suite *s);
 int test_skip(const char *suite, const char *reason);
 
 
+
+/* baton_probe(0, compute, caps) in a child process, so that this one never
+ * initialises CUDA: CUDA does not survive a fork after its initialisation
+ * (even cudaGetDeviceCount's), and Check forks each case. False when the
+ * child failed or crashed (caps->cuda_error and vk_error say so). */
+bool test_probe_in_child(baton_compute_mode compute, baton_caps *caps);
 
 /* 1 when the environment demands that Vulkan-backed suites run (CI sets
  * BATON_REQUIRE_VULKAN=1 so a broken lavapipe cannot turn into a skip). */
