@@ -148,6 +148,8 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 $(BUILD)/tests/gpu_%: $(BUILD)/tests/gpu_%.o $(TEST_UTIL_OBJ) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+# gpu_faults' application kernels: a .cu of its own, as an application's
+$(BUILD)/tests/gpu_faults: $(BUILD)/tests/fault_kernels.cu.o
 
 # The soak (make soak): one pipeline for SOAK_FRAMES frames, nothing may grow.
 SOAK_FRAMES ?= 10000000
