@@ -5,7 +5,8 @@
 # /tmp/baton-gpu-out): summary.txt, probe.json, logs-PHASE.tgz and the benchmark
 # files. Usage, from the repository root:
 #   bash gpu/gpu-run.sh [check|sanitize|bench|soak|all]
-#     check     probe, make check-gpu's suites (full length), the portable suites
+#     check     probe, make check-gpu's suites (full length), check_faults (every
+#               FAULT_STRIDE-th seam call, default 4), the other portable suites
 #     sanitize  compute-sanitizer (memcheck, synccheck) and the Vulkan validation
 #               layer with synchronization validation over short GPU runs
 #     bench     baton-run and baton-bench
@@ -28,7 +29,7 @@ step() { # name, command...
     echo "== $name" | tee -a "$SUMMARY"
     timeout -k 5 "${STEP_TIMEOUT:-300}" "$@" > "$LOGS/$name.log" 2>&1; local rc=$?
     [ $rc -eq 124 ] && echo "   $name: killed after ${STEP_TIMEOUT:-300} s" | tee -a "$SUMMARY"
-    grep -E "^(SKIP|\(expected\)|[0-9]+%: Checks|== suites|YUYV|UYVY|NV12|GREY|RGB24|CPU stage|CUDA stage|pool of|[0-9]+ round trips|=+ ERROR SUMMARY|.*Validation Error)" \
+    grep -E "^(SKIP|\(expected\)|[0-9]+%: Checks|== suites|YUYV|UYVY|NV12|GREY|RGB24|CPU stage|CUDA stage|pool of|[0-9]+ round trips|=+ ERROR SUMMARY|.*Validation Error|.*seam calls in a run|   (teardown|left spinning|released after|note):)" \
         "$LOGS/$name.log" | head -n 60 | tee -a "$SUMMARY"
     echo "-- $name: rc=$rc" | tee -a "$SUMMARY"
     [ $rc -eq 0 ] || status=1
@@ -55,12 +56,22 @@ if [ "$PHASE" = check ] || [ "$PHASE" = all ]; then
         [ $rc -eq 1 ] || status=1
     done
     STEP_TIMEOUT=560 step check-gpu "$BUNDLE/run-suites" "$BUNDLE"/tests/gpu_*
-    step check-portable "$BUNDLE/run-suites" "$BUNDLE"/tests/check_*
+    # check_faults in a step of its own: here it also sweeps the CUDA stage
+    # (scenarios 3-5), each run making a context (Vulkan device, hand-off
+    # measurement) and failing one of hundreds of seam calls; every
+    # FAULT_STRIDE-th call keeps it within the step, and the portable
+    # suites' step is not spent on it
+    BATON_FAULT_STRIDE=${FAULT_STRIDE:-4} SUITE_TIMEOUT=560 STEP_TIMEOUT=560 \
+        step check-faults "$BUNDLE/run-suites" "$BUNDLE/tests/check_faults"
+    step check-portable "$BUNDLE/run-suites" $(ls "$BUNDLE"/tests/check_* | grep -v '/check_faults$')
 fi
 if [ "$PHASE" = sanitize ] || [ "$PHASE" = all ]; then
     export BATON_GPU_QUICK=1
     if command -v compute-sanitizer >/dev/null; then
         for t in "$BUNDLE"/tests/gpu_*; do
+            # gpu_faults' kernels trap and store to an illegal address on
+            # purpose: memcheck would report exactly that
+            [ "$(basename "$t")" = gpu_faults ] && continue
             step "memcheck-$(basename "$t")" compute-sanitizer --tool memcheck --error-exitcode 9 "$t"
             step "synccheck-$(basename "$t")" compute-sanitizer --tool synccheck --error-exitcode 9 "$t"
         done
@@ -69,6 +80,10 @@ if [ "$PHASE" = sanitize ] || [ "$PHASE" = all ]; then
     fi
     if [ -d "$BUNDLE/layers" ]; then
         for t in "$BUNDLE"/tests/gpu_*; do
+            # gpu_faults leaves a pipeline and its device undestroyed by design
+            # (a hung kernel) and signals from the host what a dead CUDA stream
+            # never will: nothing for the layer to judge
+            [ "$(basename "$t")" = gpu_faults ] && continue
             VK_LAYER_PATH="$BUNDLE/layers" VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
             VK_LAYER_ENABLES=VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT \
                 step "validation-$(basename "$t")" "$t"
