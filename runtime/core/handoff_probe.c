@@ -104,8 +104,9 @@ static baton_status submit(probe *p, bool wait, bool signal, baton_error *err)
                        .pWaitDstStageMask = &stage,
                        .signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &p->vk};
     VkResult r = BATON_FAULT_VK(vkResetFences(p->ctx->device, 1, &p->fence));
-    if (r == VK_SUCCESS)
-        r = baton_queue_submit(p->ctx, 1, &si, p->fence);
+    if (r != VK_SUCCESS)
+        return baton_vk_fail(err, "hand-off probe: vkResetFences", r);
+    r = baton_queue_submit(p->ctx, 1, &si, p->fence);
     return r == VK_SUCCESS ? BATON_OK : baton_vk_fail(err, "hand-off probe: vkQueueSubmit", r);
 }
 

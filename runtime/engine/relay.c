@@ -18,12 +18,15 @@ void *pipeline_relay_main(void *arg)
         if (progress_wait(&p->pr, PROGRESS_COMPUTED, m + 1, 0) != PROGRESS_REACHED)
             break;
         baton_error err;
-        baton_nvtx_push(BATON_NVTX_RELAY, m);
+        baton_nvtx_push(BATON_NVTX_RELAY, m); /* the host waits for CUDA's work */
         uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u;
         baton_status st = p->compute->ops->wait_done(p->compute, m, deadline, &err);
-        if (st == BATON_OK)
-            st = vulkan_stage_submit(p->vulkan, m, &err);
         baton_nvtx_pop();
+        if (st == BATON_OK) { /* and submits the Vulkan stage, as the driving thread would */
+            baton_nvtx_push(BATON_NVTX_VULKAN, m);
+            st = vulkan_stage_submit(p->vulkan, m, &err);
+            baton_nvtx_pop();
+        }
         if (st != BATON_OK) {
             progress_fail(&p->pr, st, &err);
             break;
