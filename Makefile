@@ -198,7 +198,7 @@ sanitize-build: $(CHECKS) $(PRELOADS) $(TOOLS)
 # while next() waits) under ThreadSanitizer. lavapipe is not instrumented:
 # what happens inside it is suppressed there (tests/tsan.supp), never in
 # baton's code.
-TSAN_SUITES := check_threads check_pipeline check_trace check_source_v4l2
+TSAN_SUITES := check_threads check_pipeline check_trace check_source_v4l2 check_dump_writer
 check-tsan:
 	$(MAKE) TSAN=1 $(TSAN_SUITES:%=build/tsan/tests/%)
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4" \
