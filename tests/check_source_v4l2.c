@@ -905,7 +905,7 @@ START_TEST(test_unplugged_direct)
     for (int i = 0; i < 2; i++) { /* and it stays gone */
         ck_assert_int_eq(
             source_next(&src, BATON_POLICY_NEWEST, dst, 500, &frame, &dropped, &ts, &err),
-            BATON_ERR_IO);
+            BATON_ERR_DISCONNECTED);
         ck_assert_str_eq(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)");
     }
     source_close(&src);
@@ -1392,7 +1392,7 @@ START_TEST(test_userptr_unplugged)
     for (int i = 0; i < 2; i++) { /* and it stays */
         ck_assert_int_eq(source_next(&src, BATON_POLICY_BACKPRESSURE, stage[0], 500, &frame,
                                      &dropped, &ts, &err),
-                         BATON_ERR_IO);
+                         BATON_ERR_DISCONNECTED);
         ck_assert_str_eq(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)");
     }
     ck_assert_int_eq(cam.polls, polls);
@@ -1448,7 +1448,7 @@ START_TEST(test_userptr_unplugged_in_bind)
     open_tight(&src);
     cam.userptr_qbuf_errno = ENODEV; /* the double unplugs itself at the first USERPTR QBUF */
     baton_error err;
-    ck_assert_int_eq(bind_stage(&src, 2, UP_BYTES, &err), BATON_ERR_IO);
+    ck_assert_int_eq(bind_stage(&src, 2, UP_BYTES, &err), BATON_ERR_DISCONNECTED);
     printf("(expected) %s\n", err.message);
     ck_assert_str_eq(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV) (restoring MMAP after "
                                   "USERPTR was refused: VIDIOC_QBUF: No such device)");
@@ -1724,7 +1724,7 @@ START_TEST(test_pipeline_unplugged)
     baton_pipeline *p = NULL;
     baton_error err;
     ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
-    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_IO);
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_DISCONNECTED);
     printf("(expected) %s\n", err.message);
     ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)"), "%s",
                   err.message);

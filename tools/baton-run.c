@@ -215,6 +215,10 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     pc.sink = o->sink;
     pc.handoff_to_vulkan = o->to_vulkan;
     pc.handoff_to_compute = o->to_compute;
+    pc.on_source_lost = o->on_camera_loss;
+    if (o->resync_ms)
+        pc.source_resync_ms = o->resync_ms;
+    pc.on_display_lost = o->on_display_loss;
     pc.stats_frames = (uint32_t)(o->frames < STATS_MAX ? o->frames : STATS_MAX);
     if (o->trace_path) {
         uint64_t want = o->frames * BATON_SCHEDULE_MAX_OPS + 8;
@@ -277,6 +281,15 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     r->height = ps.height;
     r->format = ps.format;
     snprintf(r->source_io, sizeof r->source_io, "%s", ps.source_io);
+    r->resync_ms = pc.source_resync_ms ? pc.source_resync_ms : BATON_SOURCE_RESYNC_MS_DEFAULT;
+    r->resyncs = ps.source_resyncs;
+    r->camera_absent_ns = ps.source_absent_ns;
+    r->camera_lost_frame = ps.source_lost_frame;
+    snprintf(r->camera_lost_reason, sizeof r->camera_lost_reason, "%s", ps.source_lost_reason);
+    r->display_lost = ps.display_lost;
+    r->display_lost_frame = ps.display_lost_frame;
+    r->headless_from = ps.display_headless_from;
+    snprintf(r->display_lost_reason, sizeof r->display_lost_reason, "%s", ps.display_lost_reason);
     baton_object_counters oc = baton_context_counters(ctx);
     r->driver_allocations = oc.driver_allocations;
     r->driver_escaped = oc.driver_escaped;

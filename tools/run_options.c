@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "                 [--policy newest|backpressure] [--timeout-ms T]\n"
             "                 [--dump DIR [--dump-frames LIST]] [--trace FILE]\n"
             "                 [--json FILE] [--hold SECONDS] [--progress] [--quiet]\n"
+            "                 [--on-camera-loss stop|resync[,MS]]\n"
+            "                 [--on-display-loss stop|headless]\n"
             "\n"
             "Run the frame pipeline (source -> compute stage -> Vulkan -> sink) for N\n"
             "frames, then print a table: frames (delivered = shown + dropped by the\n"
@@ -106,6 +108,20 @@ static void usage(FILE *f)
             "                    frame when the pipeline falls behind; skips are counted\n"
             "                    as dropped)\n"
             "  --timeout-ms T    bound on every wait, 1..%u (default: board, else %u)\n"
+            "  --on-camera-loss stop|resync[,MS]\n"
+            "                    when the source stalls (no frame within the timeout) or\n"
+            "                    its device goes away (a camera unplugged): stop with\n"
+            "                    the error (default), or resync: let the frames in\n"
+            "                    flight finish, close the source and reopen the same\n"
+            "                    spec every 100 ms for up to MS ms (1..3600000, default\n"
+            "                    10000), then go on with the next frame number; the\n"
+            "                    results count the resyncs and the time without a camera\n"
+            "  --on-display-loss stop|headless\n"
+            "                    when the drm sink's display goes away (unplugged,\n"
+            "                    disconnected): stop with the error (default), or\n"
+            "                    headless: finish the frames on the GPU, drop the display\n"
+            "                    and go on with the headless sink; the results say at\n"
+            "                    which frame\n"
             "  --dump DIR        write displayed frames as DIR/frame-NNNNNN.png (DIR is\n"
             "                    created if missing). Turns on readback, which adds a\n"
             "                    copy per frame; without --dump there is none.\n"
@@ -231,6 +247,24 @@ static bool parse_handoff(const char *s, baton_handoff_mode *to_vulkan,
            parse_one_handoff(comma + 1, strlen(comma + 1), to_compute);
 }
 
+/* "stop", "resync" or "resync,MS". */
+static bool parse_camera_loss(const char *s, options *o)
+{
+    uint64_t ms = 0;
+    if (strcmp(s, "stop") == 0) {
+        o->on_camera_loss = BATON_SOURCE_LOST_STOP;
+        o->resync_ms = 0;
+        return true;
+    }
+    if (strncmp(s, "resync", 6) != 0 || (s[6] != '\0' && s[6] != ','))
+        return false;
+    if (s[6] == ',' && !parse_u64(s + 7, 1, 3600000, &ms))
+        return false;
+    o->on_camera_loss = BATON_SOURCE_LOST_RESYNC;
+    o->resync_ms = (uint32_t)ms;
+    return true;
+}
+
 static const struct option long_opts[] = {
     {"board", required_argument, 0, 'B'},
     {"source", required_argument, 0, 'S'},
@@ -245,6 +279,8 @@ static const struct option long_opts[] = {
     {"format", required_argument, 0, 'f'},
     {"policy", required_argument, 0, 'p'},
     {"timeout-ms", required_argument, 0, 't'},
+    {"on-camera-loss", required_argument, 0, 'L'},
+    {"on-display-loss", required_argument, 0, 'X'},
     {"dump", required_argument, 0, 'd'},
     {"dump-frames", required_argument, 0, 'D'},
     {"trace", required_argument, 0, 'T'},
@@ -368,6 +404,19 @@ int run_parse_args(int argc, char **argv, options *o)
                                    optarg);
             o->timeout_ms = (uint32_t)v;
             o->has_timeout = true;
+            break;
+        case 'L':
+            if (!parse_camera_loss(optarg, o))
+                return usage_error("--on-camera-loss wants stop, resync or resync,MS (MS "
+                                   "1..3600000), got '%s'", optarg);
+            break;
+        case 'X':
+            if (strcmp(optarg, "stop") == 0)
+                o->on_display_loss = BATON_DISPLAY_LOST_STOP;
+            else if (strcmp(optarg, "headless") == 0)
+                o->on_display_loss = BATON_DISPLAY_LOST_HEADLESS;
+            else
+                return usage_error("--on-display-loss wants stop or headless, got '%s'", optarg);
             break;
         case 'd':
             if (!optarg[0])

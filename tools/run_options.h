@@ -38,6 +38,9 @@ typedef struct options {
     baton_format format;
     baton_drop_policy policy;
     baton_handoff_mode to_vulkan, to_compute;
+    baton_source_lost_policy on_camera_loss;   /* --on-camera-loss */
+    uint32_t resync_ms;                        /* its MS (0: the library's default) */
+    baton_display_lost_policy on_display_loss; /* --on-display-loss */
     bool zero_copy_upload;
     bool has_slots, has_sync, has_size, has_format, has_timeout, quiet, progress;
 } options;

@@ -78,6 +78,62 @@ static void json_latency(json_writer *w, const char *key, const latency *l)
     json_end_object(w);
 }
 
+/* What --on-camera-loss / --on-display-loss did, one row each. */
+static void print_recovery(const options *o, const results *r)
+{
+    if (o->on_camera_loss == BATON_SOURCE_LOST_RESYNC) {
+        printf(ROW "resync within %u ms: %llu resync%s, %.3f s without a camera", "camera loss:",
+               r->resync_ms, (unsigned long long)r->resyncs, r->resyncs == 1 ? "" : "s",
+               (double)r->camera_absent_ns / 1e9);
+        if (r->camera_lost_reason[0])
+            printf(" (last lost at frame %llu: %s)", (unsigned long long)r->camera_lost_frame,
+                   r->camera_lost_reason);
+        printf("\n");
+    } else {
+        printf(ROW "stop (the default)\n", "camera loss:");
+    }
+    if (o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS && r->display_lost)
+        printf(ROW "headless: display lost at frame %llu, headless from frame %llu (%s)\n",
+               "display loss:", (unsigned long long)r->display_lost_frame,
+               (unsigned long long)r->headless_from, r->display_lost_reason);
+    else if (o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS)
+        printf(ROW "headless (the display was not lost)\n", "display loss:");
+    else
+        printf(ROW "stop (the default)\n", "display loss:");
+}
+
+static void json_recovery(json_writer *w, const options *o, const results *r)
+{
+    json_key(w, "recovery");
+    json_begin_object(w);
+    bool resync = o->on_camera_loss == BATON_SOURCE_LOST_RESYNC;
+    json_kv_string(w, "on_camera_loss", resync ? "resync" : "stop");
+    json_kv_uint(w, "resync_ms", resync ? r->resync_ms : 0);
+    json_kv_uint(w, "resyncs", r->resyncs);
+    json_kv_double(w, "camera_absent_ms", (double)r->camera_absent_ns / 1e6);
+    json_key(w, "camera_lost_frame");
+    if (r->camera_lost_reason[0])
+        json_uint(w, r->camera_lost_frame);
+    else
+        json_null(w);
+    json_kv_string(w, "camera_lost_reason", r->camera_lost_reason);
+    json_kv_string(w, "on_display_loss",
+                   o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS ? "headless" : "stop");
+    json_kv_bool(w, "display_lost", r->display_lost);
+    json_key(w, "display_lost_frame");
+    if (r->display_lost)
+        json_uint(w, r->display_lost_frame);
+    else
+        json_null(w);
+    json_key(w, "headless_from");
+    if (r->display_lost)
+        json_uint(w, r->headless_from);
+    else
+        json_null(w);
+    json_kv_string(w, "display_lost_reason", r->display_lost_reason);
+    json_end_object(w);
+}
+
 void run_print_table(const options *o, const settings *s, const results *r)
 {
     char text[BATON_ERROR_MESSAGE_MAX + 512];
@@ -149,6 +205,7 @@ void run_print_table(const options *o, const settings *s, const results *r)
                    "last flip:", (unsigned long long)last->frame,
                    (unsigned long long)last->sequence, (double)last->ns / 1e9);
     }
+    print_recovery(o, r);
     trace_text(r, o, text, sizeof text);
     printf(ROW "%s\n", "trace:", text);
 }
@@ -260,6 +317,7 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     }
     json_end_array(&w);
     json_end_object(&w);
+    json_recovery(&w, o, r);
     json_key(&w, "trace");
     json_begin_object(&w);
     json_kv_uint(&w, "events", r->trace_total);

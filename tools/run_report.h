@@ -44,6 +44,13 @@ typedef struct results {
     baton_display_report display;
     double vblank_p50_ms, vblank_max_ms; /* intervals between consecutive records */
     uint64_t vblank_late;                /* intervals longer than 1.5 refresh periods */
+    /* recovery (--on-camera-loss, --on-display-loss) */
+    uint32_t resync_ms;                  /* the time allowed to reopen the camera */
+    uint64_t resyncs, camera_absent_ns, camera_lost_frame;
+    char camera_lost_reason[BATON_ERROR_MESSAGE_MAX]; /* "" while never lost */
+    bool display_lost;
+    uint64_t display_lost_frame, headless_from;
+    char display_lost_reason[BATON_ERROR_MESSAGE_MAX];
 } results;
 
 /* The progress line on stderr after seconds: rewritten in place when tty

@@ -37,6 +37,9 @@ typedef enum baton_status {
     BATON_ERR_END_OF_STREAM,     /* a source has no more frames */
     BATON_ERR_STATE,             /* call not valid in the object's state */
     BATON_ERR_MISMATCH,          /* a check found a difference */
+    BATON_ERR_DISCONNECTED,      /* a device went away: a camera unplugged, a display
+                                    disconnected or lost (not a GPU's VK_ERROR_DEVICE_LOST,
+                                    which is BATON_ERR_VULKAN) */
     BATON_STATUS_COUNT
 } baton_status;
 

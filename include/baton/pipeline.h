@@ -98,6 +98,60 @@ typedef baton_status (*baton_cpu_work_fn)(void *user, uint8_t *rgba, size_t pitc
                                           baton_error *err);
 typedef void (*baton_frame_done_fn)(void *user, const baton_frame_info *info);
 
+/* Recovery. What the pipeline does when its camera or its display goes away.
+ * The default for both is to stop with a clear error, as any other error.
+ *
+ * on_source_lost = BATON_SOURCE_LOST_RESYNC: when the source stalls (no
+ * frame within timeout_ms: BATON_ERR_TIMEOUT from the source) or its device
+ * goes away (BATON_ERR_DISCONNECTED: a V4L2 camera unplugged, ENODEV), the
+ * driving thread, inside baton_pipeline_run, first waits (bounded) until
+ * every frame in flight has retired (the completion thread goes on
+ * retiring them), closes the source and reopens the same spec, every
+ * BATON_SOURCE_RESYNC_RETRY_MS (100 ms), for up to source_resync_ms from
+ * the moment the source was lost (0: default 10000). Reopened, the source
+ * must deliver the same format and size as before (else
+ * BATON_ERR_MISMATCH naming both: no silent corruption), and is bound to
+ * the slots' staging again (V4L2 USERPTR). The frame that could not be
+ * read is then read from the reopened source: the pipeline's frame numbers
+ * go on without a gap (frame n+1 after the gap is the next number), the
+ * plan is the same deterministic one (timeline values only increase, a
+ * slot is reused only after the frame that used it retired) and the trace
+ * still matches it. The source's own numbers (baton_frame_info.source_frame)
+ * are the device's: a reopened V4L2 device starts again from its own 0.
+ * Not back within source_resync_ms: the run stops with BATON_ERR_TIMEOUT
+ * "source 'v4l2:/dev/video0' lost (<why>) and not back within N ms (last
+ * reopen: <error>)". A stall is only seen after timeout_ms without a frame.
+ * Counted in baton_pipeline_stats (source_resyncs, source_absent_ns).
+ *
+ * on_display_lost = BATON_DISPLAY_LOST_HEADLESS: when the sink reports its
+ * display gone (BATON_ERR_DISCONNECTED from the drm sink: connector
+ * unplugged, KMS device removed, swapchain out of date/surface lost), the
+ * frames already on the GPU finish and retire as usual without the lost
+ * display (they count as shown: their Vulkan work finished), then the
+ * driving thread destroys that sink (its fds and Vulkan objects) with the
+ * Vulkan stage's command buffers, and goes on with a "headless" sink and a
+ * Vulkan stage recorded for it. Reported once on stderr ("baton: display
+ * ... lost at frame N: going on headless") and in the stats
+ * (display_lost, display_lost_frame, display_lost_reason); the display
+ * report then describes the headless sink. Where the relay thread submits
+ * (CUDA stage, relayed hand-off to Vulkan), a display lost in the sink's
+ * acquire() still stops the pipeline. The x11 sink has no such path.
+ *
+ * Thread-safety: both happen on the driving thread within
+ * baton_pipeline_run / _drain; the readers see the counters under the lock. */
+typedef enum baton_source_lost_policy {
+    BATON_SOURCE_LOST_STOP = 0, /* stop with the source's error (default) */
+    BATON_SOURCE_LOST_RESYNC,   /* close, reopen, go on (see above) */
+} baton_source_lost_policy;
+
+typedef enum baton_display_lost_policy {
+    BATON_DISPLAY_LOST_STOP = 0, /* stop with the sink's error (default) */
+    BATON_DISPLAY_LOST_HEADLESS, /* go on with the headless sink (see above) */
+} baton_display_lost_policy;
+
+#define BATON_SOURCE_RESYNC_MS_DEFAULT 10000u
+#define BATON_SOURCE_RESYNC_RETRY_MS 100u
+
 typedef struct baton_pipeline_config {
     uint32_t width, height;     /* frame size */
     baton_format format;        /* the source's format */
@@ -122,6 +176,9 @@ typedef struct baton_pipeline_config {
     void *done_user;
     baton_handoff_mode handoff_to_vulkan;  /* compute -> Vulkan (default AUTO) */
     baton_handoff_mode handoff_to_compute; /* Vulkan -> compute: the slot's release (default AUTO) */
+    baton_source_lost_policy on_source_lost;   /* default STOP, see Recovery above */
+    uint32_t source_resync_ms;                 /* RESYNC: how long to try (0: 10000) */
+    baton_display_lost_policy on_display_lost; /* default STOP, see Recovery above */
 } baton_pipeline_config;
 
 void baton_pipeline_config_default(baton_pipeline_config *cfg);
@@ -176,6 +233,17 @@ typedef struct baton_pipeline_stats {
     char source_io[160];       /* how frames reach the staging memory, e.g. "V4L2 USERPTR:
                                   the camera writes into staging (no CPU copy)" or
                                   "V4L2 MMAP + one CPU copy a frame (USERPTR refused: ...)" */
+    /* Recovery (see above) */
+    uint64_t source_resyncs;   /* times the source was reopened and frames went on */
+    uint64_t source_absent_ns; /* time without a source: from the error that lost it
+                                  (after its timeout) until the reopened one gave a frame */
+    uint64_t source_lost_frame;/* the pipeline frame the last loss held up */
+    char source_lost_reason[BATON_ERROR_MESSAGE_MAX]; /* the last loss's error */
+    bool display_lost;         /* the display went away; frames went on headless */
+    uint64_t display_lost_frame; /* the frame whose sink hook reported it */
+    uint64_t display_headless_from; /* the first frame the headless sink took (frames
+                                  between the two finished without a display) */
+    char display_lost_reason[BATON_ERROR_MESSAGE_MAX];
 } baton_pipeline_stats;
 
 baton_pipeline_stats baton_pipeline_get_stats(const baton_pipeline *p);

@@ -22,6 +22,7 @@ static const char *const status_names[BATON_STATUS_COUNT] = {
     [BATON_ERR_END_OF_STREAM] = "end of stream",
     [BATON_ERR_STATE] = "invalid state",
     [BATON_ERR_MISMATCH] = "mismatch",
+    [BATON_ERR_DISCONNECTED] = "device disconnected",
 };
 
 const char *baton_strerror(baton_status status)

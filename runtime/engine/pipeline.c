@@ -27,6 +27,9 @@ void baton_pipeline_config_default(baton_pipeline_config *cfg)
     cfg->sink = "headless";
     cfg->trace_events = 65536;
     cfg->stats_frames = 65536;
+    cfg->on_source_lost = BATON_SOURCE_LOST_STOP;
+    cfg->source_resync_ms = BATON_SOURCE_RESYNC_MS_DEFAULT;
+    cfg->on_display_lost = BATON_DISPLAY_LOST_STOP;
 }
 
 /* The compute stage this context runs: chosen here, once. */
@@ -53,6 +56,13 @@ static baton_status check_config(const baton_pipeline_config *c, baton_error *er
     if (c->trace_events == 0 || c->stats_frames == 0)
         return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
                                "trace_events and stats_frames must be > 0");
+    if ((unsigned)c->on_source_lost > BATON_SOURCE_LOST_RESYNC)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "on_source_lost = %d: must be STOP or RESYNC", (int)c->on_source_lost);
+    if ((unsigned)c->on_display_lost > BATON_DISPLAY_LOST_HEADLESS)
+        return baton_error_set(err, BATON_ERR_INVALID_ARGUMENT,
+                               "on_display_lost = %d: must be STOP or HEADLESS",
+                               (int)c->on_display_lost);
     return baton_format_check_size(c->format, c->width, c->height, err);
 }
 
@@ -95,14 +105,18 @@ static void fill_view(baton_pipeline *p)
     };
 }
 
-/* Offer the source the slots' staging buffers to capture into. */
-static baton_status bind_source(baton_pipeline *p, baton_error *err)
+/* Offer the source the slots' staging buffers to capture into, the slot
+ * of frame `first` (the next to read) first: a camera fills its queue in
+ * order. */
+static baton_status bind_source(baton_pipeline *p, uint64_t first, baton_error *err)
 {
     uint8_t *buffers[BATON_SLOTS_MAX];
     for (uint32_t s = 0; s < p->cfg.slots; s++)
-        buffers[s] = p->slots[s].staging;
+        buffers[s] = p->slots[(first + s) % p->cfg.slots].staging;
     baton_status st = source_bind(&p->src, buffers, p->cfg.slots, p->view.src_bytes, err);
+    pthread_mutex_lock(&p->pr.lock);
     snprintf(p->stats.source_io, sizeof p->stats.source_io, "%s", p->src.io);
+    pthread_mutex_unlock(&p->pr.lock);
     return st;
 }
 
@@ -125,7 +139,7 @@ static baton_status create_stages(baton_pipeline *p, baton_error *err)
     if (st == BATON_OK)
         st = vulkan_stage_create(&p->view, &p->sink, p->to_vulkan, p->to_compute, &p->vulkan, err);
     if (st == BATON_OK)
-        st = bind_source(p, err);
+        st = bind_source(p, 0, err);
     return st;
 }
 
@@ -213,6 +227,7 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     p->plan.slots = cfg->slots;
     p->plan.mode = ctx->sync;
     p->stall_from = UINT64_MAX;
+    p->lose_display_at = UINT64_MAX;
     p->stats.sync = ctx->sync;
     p->stats.compute = ctx->compute;
     p->stats.slots = cfg->slots;
@@ -221,7 +236,14 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     p->stats.format = cfg->format;
     /* the source may deliver another format or size than asked (a file's
      * header, a camera's negotiation): size everything from what it gives */
-    st = source_open_timed(&p->src, cfg->source, cfg->format, cfg->width, cfg->height,
+    if (cfg->on_source_lost == BATON_SOURCE_LOST_RESYNC &&
+        !(p->source_spec = BATON_FAULT_PTR(strdup(cfg->source)))) {
+        free(p);
+        return baton_error_set(err, BATON_ERR_OUT_OF_MEMORY, "strdup(source spec) failed");
+    }
+    if (p->source_spec)
+        p->cfg.source = p->source_spec; /* reopened by this name */
+    st = source_open_timed(&p->src, p->cfg.source, cfg->format, cfg->width, cfg->height,
                            cfg->timeout_ms, err);
     if (st == BATON_OK) {
         p->cfg.format = p->src.format;
@@ -263,6 +285,9 @@ static baton_status wait_for_slot(baton_pipeline *p, uint64_t n, baton_error *er
                            p->cfg.timeout_ms);
 }
 
+static baton_status wait_retired(baton_pipeline *p, baton_error *err);
+static baton_status go_headless(baton_pipeline *p, baton_error *err);
+
 /* Hand frame n on: to the relay thread, or submit its Vulkan stage here. */
 static baton_status pass_on(baton_pipeline *p, uint64_t n, bool stalled, baton_error *err)
 {
@@ -274,23 +299,175 @@ static baton_status pass_on(baton_pipeline *p, uint64_t n, bool stalled, baton_e
     }
     baton_nvtx_push(BATON_NVTX_VULKAN, n);
     baton_status st = vulkan_stage_submit(p->vulkan, n, err);
+    if (st == BATON_ERR_DISCONNECTED && p->cfg.on_display_lost == BATON_DISPLAY_LOST_HEADLESS) {
+        pipeline_display_lost(p, n, err);
+        if (vulkan_stage_went_out(p->vulkan, n)) {
+            st = BATON_OK; /* lost at present: the frame retires, the switch comes next */
+        } else { /* lost at acquire: frame n goes to the headless sink instead */
+            st = go_headless(p, err);
+            if (st == BATON_OK)
+                st = vulkan_stage_submit(p->vulkan, n, err);
+        }
+    }
     baton_nvtx_pop();
     if (st == BATON_OK)
         progress_set(&p->pr, PROGRESS_SUBMITTED, n + 1);
     return st;
 }
 
+/* ---- recovery: a lost source, a lost display --------------------------- */
+
+/* Whether this error of the source is one RESYNC recovers from. */
+static bool source_lost(const baton_pipeline *p, baton_status st)
+{
+    return p->cfg.on_source_lost == BATON_SOURCE_LOST_RESYNC &&
+           (st == BATON_ERR_TIMEOUT || st == BATON_ERR_DISCONNECTED);
+}
+
+static uint64_t resync_limit_ms(const baton_pipeline *p)
+{
+    return p->cfg.source_resync_ms ? p->cfg.source_resync_ms : BATON_SOURCE_RESYNC_MS_DEFAULT;
+}
+
+/* The source came back with another format or size than the pipeline was
+ * made for: its frames would not fit the slots. */
+static baton_status reopened_differs(baton_pipeline *p, baton_error *err)
+{
+    baton_status st = baton_error_set(
+        err, BATON_ERR_MISMATCH,
+        "source '%s' came back as %s %ux%u, the pipeline was made for %s %ux%u: "
+        "make a new pipeline",
+        p->cfg.source, baton_format_name(p->src.format), p->src.width, p->src.height,
+        baton_format_name(p->cfg.format), p->cfg.width, p->cfg.height);
+    source_close(&p->src);
+    return st;
+}
+
+/* Close the lost source and reopen the same spec every
+ * BATON_SOURCE_RESYNC_RETRY_MS until it opens (and binds) or the time
+ * allowed since the loss is over. n: the frame to read next. */
+static baton_status reopen_source(baton_pipeline *p, uint64_t n, baton_error *err)
+{
+    /* the frames in flight retire first: a bound camera's buffers are the
+     * slots' staging, which the reopened one gets back all at once */
+    baton_status st = wait_retired(p, err);
+    if (st != BATON_OK)
+        return st;
+    source_close(&p->src); /* nothing in flight: no release() can come */
+    p->src.bound = false;
+    uint64_t deadline = p->lost_at_ns + resync_limit_ms(p) * 1000000u;
+    baton_error last;
+    baton_error_clear(&last);
+    for (;;) {
+        st = source_open_timed(&p->src, p->cfg.source, p->cfg.format, p->cfg.width,
+                               p->cfg.height, p->cfg.timeout_ms, &last);
+        if (st == BATON_OK && (p->src.format != p->cfg.format || p->src.width != p->cfg.width ||
+                               p->src.height != p->cfg.height))
+            return reopened_differs(p, err);
+        if (st == BATON_OK && (st = bind_source(p, n, &last)) == BATON_OK)
+            return BATON_OK;
+        if (p->src.ops) /* opened, but the binding failed */
+            source_close(&p->src);
+        p->src.bound = false;
+        uint64_t now = baton_now_ns();
+        if (now >= deadline)
+            return baton_error_set(err, BATON_ERR_TIMEOUT,
+                                   "source '%s' lost (%s) and not back within %llu ms (last "
+                                   "reopen: %s)",
+                                   p->cfg.source, p->lost_err.message,
+                                   (unsigned long long)resync_limit_ms(p), last.message);
+        uint64_t retry = now + (uint64_t)BATON_SOURCE_RESYNC_RETRY_MS * 1000000u;
+        /* nothing retires now: this only sleeps, or ends on a stop */
+        progress_wait(&p->pr, PROGRESS_RETIRED, UINT64_MAX, retry < deadline ? retry : deadline);
+        if ((st = progress_failure(&p->pr, err)) != BATON_OK)
+            return st;
+    }
+}
+
+/* Read frame n from the source into its slot; with RESYNC a lost source is
+ * reopened and read again until it delivers or the time allowed is over. */
+static baton_status read_source(baton_pipeline *p, uint64_t n, frame_slot *sl, uint64_t *dropped,
+                                baton_error *err)
+{
+    baton_error e;
+    baton_status st;
+    for (;;) {
+        uint64_t asked = baton_now_ns();
+        st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms,
+                         &sl->source_frame, dropped, &sl->capture_ns, &e);
+        if (st == BATON_OK && p->lost_at_ns) { /* back */
+            pthread_mutex_lock(&p->pr.lock);
+            p->stats.source_resyncs++;
+            p->stats.source_absent_ns += baton_now_ns() - p->silent_since_ns;
+            pthread_mutex_unlock(&p->pr.lock);
+            p->lost_at_ns = 0;
+        }
+        if (st == BATON_OK || !source_lost(p, st))
+            break;
+        if (!p->lost_at_ns) { /* lost now: from here the time allowed counts */
+            p->lost_at_ns = baton_now_ns();
+            p->silent_since_ns = st == BATON_ERR_TIMEOUT ? asked : p->lost_at_ns;
+            p->lost_err = e;
+            pthread_mutex_lock(&p->pr.lock);
+            p->stats.source_lost_frame = n;
+            snprintf(p->stats.source_lost_reason, sizeof p->stats.source_lost_reason, "%s",
+                     e.message);
+            pthread_mutex_unlock(&p->pr.lock);
+        }
+        if ((st = reopen_source(p, n, &e)) != BATON_OK)
+            break;
+    }
+    if (err && st != BATON_OK)
+        *err = e;
+    return st;
+}
+
+/* The display is gone: once every frame started on its sink has retired,
+ * destroy the sink and the Vulkan stage recorded for it, and go on with a
+ * headless sink and a stage recorded for that. */
+static baton_status go_headless(baton_pipeline *p, baton_error *err)
+{
+    baton_status st = wait_retired(p, err);
+    if (st != BATON_OK)
+        return st;
+    vulkan_stage_destroy(p->vulkan);
+    p->vulkan = NULL;
+    p->sink.ops->destroy(&p->sink);
+    p->sink.state = NULL;
+    p->sink.ops = &sink_headless_ops;
+    p->display_switched = true;
+    pthread_mutex_lock(&p->pr.lock);
+    p->stats.display_headless_from = p->next_frame;
+    char why[sizeof p->stats.display_lost_reason];
+    snprintf(why, sizeof why, "%s", p->stats.display_lost_reason);
+    pthread_mutex_unlock(&p->pr.lock);
+    fprintf(stderr, "baton: %s; on_display_lost = HEADLESS: frames from %llu on go to the "
+            "headless sink\n", why, (unsigned long long)p->next_frame);
+    st = p->sink.ops->create(&p->sink, "", err);
+    if (st == BATON_OK)
+        st = vulkan_stage_create(&p->view, &p->sink, p->to_vulkan, p->to_compute, &p->vulkan, err);
+    if (st == BATON_OK)
+        p->stats.gpu_times = vulkan_stage_calibrated(p->vulkan);
+    return st;
+}
+
+static bool must_go_headless(baton_pipeline *p)
+{
+    return !p->display_switched && atomic_load(&p->display_gone);
+}
+
 static baton_status run_frame(baton_pipeline *p, uint64_t n, baton_error *err)
 {
     frame_slot *sl = &p->slots[n % p->cfg.slots];
-    baton_status st = wait_for_slot(p, n, err);
+    baton_status st = must_go_headless(p) ? go_headless(p, err) : BATON_OK;
+    if (st == BATON_OK)
+        st = wait_for_slot(p, n, err);
     if (st != BATON_OK)
         return st;
     uint64_t dropped = 0;
     sl->nvtx_range = baton_nvtx_frame_start(n);
     baton_nvtx_push(BATON_NVTX_SOURCE, n);
-    st = source_next(&p->src, p->cfg.policy, sl->staging, p->cfg.timeout_ms, &sl->source_frame,
-                     &dropped, &sl->capture_ns, err);
+    st = read_source(p, n, sl, &dropped, err);
     baton_nvtx_pop();
     if (st != BATON_OK) {
         baton_nvtx_frame_end(sl->nvtx_range); /* the frame ends here */
@@ -398,6 +575,8 @@ baton_status baton_pipeline_drain(baton_pipeline *p, baton_error *err)
     if (p->failed != BATON_OK)
         return refuse_after_failure(p, err);
     baton_status st = wait_retired(p, err);
+    if (st == BATON_OK && must_go_headless(p))
+        st = go_headless(p, err); /* the lost display's sink has nothing due */
     if (st != BATON_OK) {
         fail(p, st, err);
         return st;
@@ -513,6 +692,7 @@ void baton_pipeline_destroy(baton_pipeline *p)
     if (p->pr_ready)
         progress_destroy(&p->pr);
     free(p->times);
+    free(p->source_spec);
     free(p);
 }
 

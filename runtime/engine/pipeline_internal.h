@@ -5,6 +5,7 @@
 #define BATON_PIPELINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "baton/pipeline.h"
 #include "baton/sem_pool.h"
@@ -32,6 +33,15 @@ struct baton_pipeline {
     uint64_t next_frame;      /* the driving thread's next frame */
     uint64_t stall_from;      /* inject: compute skips signals from this frame on */
     baton_status failed;      /* sticky error (the driving thread's view) */
+    /* recovery (the driving thread's, see baton/pipeline.h "Recovery") */
+    char *source_spec;        /* RESYNC: the source's spec, copied at creation */
+    uint64_t lost_at_ns;      /* the source was found lost then; 0: it is not */
+    uint64_t silent_since_ns; /* ... and silent since (a stall: its wait's start) */
+    baton_error lost_err;     /* the error that lost it */
+    _Atomic bool display_gone;/* HEADLESS: the sink said its display is lost (any thread) */
+    bool display_switched;    /* ... and the headless sink has replaced it */
+    uint64_t lose_display_at; /* test seam: the sink's done() of this frame reports the
+                                 display lost (UINT64_MAX: never) */
     /* threads: progress's lock guards the counters and everything below it */
     progress pr;
     pthread_t completion, relay;
@@ -48,6 +58,9 @@ void *pipeline_completion_main(void *arg);
 /* The relay thread (relay.c): submits each frame's Vulkan stage once its
  * CUDA work is seen done (CUDA stage, relayed hand-off to Vulkan). */
 void *pipeline_relay_main(void *arg);
+/* HEADLESS: note (once, any thread) that the display was lost at frame,
+ * by the error err; the driving thread replaces the sink. */
+void pipeline_display_lost(baton_pipeline *p, uint64_t frame, const baton_error *err);
 /* A sink's report that frame went on screen at ns (sink.on_screen). */
 void pipeline_on_screen(sink *sk, uint64_t frame, uint64_t ns);
 

@@ -26,6 +26,13 @@ void *pipeline_relay_main(void *arg)
             baton_nvtx_push(BATON_NVTX_VULKAN, m);
             st = vulkan_stage_submit(p->vulkan, m, &err);
             baton_nvtx_pop();
+            /* the display went away after the frame went out (present):
+             * it retires; the driving thread replaces the sink */
+            if (st == BATON_ERR_DISCONNECTED && vulkan_stage_went_out(p->vulkan, m) &&
+                p->cfg.on_display_lost == BATON_DISPLAY_LOST_HEADLESS) {
+                pipeline_display_lost(p, m, &err);
+                st = BATON_OK;
+            }
         }
         if (st != BATON_OK) {
             progress_fail(&p->pr, st, &err);

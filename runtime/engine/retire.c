@@ -3,6 +3,7 @@
  * frame's times and GPU spans, the sink's done hook (a page flip, a dump),
  * on_done. Then the slot is free for the driving thread. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -79,8 +80,20 @@ static baton_status retire(baton_pipeline *p, uint64_t m, baton_error *err)
     if (st == BATON_OK) {
         sl->done_ns = baton_now_ns();
         record_times(p, sl, record_spans(p, s, sl));
-        if (p->sink.ops->done)
+        /* a lost display's sink is not asked again; the driving thread
+         * replaces it once every frame started on it has retired */
+        if (p->sink.ops->done && !atomic_load(&p->display_gone)) {
             st = p->sink.ops->done(&p->sink, sl, err);
+            if (st == BATON_OK && m == p->lose_display_at)
+                st = baton_error_set(err, BATON_ERR_DISCONNECTED,
+                                     "%s sink: display lost (injected at frame %llu)",
+                                     p->sink.ops->scheme, (unsigned long long)m);
+            if (st == BATON_ERR_DISCONNECTED &&
+                p->cfg.on_display_lost == BATON_DISPLAY_LOST_HEADLESS) {
+                pipeline_display_lost(p, m, err);
+                st = BATON_OK; /* the frame finished: it retires */
+            }
+        }
     }
     if (st == BATON_OK && p->cfg.on_done) {
         baton_frame_info info = {
@@ -120,6 +133,19 @@ void *pipeline_completion_main(void *arg)
         progress_set(&p->pr, PROGRESS_RETIRED, m + 1);
     }
     return NULL;
+}
+
+void pipeline_display_lost(baton_pipeline *p, uint64_t frame, const baton_error *err)
+{
+    pthread_mutex_lock(&p->pr.lock);
+    if (!p->stats.display_lost) {
+        p->stats.display_lost = true;
+        p->stats.display_lost_frame = frame;
+        snprintf(p->stats.display_lost_reason, sizeof p->stats.display_lost_reason, "%s",
+                 err ? err->message : "display lost");
+    }
+    pthread_mutex_unlock(&p->pr.lock);
+    atomic_store(&p->display_gone, true);
 }
 
 void pipeline_on_screen(sink *sk, uint64_t frame, uint64_t ns)

@@ -17,6 +17,7 @@ struct vulkan_stage {
     bool pending[BATON_SLOTS_MAX]; /* the slot's fence waits for a submission (a reset
                                       fence whose submission failed never signals) */
     uint64_t max_wait_compute;/* highest compute_done value a submitted wait needs */
+    uint64_t went_out;        /* the last frame whose submission went out, plus one */
     bool calibrated;          /* GPU timestamps map to CLOCK_MONOTONIC */
     uint64_t cal_ticks, cal_host_ns; /* one simultaneous reading of both clocks */
     uint64_t ticks_mask;      /* the timestamps' valid bits */
@@ -227,6 +228,7 @@ baton_status vulkan_stage_submit(vulkan_stage *vs, uint64_t n, baton_error *err)
         return baton_error_set(err, BATON_ERR_VULKAN, "vulkan stage, frame %llu: %s failed: %s",
                                (unsigned long long)n, call, baton_vk_result_name(r));
     vs->pending[s] = true;
+    vs->went_out = n + 1;
     sl->submit_ns = baton_now_ns();
     frame_view_trace(v, wait);
     frame_view_trace(v, signal);
@@ -299,3 +301,5 @@ void vulkan_stage_gpu_times(vulkan_stage *vs, uint32_t s, uint64_t *duration_ns,
 bool vulkan_stage_calibrated(const vulkan_stage *vs) { return vs->calibrated; }
 
 uint64_t vulkan_stage_max_wait(const vulkan_stage *vs) { return vs->max_wait_compute; }
+
+bool vulkan_stage_went_out(const vulkan_stage *vs, uint64_t n) { return vs->went_out == n + 1; }

@@ -43,6 +43,9 @@ void vulkan_stage_gpu_times(vulkan_stage *vs, uint32_t s, uint64_t *duration_ns,
                             uint64_t *end_ns);
 /* Whether end times are mapped to the host clock. */
 bool vulkan_stage_calibrated(const vulkan_stage *vs);
+/* Whether frame n's submission went out (its last submit got past
+ * vkQueueSubmit: an error after it came from the sink's submitted()). */
+bool vulkan_stage_went_out(const vulkan_stage *vs, uint64_t n);
 /* The highest compute_done value a submitted wait needs (timeline mode). */
 uint64_t vulkan_stage_max_wait(const vulkan_stage *vs);
 

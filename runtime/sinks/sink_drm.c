@@ -42,8 +42,9 @@
  * Display loss: VK_ERROR_OUT_OF_DATE_KHR or VK_ERROR_SURFACE_LOST_KHR from
  * acquire or present, or the connector reported disconnected / gone (checked
  * in done() at most every 250 ms with one GETCONNECTOR ioctl that neither
- * probes nor allocates) stop the pipeline with BATON_ERR_IO "drm sink:
- * display HDMI-A-1 lost (...)". The swapchain is not recreated: its images
+ * probes nor allocates) are BATON_ERR_DISCONNECTED "drm sink: display
+ * HDMI-A-1 lost (...)": the pipeline stops, or with on_display_lost =
+ * HEADLESS destroys this sink and goes on with the headless one. The swapchain is not recreated: its images
  * are baked into the command buffers the Vulkan stage recorded once. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -235,7 +236,7 @@ baton_status sink_drm_check_vulkan(const struct baton_context *ctx, baton_error 
 static baton_status display_lost(const drm_sink *d, const char *what, uint64_t frame,
                                  baton_error *err)
 {
-    return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s at frame %llu)",
+    return baton_error_set(err, BATON_ERR_DISCONNECTED, "drm sink: display %s lost (%s at frame %llu)",
                            d->t.name, what, (unsigned long long)frame);
 }
 

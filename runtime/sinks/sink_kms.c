@@ -40,8 +40,10 @@
  * Display loss: a commit refused with ENOENT/EINVAL/ENODEV, the connector
  * reported disconnected or gone (checked at most every 250 ms without
  * probing), or DRM master lost (EACCES/EPERM: another client took the
- * display) stop the pipeline with BATON_ERR_IO naming the display and the
- * frame. Nothing is recreated: a replugged display needs a new pipeline.
+ * display) are BATON_ERR_DISCONNECTED naming the display and the frame: the
+ * pipeline stops, or (on_display_lost = HEADLESS) destroys this sink and
+ * goes on headless. Nothing is recreated: a replugged display needs a new
+ * pipeline.
  *
  * This is one CPU copy per frame (readback, then into the scanout buffer):
  * the way to a display that the GPU cannot write to directly. Zero-copy
@@ -110,7 +112,7 @@ typedef struct kms_sink {
 static baton_status kms_lost(const kms_sink *k, const char *what, int e, uint64_t frame,
                              baton_error *err)
 {
-    return baton_error_set(err, BATON_ERR_IO, "drm sink: display %s lost (%s%s%s at frame %llu)",
+    return baton_error_set(err, BATON_ERR_DISCONNECTED, "drm sink: display %s lost (%s%s%s at frame %llu)",
                            k->t.name, what, e ? ": " : "", e ? strerror(e) : "",
                            (unsigned long long)frame);
 }

@@ -41,7 +41,8 @@
  * which made capture -> done come out negative). NEWEST drains every
  * buffer already done, keeps the newest and requeues the others (dropped).
  * An unplugged camera (ENODEV / EIO / ENXIO from poll, DQBUF or QBUF) is
- * BATON_ERR_IO "device gone"; after it the source can only be closed.
+ * BATON_ERR_DISCONNECTED "device gone"; after it the source can only be
+ * closed (the pipeline's on_source_lost = RESYNC closes and reopens it).
  * (EIO may also be a driver's transient error; baton treats it as fatal.)
  * Buffers flagged V4L2_BUF_FLAG_ERROR, or shorter than a frame, are
  * requeued and counted as dropped. next (USERPTR): v4l2_userptr.c.
@@ -205,7 +206,7 @@ static const char *errno_name(int e)
 
 baton_status v4l2_gone(const v4l2_state *s, int e, baton_error *err)
 {
-    return baton_error_set(err, BATON_ERR_IO, "v4l2 %s: device gone (%s)", s->path,
+    return baton_error_set(err, BATON_ERR_DISCONNECTED, "v4l2 %s: device gone (%s)", s->path,
                            errno_name(e));
 }
 

@@ -57,7 +57,7 @@ typedef struct v4l2_state {
 int v4l2_xioctl(const v4l2_state *s, unsigned long request, void *arg);
 /* ENODEV, EIO, ENXIO: the device went away. */
 bool v4l2_is_gone(int e);
-/* BATON_ERR_IO "v4l2 PATH: device gone (ENODEV)". */
+/* BATON_ERR_DISCONNECTED "v4l2 PATH: device gone (ENODEV)". */
 baton_status v4l2_gone(const v4l2_state *s, int e, baton_error *err);
 /* BATON_ERR_OS "v4l2 PATH: CALL failed: strerror(e)". */
 baton_status v4l2_os_error(const v4l2_state *s, const char *call, int e, baton_error *err);

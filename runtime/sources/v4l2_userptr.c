@@ -165,7 +165,8 @@ static baton_status restore_mmap(source *src, const char *why, baton_error *err)
     baton_status st = v4l2_start_mmap(s, err);
     if (st != BATON_OK) {
         if (st == BATON_ERR_UNSUPPORTED)
-            st = BATON_ERR_IO; /* not "carry on copying": nothing streams now */
+            st = BATON_ERR_IO; /* not "carry on copying": nothing streams now; a
+                                  device gone stays BATON_ERR_DISCONNECTED */
         if (err) {
             char first[sizeof err->message];
             snprintf(first, sizeof first, "%s", err->message);

@@ -481,7 +481,7 @@ static void unplug_case(const char *name, const char *dev, int userptr)
             if (st == BATON_OK && userptr)
                 src.ops->release(&src, bufs[i % 2]);
         }
-        result(st == BATON_ERR_IO && strstr(err.message, "device gone") != NULL, name,
+        result(st == BATON_ERR_DISCONNECTED && strstr(err.message, "device gone") != NULL, name,
                "%s: after vivid's Disconnect: %s", src.io,
                st == BATON_OK ? "frames kept coming" : err.message);
     }
