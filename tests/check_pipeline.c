@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/pipeline_internal.h"
 #include "sources/pattern.h"
+#include "util/fault.h"
 #include "util/png.h"
 #include "util_pipeline.h"
 #include "util_test.h"
@@ -276,6 +278,165 @@ START_TEST(test_stopped_camera_times_out)
 }
 END_TEST
 
+/* ---- recovery: on_display_lost ------------------------------------------------ */
+
+typedef struct shown {
+    uint64_t n, next, out_of_order, mismatched;
+} shown;
+
+static void record_shown(void *user, const baton_frame_info *info)
+{
+    shown *s = user;
+    if (info->frame != s->next)
+        s->out_of_order++;
+    s->next = info->frame + 1;
+    uint64_t decoded = UINT64_MAX;
+    baton_pattern_decode_frame(info->rgba, info->width, info->height, info->pitch, &decoded, NULL);
+    if (decoded != info->frame) /* the pattern source's frame n is pipeline frame n */
+        s->mismatched++;
+    s->n++;
+}
+
+/* The sink's done() of frame 10 (or of the last frame, 39: the switch then
+ * comes at drain) reports the display lost (the drm sink's path; the seam
+ * stands in for a display this machine does not have: the QEMU rig unplugs
+ * a real one). HEADLESS: the frames in flight retire, the sink and its
+ * Vulkan stage are replaced by headless ones, the run finishes its 40
+ * frames with every pixel right, in order, the trace matches the plan, the
+ * stats say where, and nothing leaks (Vulkan objects, fds). */
+static const struct {
+    baton_sync_mode sync;
+    uint32_t slots;
+    int handoff;
+    uint64_t lose_at;
+} display_cases[] = {
+    {BATON_SYNC_TIMELINE, 2, 0, 10}, {BATON_SYNC_BINARY, 2, 0, 10},
+    {BATON_SYNC_TIMELINE, 3, 1, 10}, {BATON_SYNC_BINARY, 3, 2, 10},
+    {BATON_SYNC_TIMELINE, 2, 0, 39},
+};
+
+START_TEST(test_display_lost_goes_headless)
+{
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context(display_cases[_i].sync);
+    int64_t vk_before = baton_live_vk_objects();
+    baton_pipeline_config pc = small_config();
+    shown s = {0};
+    pc.slots = display_cases[_i].slots;
+    pc.handoff_to_vulkan = handoffs[display_cases[_i].handoff][0];
+    pc.handoff_to_compute = handoffs[display_cases[_i].handoff][1];
+    pc.readback = true;
+    pc.on_done = record_shown;
+    pc.done_user = &s;
+    pc.on_display_lost = BATON_DISPLAY_LOST_HEADLESS;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    int64_t vk_running = baton_live_vk_objects();
+    uint64_t lose_at = display_cases[_i].lose_at;
+    p->lose_display_at = lose_at;
+    ck_assert_msg(baton_pipeline_run(p, 40, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    baton_schedule plan = baton_pipeline_schedule(p);
+    baton_status tr = baton_trace_check(baton_pipeline_trace(p), &plan, &err);
+    printf("display lost at frame %llu (%s, S=%u): headless from frame %llu, %llu frames shown, "
+           "%llu decode mismatches; trace: %s\n",
+           (unsigned long long)st.display_lost_frame, baton_sync_mode_name(st.sync), st.slots,
+           (unsigned long long)st.display_headless_from, (unsigned long long)s.n,
+           (unsigned long long)s.mismatched, tr == BATON_OK ? "matches plan" : err.message);
+    ck_assert_int_eq(tr, BATON_OK);
+    ck_assert(st.display_lost);
+    ck_assert_uint_eq(st.display_lost_frame, lose_at);
+    char want[96];
+    snprintf(want, sizeof want, "headless sink: display lost (injected at frame %llu)",
+             (unsigned long long)lose_at);
+    ck_assert_str_eq(st.display_lost_reason, want);
+    ck_assert_uint_gt(st.display_headless_from, lose_at);
+    ck_assert_uint_le(st.display_headless_from, lose_at + pc.slots + 1);
+    ck_assert_uint_eq(s.n, 40);
+    ck_assert_uint_eq(s.next, 40);
+    ck_assert_uint_eq(s.out_of_order, 0);
+    ck_assert_uint_eq(s.mismatched, 0);
+    ck_assert_uint_eq(st.frames_delivered, 40);
+    ck_assert_uint_eq(st.frames_done, 40);
+    ck_assert_uint_eq(st.frames_lost + st.frames_in_flight, 0);
+    ck_assert_int_eq(st.failed, BATON_OK);
+    baton_display_report d;
+    ck_assert_int_eq(baton_pipeline_display(p, &d, &err), BATON_OK);
+    ck_assert_str_eq(d.description, "headless");
+    ck_assert_int_eq(baton_live_vk_objects(), vk_running); /* the old sink and stage destroyed */
+    baton_pipeline_destroy(p);
+    ck_assert_int_eq(baton_live_vk_objects(), vk_before);
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+/* The default: the display lost stops the run with the sink's error; every
+ * frame is still accounted. */
+START_TEST(test_display_lost_stops_by_default)
+{
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    p->lose_display_at = 10;
+    baton_status st = baton_pipeline_run(p, 40, &err);
+    if (st == BATON_OK)
+        st = baton_pipeline_drain(p, &err);
+    printf("(expected) %s\n", err.message);
+    ck_assert_int_eq(st, BATON_ERR_DISCONNECTED);
+    ck_assert_str_eq(err.message, "headless sink: display lost (injected at frame 10)");
+    baton_pipeline_stats ps = baton_pipeline_get_stats(p);
+    ck_assert_int_eq(ps.failed, BATON_ERR_DISCONNECTED);
+    ck_assert(!ps.display_lost);
+    ck_assert_uint_eq(ps.frames_in_flight, 0);
+    ck_assert_uint_eq(ps.frames_delivered, ps.frames_done + ps.frames_lost);
+    ck_assert_int_eq(baton_pipeline_drain(p, &err), BATON_ERR_STATE);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+/* RESYNC with the pattern source that stops (a camera that stops sending):
+ * reopened, it delivers again; the pipeline's numbers go on. The V4L2
+ * cases (stall, unplug + replug, never back, another size) are in
+ * check_source_v4l2. */
+START_TEST(test_stopped_camera_resyncs)
+{
+    baton_context *ctx = cpu_context(_i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    baton_pipeline_config pc = small_config();
+    pc.source = "pattern@500:stop=10";
+    pc.on_source_lost = BATON_SOURCE_LOST_RESYNC;
+    pc.source_resync_ms = 2000;
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_run(p, 25, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_stats ps = baton_pipeline_get_stats(p);
+    baton_schedule plan = baton_pipeline_schedule(p);
+    ck_assert_msg(baton_trace_check(baton_pipeline_trace(p), &plan, &err) == BATON_OK, "%s",
+                  err.message);
+    printf("stopped pattern, resync: %llu frames, %llu resyncs, %.3f s without a camera\n",
+           (unsigned long long)ps.frames_done, (unsigned long long)ps.source_resyncs,
+           (double)ps.source_absent_ns / 1e9);
+    ck_assert_uint_eq(ps.frames_done, 25);
+    ck_assert_uint_eq(ps.source_resyncs, 2); /* stopped after 10, then after 10 more */
+    ck_assert_uint_eq(ps.source_lost_frame, 20);
+    baton_frame_times t[25];
+    ck_assert_uint_eq(baton_pipeline_frame_times(p, t, 25), 25);
+    for (uint64_t i = 0; i < 25; i++)
+        ck_assert_uint_eq(t[i].frame, i);
+    baton_pipeline_destroy(p);
+    baton_context_destroy(ctx);
+}
+END_TEST
+
 typedef struct seen {
     uint64_t n, gaps, last, mismatched;
 } seen;
@@ -427,6 +588,10 @@ int main(void)
     tcase_add_test(tc, test_policies);
     tcase_add_test(tc, test_bad_configs);
     tcase_add_test(tc, test_dump_png);
+    tcase_add_loop_test(tc, test_display_lost_goes_headless, 0,
+                        (int)(sizeof display_cases / sizeof display_cases[0]));
+    tcase_add_test(tc, test_display_lost_stops_by_default);
+    tcase_add_loop_test(tc, test_stopped_camera_resyncs, 0, 2);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -48,6 +48,7 @@
 #include "util_steady.h"
 #include "util_test.h"
 #include "sources/v4l2_io.h"
+#include "util/fault.h"
 
 /* ---- the double ---------------------------------------------------------- */
 
@@ -86,6 +87,14 @@ typedef struct fake_cam {
     uint32_t error_seq;             /* sequence flagged V4L2_BUF_FLAG_ERROR */
     uint64_t stall_after;           /* no frame after this many dequeued */
     uint64_t gone_after;            /* unplugged after this many dequeued */
+    /* coming back (the pipeline's RESYNC): once the device is closed after
+     * it stalled or went away, absent_opens opens fail with ENOENT (the
+     * node is gone; UINT32_MAX: it never comes back), then one succeeds:
+     * a fresh device (streaming again from sequence 0; back_w x back_h
+     * when set), neither stalled nor gone */
+    bool comes_back;
+    uint32_t absent_opens;
+    uint32_t back_w, back_h;
     int fail_call;                  /* fail the n-th open/ioctl/mmap/poll (0: never) */
     int fail_errno;
     /* driver state */
@@ -103,6 +112,9 @@ typedef struct fake_cam {
     uint32_t nexported;
     /* counts */
     int calls, opens, closes, mmaps, munmaps, exports, export_closes, polls;
+    bool away;                 /* comes_back: closed while stalled or gone, not back yet */
+    uint32_t absent_left;      /* opens still to refuse */
+    int refused_opens, returns; /* opens refused while away; times it came back */
     uint64_t userptr_qbufs, userptr_repins; /* USERPTR QBUFs; of them, a new address for a buffer */
     uint64_t userptr_touched;               /* bytes of USERPTR buffers read at STREAMOFF */
     unsigned long log[FAKE_LOG_MAX];
@@ -218,6 +230,21 @@ static int fake_open(const char *path, int flags)
         errno = ENOENT;
         return -1;
     }
+    if (cam.away && (cam.absent_left == UINT32_MAX || cam.absent_left-- > 0)) {
+        cam.refused_opens++;
+        errno = ENOENT; /* unplugged: no such node */
+        return -1;
+    }
+    if (cam.away) { /* plugged in again: a fresh device */
+        cam.away = false;
+        cam.gone = false;
+        cam.gone_after = cam.stall_after = UINT64_MAX;
+        if (cam.back_w) {
+            cam.force_w = cam.back_w;
+            cam.force_h = cam.back_h;
+        }
+        cam.returns++;
+    }
     ck_assert_msg(cam.fd < 0, "the double is one device, opened once");
     cam.fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* a real fd, so fd counts see it */
     ck_assert_int_ge(cam.fd, 0);
@@ -267,6 +294,10 @@ static int fake_close(int fd)
             ck_assert_msg(!cam.bufs[i].mapped, "device closed with buffer %u mapped", i);
         ck_assert_msg(cam.nexported == 0, "device closed with %u dma-bufs open", cam.nexported);
         free_buffers();
+        if (cam.comes_back && (cam.gone || cam.dequeued >= cam.stall_after)) {
+            cam.away = true;
+            cam.absent_left = cam.absent_opens;
+        }
         return close(fd);
     }
     for (uint32_t i = 0; i < cam.nexported; i++)
@@ -1744,6 +1775,196 @@ END_TEST
  * the frames (DQBUF on the driving thread, QBUF from the completion thread,
  * the double's own work included) allocate nothing, open nothing and create
  * no Vulkan object. Configuration i: timeline/binary, S = 2/3. */
+/* ---- recovery: on_source_lost = RESYNC ------------------------------------- */
+
+typedef struct resynced {
+    uint64_t n, next, out_of_order, mismatched, restarts, last_source;
+} resynced;
+
+/* Pipeline frame numbers must go on without a gap across the reopen; the
+ * source's own numbers start again at 0 after it (a fresh device), once. */
+static void on_done_resync(void *user, const baton_frame_info *info)
+{
+    resynced *r = user;
+    if (info->frame != r->next)
+        r->out_of_order++;
+    r->next = info->frame + 1;
+    uint64_t decoded = UINT64_MAX;
+    baton_pattern_decode_frame(info->rgba, info->width, info->height, info->pitch, &decoded,
+                               NULL);
+    if (decoded != info->source_frame)
+        r->mismatched++;
+    if (r->n && info->source_frame <= r->last_source)
+        r->restarts++;
+    r->last_source = info->source_frame;
+    r->n++;
+}
+
+static baton_pipeline_config resync_config(resynced *r, uint32_t resync_ms)
+{
+    seen unused = {0};
+    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &unused);
+    pc.on_done = on_done_resync;
+    pc.done_user = r;
+    pc.on_source_lost = BATON_SOURCE_LOST_RESYNC;
+    pc.source_resync_ms = resync_ms;
+    return pc;
+}
+
+/* A camera that stalls (_i 0, 1) or is unplugged (_i 2, 3) after 7 frames
+ * and comes back (the stall at once, the unplugged one after 3 refused
+ * opens, ~300 ms), with padded rows (MMAP + copy) and packed ones
+ * (USERPTR: the reopened camera is bound to the staging again): the run
+ * goes on to its 20 frames, frame numbers continue, the trace matches the
+ * plan, one resync is counted, every frame is accounted and nothing leaks. */
+START_TEST(test_pipeline_resync)
+{
+    bool unplug = _i >= 2, packed = _i % 2 == 1;
+    cam.pad = packed ? 0 : 64;
+    cam.force_w = 160;
+    cam.force_h = 96;
+    cam.comes_back = true;
+    if (unplug) {
+        cam.gone_after = 7;
+        cam.absent_opens = 3;
+    } else {
+        cam.stall_after = 7;
+    }
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    int64_t vk_before = baton_live_vk_objects();
+    resynced r = {0};
+    baton_pipeline_config pc = resync_config(&r, 5000);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    int64_t vk_running = baton_live_vk_objects();
+    ck_assert_msg(baton_pipeline_run(p, 20, &err) == BATON_OK, "%s", err.message);
+    ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    baton_schedule plan = baton_pipeline_schedule(p);
+    baton_status tr = baton_trace_check(baton_pipeline_trace(p), &plan, &err);
+    printf("v4l2 %s, %s: %llu frames shown, %llu resync, %.3f s without a camera (lost at "
+           "frame %llu: %s); trace: %s; %s\n",
+           unplug ? "unplugged + replugged" : "stalled + back", packed ? "USERPTR" : "MMAP",
+           (unsigned long long)r.n, (unsigned long long)st.source_resyncs,
+           (double)st.source_absent_ns / 1e9, (unsigned long long)st.source_lost_frame,
+           st.source_lost_reason, tr == BATON_OK ? "matches plan" : err.message, st.source_io);
+    ck_assert_int_eq(tr, BATON_OK);
+    ck_assert_uint_eq(r.n, 20);
+    ck_assert_uint_eq(r.next, 20);
+    ck_assert_uint_eq(r.out_of_order, 0);
+    ck_assert_uint_eq(r.mismatched, 0);
+    ck_assert_uint_eq(r.restarts, 1); /* the reopened device counts from 0 again */
+    ck_assert_uint_eq(st.source_resyncs, 1);
+    ck_assert_uint_eq(st.source_lost_frame, 7);
+    ck_assert_uint_eq(st.frames_delivered, 20);
+    ck_assert_uint_eq(st.frames_done, 20);
+    ck_assert_uint_eq(st.frames_lost, 0);
+    ck_assert_uint_eq(st.frames_in_flight, 0);
+    ck_assert_uint_eq(st.dropped, 0); /* USERPTR: the frame's own slot was queued first */
+    ck_assert_int_eq(st.failed, BATON_OK);
+    ck_assert_int_eq(cam.returns, 1);
+    if (unplug) {
+        ck_assert_int_eq(cam.refused_opens, 3);
+        ck_assert_msg(strstr(st.source_lost_reason, "device gone (ENODEV)"), "%s",
+                      st.source_lost_reason);
+        ck_assert_uint_ge(st.source_absent_ns, 250000000u); /* three refusals, 100 ms apart */
+    } else {
+        ck_assert_int_eq(cam.refused_opens, 0);
+        ck_assert_msg(strstr(st.source_lost_reason, "no frame within 300 ms (camera stalled?)"),
+                      "%s", st.source_lost_reason);
+        ck_assert_uint_ge(st.source_absent_ns, 300000000u); /* the wait that timed out */
+    }
+    ck_assert_str_eq(st.source_io, packed ? UP_IO : UP_COPY " (USERPTR refused: the driver "
+                                                            "pads rows to 384 bytes, staging "
+                                                            "holds packed rows of 320)");
+    if (packed)
+        ck_assert_uint_ge(cam.userptr_qbufs, 20);
+    ck_assert_int_eq(baton_live_vk_objects(), vk_running); /* nothing made per resync */
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    ck_assert_int_eq(baton_live_vk_objects(), vk_before); /* the pipeline's all destroyed */
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+/* The camera never comes back: after source_resync_ms the run stops with
+ * an error naming the source, the time and the last reopen's error. */
+START_TEST(test_pipeline_resync_gives_up)
+{
+    cam.force_w = 160;
+    cam.force_h = 96;
+    cam.comes_back = true;
+    cam.gone_after = 5;
+    cam.absent_opens = UINT32_MAX;
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    resynced r = {0};
+    baton_pipeline_config pc = resync_config(&r, 400);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    uint64_t t0 = now_ms();
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_TIMEOUT);
+    uint64_t took = now_ms() - t0;
+    printf("(expected, after %llu ms) %s\n", (unsigned long long)took, err.message);
+    ck_assert_str_eq(err.message, "source 'v4l2:" FAKE_PATH "' lost (v4l2 " FAKE_PATH ": device "
+                                  "gone (ENODEV)) and not back within 400 ms (last reopen: v4l2 "
+                                  FAKE_PATH ": cannot open: No such file or directory (no such "
+                                  "device: is the camera connected? see ls /dev/video*))");
+    ck_assert_uint_ge(took, 400);
+    ck_assert_uint_lt(took, 3000);
+    ck_assert_int_ge(cam.refused_opens, 3);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    ck_assert_uint_eq(st.source_resyncs, 0);
+    ck_assert_uint_eq(r.n, 5); /* the frames in flight retired while it waited */
+    ck_assert_uint_eq(st.frames_done, 5);
+    ck_assert_uint_eq(st.frames_delivered, st.frames_done + st.frames_lost);
+    ck_assert_int_eq(st.failed, BATON_ERR_TIMEOUT);
+    ck_assert_int_eq(baton_pipeline_run(p, 1, &err), BATON_ERR_STATE);
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
+/* The camera comes back with another size: a clear error, not frames of
+ * the wrong size in the slots. */
+START_TEST(test_pipeline_resync_other_size)
+{
+    cam.force_w = 160;
+    cam.force_h = 96;
+    cam.comes_back = true;
+    cam.gone_after = 5;
+    cam.absent_opens = 1;
+    cam.back_w = 320;
+    cam.back_h = 192;
+    int before = test_open_fd_count();
+    baton_context *ctx = cpu_context();
+    resynced r = {0};
+    baton_pipeline_config pc = resync_config(&r, 5000);
+    baton_pipeline *p = NULL;
+    baton_error err;
+    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
+    ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_MISMATCH);
+    printf("(expected) %s\n", err.message);
+    ck_assert_str_eq(err.message, "source 'v4l2:" FAKE_PATH "' came back as YUYV 320x192, the "
+                                  "pipeline was made for YUYV 160x96: make a new pipeline");
+    ck_assert_int_eq(cam.returns, 1);
+    baton_pipeline_stats st = baton_pipeline_get_stats(p);
+    ck_assert_uint_eq(st.frames_done, 5);
+    ck_assert_uint_eq(st.source_resyncs, 0);
+    ck_assert_int_eq(st.failed, BATON_ERR_MISMATCH);
+    baton_pipeline_destroy(p);
+    assert_balanced();
+    baton_context_destroy(ctx);
+    ck_assert_int_eq(test_open_fd_count(), before);
+}
+END_TEST
+
 START_TEST(test_pipeline_steady_userptr)
 {
     cam.pad = 0;
@@ -1822,6 +2043,9 @@ int main(int argc, char **argv)
         tcase_add_loop_test(tp, test_pipeline_newest, 0, 2);
         tcase_add_test(tp, test_pipeline_stall);
         tcase_add_loop_test(tp, test_pipeline_unplugged, 0, 2);
+        tcase_add_loop_test(tp, test_pipeline_resync, 0, 4);
+        tcase_add_test(tp, test_pipeline_resync_gives_up);
+        tcase_add_test(tp, test_pipeline_resync_other_size);
         if (counting == ALLOC_COUNT_READY)
             tcase_add_loop_test(tp, test_pipeline_steady_userptr, 0, 4);
         else
