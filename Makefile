@@ -209,7 +209,9 @@ check-tsan:
 # drm sink's KMS path against bochs-drm, the screen grabbed with QEMU's
 # screendump and compared with the reference (tests/kernel/check-kernel-drm.sh;
 # baton-run from this build, lavapipe, the host's root over 9p), and the
-# same with the card hot-unplugged mid-run (UNPLUG=1), and vivid -> pipeline
+# same with the card hot-unplugged mid-run (UNPLUG=1: stop with the error;
+# DISPLAY_LOSS=1: --on-display-loss headless, go on headless), vivid stalled
+# and unplugged under --on-camera-loss resync (CAMERA_LOSS=1), and vivid -> pipeline
 # -> bochs, the whole camera-to-screen path (CAMERA=1); vkms (built here
 # out of tree by tests/kernel/build-vkms.sh: Debian's kernel lacks it), whose
 # vblank emulation paces the flips (VKMS=1); the steady-state allocation
@@ -220,6 +222,7 @@ check-tsan:
 # missing; CI installs them and sets BATON_REQUIRE_TOOLS=1 so a skip fails.
 check-kernel: $(TOOLS)
 	@for t in check-kernel check-kernel-drm check-kernel-drm+UNPLUG=1 check-kernel-drm+CAMERA=1 \
+	          check-kernel-drm+DISPLAY_LOSS=1 check-kernel-drm+CAMERA_LOSS=1 \
 	          check-kernel-drm+VKMS=1 check-kernel-drm+ALLOC=1 check-kernel-drm+SANITIZED=1 \
 	          check-kernel-drm+UNPLUG=1+SANITIZED=1; do \
 	    script=$${t%%+*}; extra=$${t#"$$script"}; \

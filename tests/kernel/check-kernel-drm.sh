@@ -50,6 +50,34 @@
 # black border, besides baton-run's own figures (frames, trace matches plan,
 # and "source frames: V4L2 USERPTR ...": vivid writes into the staging).
 #
+# DISPLAY_LOSS=1 (recovery, make check-kernel runs it) is UNPLUG=1 with
+# --on-display-loss headless and a frame count (LOSS_FRAMES, default 600 at
+# 30 fps):
+# after the device_del baton-run must go on with the headless sink, finish
+# every frame and exit 0; its table must say at which frame the display was
+# lost ("display loss: headless: display lost at frame N, ...") and that the
+# trace matches the plan, its stderr the one "baton: drm sink: display
+# Virtual-1 lost ..." note.
+#
+# CAMERA_LOSS=1 (recovery, make check-kernel runs it) streams from vivid
+# (as CAMERA=1, no screendump) with --on-camera-loss resync,30000 for
+# LOSS_FRAMES_CAMERA (150) frames while the guest, once frames flow, makes the camera
+# fail twice through vivid's controls (tests/kernel/kernel_vivid_ctl.c, on a
+# second fd): a stall ("Percentage of Dropped Buffers" 100 for 3 s, then 0:
+# vivid fills no buffer meanwhile, so baton-run's waits time out and it
+# reopens the node until frames come), then, once frames flow again, an
+# unplug ("Disconnect": vivid marks the node unregistered, so every ioctl
+# on an open fd fails with ENODEV and poll reports POLLERR|POLLHUP, as for
+# an unplugged USB camera). vivid plugs itself in again when the last open
+# fd of the node is closed (vivid_fop_release sets it registered again): so
+# frames only come back if baton-run closed its fd, and then from a fresh
+# open of the same node. (A module reload cannot stand in for the replug:
+# baton-run reopens the node within 100 ms of that last close, so vivid is
+# in use again before rmmod could run.) baton-run must finish every frame
+# (LOSS_FRAMES, 150 here: vivid + lavapipe run at ~5 fps under TCG) with
+# exit 0, count 2 resyncs, say "V4L2 USERPTR" (bound again after each
+# reopen) and its trace must match the plan.
+#
 # SANITIZED=1 runs the ASan/UBSan/LSan build of baton-run instead
 # (build/sanitize/baton-run from `make check-sanitize`, through a wrapper in
 # $BUILD/kernel that sets the sanitizer options and preloads lavapipe as
@@ -139,9 +167,12 @@ if [ "$ALLOC" = 1 ]; then
 fi
 CAMERA=${CAMERA:-0}
 VKMS=${VKMS:-0}
+DISPLAY_LOSS=${DISPLAY_LOSS:-0}
+CAMERA_LOSS=${CAMERA_LOSS:-0}
+LOSS_FRAMES=${LOSS_FRAMES:-600}
 if [ "$VKMS" = 1 ]; then
-    if [ "$UNPLUG" = 1 ] || [ "$CAMERA" = 1 ]; then
-        echo "check-kernel-drm: FAIL: VKMS=1 does not combine with UNPLUG=1 or CAMERA=1"
+    if [ "$UNPLUG" = 1 ] || [ "$CAMERA" = 1 ] || [ "$DISPLAY_LOSS" = 1 ] || [ "$CAMERA_LOSS" = 1 ]; then
+        echo "check-kernel-drm: FAIL: VKMS=1 does not combine with UNPLUG=1, CAMERA=1, DISPLAY_LOSS=1 or CAMERA_LOSS=1"
         exit 1
     fi
     SIZE=${VKMS_SIZE:-1024x768}
@@ -163,6 +194,23 @@ if [ "$UNPLUG" = 1 ]; then
     POLL_S=0
     PREFLIGHT=0
     RUN_ARGS="$RUN_ARGS --progress"
+fi
+if [ "$DISPLAY_LOSS" = 1 ]; then
+    FRAMES=$LOSS_FRAMES
+    HOLD=""
+    SHOWN_RE='baton-run: [1-9][0-9]*/[0-9]+ frames'
+    POLL_S=0
+    PREFLIGHT=0
+    RUN_ARGS="$RUN_ARGS --progress --on-display-loss headless"
+fi
+if [ "$CAMERA_LOSS" = 1 ]; then
+    FRAMES=${LOSS_FRAMES_CAMERA:-150}
+    HOLD=""
+    SHOWN_RE=""
+    POLL_S=0
+    PREFLIGHT=0
+    SIZE=${CAMERA_SIZE:-640x360}
+    RUN_ARGS="$RUN_ARGS --progress --on-camera-loss resync,30000"
 fi
 PREFLIGHT=${PREFLIGHT:-1}
 skip() { echo "check-kernel-drm: SKIP: $*"; exit 77; }
@@ -217,13 +265,21 @@ case $REPO in /tmp/*) REPO_SHARE="-virtfs local,path=$REPO,mount_tag=repo,securi
 
 # ---- the screen checker (host program) ----------------------------------
 CFLAGS_K="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
--Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -O2 -Iinclude -Iruntime -Itests"
+-Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation -O2 -Iinclude -Iruntime -Itests \
+-isystem ${CUDA:-/usr/local/cuda}/include" # util/fault.h (png_read.c) names CUDA's types
 mkdir -p "$BUILD/kernel"
 CHECK=$BUILD/kernel/kernel_screen_check
 # shellcheck disable=SC2086
 ${CC:-gcc} $CFLAGS_K -o "$CHECK" tests/kernel/kernel_screen_check.c runtime/sources/pattern.c \
-    runtime/core/format.c runtime/core/error.c runtime/util/png_read.c tests/util_reference.c -lpng -lm ||
+    runtime/core/format.c runtime/core/error.c runtime/util/png_read.c runtime/util/fault.c \
+    tests/util_reference.c -lpng -lm ||
     die "building kernel_screen_check failed"
+VIVID_CTL=$BUILD_ABS/kernel/kernel_vivid_ctl
+if [ "$CAMERA_LOSS" = 1 ]; then
+    # shellcheck disable=SC2086
+    ${CC:-gcc} $CFLAGS_K -o "$VIVID_CTL" tests/kernel/kernel_vivid_ctl.c ||
+        die "building kernel_vivid_ctl failed"
+fi
 
 WORK=$(mktemp -d /tmp/baton-check-kernel-drm.XXXXXX)
 QPID=""
@@ -238,8 +294,8 @@ trap 'exit 1' INT TERM
 
 # the baton-run arguments, the same on the host (preflight) and in the guest
 SOURCE=pattern
-[ "$UNPLUG" = 1 ] && SOURCE=pattern@30
-[ "$CAMERA" = 1 ] && SOURCE=v4l2:/dev/video0
+[ "$UNPLUG" = 1 ] || [ "$DISPLAY_LOSS" = 1 ] && SOURCE=pattern@30
+[ "$CAMERA" = 1 ] || [ "$CAMERA_LOSS" = 1 ] && SOURCE=v4l2:/dev/video0
 if [ "$VKMS" = 1 ]; then
     set -- --source "$SOURCE" --size "$SIZE" --frames "$FRAMES" --compute cpu
 else
@@ -307,7 +363,7 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 # insmod line (e.g. fb, fbcon, devtmpfs, tmpfs in Debian's kernel)
 : > "$ROOT/modules/order"
 MODULES="virtio_pci 9pnet_virtio 9p bochs"
-[ "$CAMERA" = 1 ] && MODULES="$MODULES vivid"
+[ "$CAMERA" = 1 ] || [ "$CAMERA_LOSS" = 1 ] && MODULES="$MODULES vivid"
 # vkms after bochs (so bochs is card0); built out of tree: its dependencies here
 if [ "$VKMS" = 1 ]; then
     if [ -n "${VKMS_KO:-}" ]; then MODULES="$MODULES $VKMS_DEPS"; else MODULES="$MODULES vkms"; fi
@@ -333,6 +389,8 @@ shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
     echo "HOLD=$(shq "$HOLD")"
     echo "SHOWN_RE=$(shq "$SHOWN_RE")"
     echo "VKMS=$(shq "$VKMS")"
+    echo "CAMERA_LOSS=$(shq "$CAMERA_LOSS")"
+    echo "VIVID_CTL=$(shq "$VIVID_CTL")"
     printf 'set -- %s' "$(shq "$BATON_RUN")"
     for a in "$@"; do printf ' %s' "$(shq "$a")"; done
     printf ' --sink %s' "$(shq "$SINK")"
@@ -358,6 +416,41 @@ echo "KTEST RUN START at $t0 s: VK_ICD_FILENAMES=$ICD $*"
 VK_ICD_FILENAMES=$ICD "$@" > "$out" 2>&1 &
 pid=$!
 shown=""
+# CAMERA_LOSS=1: the camera stalls, comes back, is unplugged and plugged in again
+frames_done() { sed -n 's/.*baton-run: \([0-9][0-9]*\)\/[0-9]* frames.*/\1/p' "$out" | tail -n 1; }
+wait_frames() { # until progress shows more than $1 frames done; at most $2 s
+    i=0
+    while [ $i -lt $(($2 * 5)) ]; do
+        n=$(frames_done)
+        [ -n "$n" ] && [ "$n" -gt "$1" ] && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.2
+        i=$((i + 1))
+    done
+    return 1
+}
+camera_faults() {
+    wait_frames 0 90 || { echo "KTEST CAMERA FAULT: frames never flowed"; return; }
+    echo "KTEST CAMERA STALL at $(since "$t0") s, $(frames_done) frames done: vivid 'Percentage of Dropped Buffers' = 100"
+    "$VIVID_CTL" /dev/video0 "Percentage of Dropped Buffers" 100 || { echo "KTEST CAMERA FAULT: setting it failed"; return; }
+    sleep 3
+    "$VIVID_CTL" /dev/video0 "Percentage of Dropped Buffers" 0 || { echo "KTEST CAMERA FAULT: setting it back failed"; return; }
+    n=$(frames_done)
+    echo "KTEST CAMERA STALL END at $(since "$t0") s, $n frames done: 'Percentage of Dropped Buffers' = 0"
+    wait_frames $((n + 10)) 90 || { echo "KTEST CAMERA FAULT: frames did not flow again after the stall"; return; }
+    echo "KTEST CAMERA UNPLUG at $(since "$t0") s, $(frames_done) frames done: vivid 'Disconnect'"
+    n=$(frames_done)
+    "$VIVID_CTL" /dev/video0 Disconnect || { echo "KTEST CAMERA FAULT: Disconnect failed"; return; }
+    # back only once baton-run closed its fd (vivid re-registers on the last close)
+    wait_frames $((n + 10)) 90 ||
+        { echo "KTEST CAMERA FAULT: no frames after the Disconnect (baton-run kept the node open?)"; return; }
+    echo "KTEST CAMERA REPLUG at $(since "$t0") s, $(frames_done) frames done: frames flow again from the reopened node"
+}
+fpid=""
+if [ "$CAMERA_LOSS" = 1 ]; then
+    camera_faults &
+    fpid=$!
+fi
 # The shell reaps the finished child while it waits for `sleep`, so kill -0
 # fails once baton-run is gone.
 state=/sys/kernel/debug/dri/${DRI_MINOR:-0}/state
@@ -383,6 +476,7 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 rc=$?
+[ -z "$fpid" ] || wait "$fpid"
 echo "KTEST RUN END baton-run took $(since "$t0") s (uptime $(up) s)"
 sed 's/^/KTEST OUT /' "$out"
 [ "$VKMS" = 1 ] && [ -r /tmp/run.json ] && sed 's/^/KTEST JSON /' /tmp/run.json
@@ -532,7 +626,7 @@ while kill -0 "$QPID" 2>/dev/null; do
         if screendump "$WORK/screen.ppm"; then shown_ok=1; fi
         say "screendump at KTEST DRM SHOWN (${t_shown} s after boot start): $([ -n "$shown_ok" ] && echo "done" || echo FAILED)"
         seen 'KTEST RUN END' && say "note: baton-run had already ended when the dump was taken"
-        if [ "$UNPLUG" = 1 ]; then
+        if [ "$UNPLUG" = 1 ] || [ "$DISPLAY_LOSS" = 1 ]; then
             printf 'device_del disp\n' >&3
             t_unplug=$(elapsed)
             say "device_del disp sent at ${t_unplug} s: the bochs card is being unplugged under the sink"
@@ -684,6 +778,65 @@ if [ "$UNPLUG" = 1 ]; then
         die "baton-run crashed after the unplug"
     fi
     say "OK: unplugged display reported: ${lost#KTEST OUT }"
+    exit 0
+fi
+
+# ---- display loss, going on headless (--on-display-loss headless) -------------
+if [ "$DISPLAY_LOSS" = 1 ]; then
+    [ -n "${t_unplug:-}" ] || die "the unplug was never sent (no KTEST DRM SHOWN: frames never flowed?)"
+    [ -n "$shown_ok" ] || die "no screendump before the unplug"
+    cp "$WORK/screen.ppm" "$BUILD/kernel/screen-before-unplug.ppm"
+    "$CHECK" "$BUILD/kernel/screen-before-unplug.ppm" "$FORMAT" "$SIZE" ||
+        die "before the unplug the screen showed no pattern frame"
+    grep -q '^KTEST CHROOT done' "$K" || die "the guest did not get back from the chroot after the unplug"
+    if grep -Eq '^KTEST OUT .*(Segmentation|Aborted|core dumped|AddressSanitizer)' "$K"; then
+        die "baton-run crashed after the unplug"
+    fi
+    [ "$exitline" = "KTEST EXIT 0" ] ||
+        die "baton-run --on-display-loss headless after the unplug: ${exitline#KTEST } (want EXIT 0, see above)"
+    grep -q "^KTEST OUT   frames: *$FRAMES of $FRAMES\$" "$K" || die "baton-run did not finish its $FRAMES frames"
+    loss=$(sed -n 's/^KTEST OUT   display loss: *//p' "$K" | head -n 1)
+    case $loss in
+    "headless: display lost at frame "*"drm sink: display "*" lost"*) ;;
+    *) die "baton-run's display loss row: '${loss:-(none)}', want 'headless: display lost at frame N ...'" ;;
+    esac
+    n=$(grep -c '^KTEST OUT baton: drm sink: display .* lost .*on_display_lost = HEADLESS' "$K" || true)
+    [ "$n" -eq 1 ] || die "the display loss was reported $n times on stderr, want once"
+    grep -q '^KTEST OUT   display: *headless$' "$K" || die "the display row does not say headless after the loss"
+    grep -q '^KTEST OUT   trace: .*matches plan' "$K" || die "the trace does not match the plan"
+    say "display loss: $loss"
+    say "$(grep '^KTEST OUT baton: drm sink: display' "$K" | sed 's/^KTEST OUT //')"
+    say "$(sed -n 's/^KTEST OUT   accounted: *//p' "$K" | head -n 1); trace: $(sed -n 's/^KTEST OUT   trace: *//p' "$K" | head -n 1)"
+    say "OK: the bochs card unplugged under the drm sink, baton-run went on headless and finished its $FRAMES frames"
+    exit 0
+fi
+
+# ---- camera loss, resynchronised (--on-camera-loss resync) --------------------
+if [ "$CAMERA_LOSS" = 1 ]; then
+    grep -q '^KTEST CAMERA FAULT' "$K" && die "$(grep '^KTEST CAMERA FAULT' "$K" | head -n 1)"
+    for step in "STALL" "STALL END" "UNPLUG" "REPLUG"; do
+        grep -q "^KTEST CAMERA $step at " "$K" || die "the guest never got to the camera's $step"
+    done
+    if grep -Eq '^KTEST OUT .*(Segmentation|Aborted|core dumped|AddressSanitizer)' "$K"; then
+        die "baton-run crashed"
+    fi
+    [ "$exitline" = "KTEST EXIT 0" ] ||
+        die "baton-run --on-camera-loss resync: ${exitline#KTEST } (want EXIT 0, see above)"
+    grep -q "^KTEST OUT   frames: *$FRAMES of $FRAMES\$" "$K" || die "baton-run did not finish its $FRAMES frames"
+    grep -q '^KTEST OUT   trace: .*matches plan' "$K" || die "the trace does not match the plan"
+    loss=$(sed -n 's/^KTEST OUT   camera loss: *//p' "$K" | head -n 1)
+    case $loss in
+    "resync within 30000 ms: 2 resyncs, "*) ;;
+    *) die "baton-run's camera loss row: '${loss:-(none)}', want 2 resyncs (the stall and the unplug)" ;;
+    esac
+    io=$(sed -n 's/^KTEST OUT   source frames: *//p' "$K" | head -n 1)
+    case $io in
+    "V4L2 USERPTR: the camera writes into staging (no CPU copy)") ;;
+    *) die "after the resyncs baton-run's source frames: '${io:-(no such line)}', want V4L2 USERPTR" ;;
+    esac
+    say "camera loss: $loss"
+    say "$(sed -n 's/^KTEST OUT   accounted: *//p' "$K" | head -n 1); trace: $(sed -n 's/^KTEST OUT   trace: *//p' "$K" | head -n 1)"
+    say "OK: vivid stalled and came back, was unplugged and plugged in again; baton-run resynchronised both times and finished its $FRAMES frames"
     exit 0
 fi
 
