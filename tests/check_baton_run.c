@@ -179,7 +179,7 @@ START_TEST(test_help)
     static const char *opts[] = {
         "--board", "--source", "--sink", "--frames", "--slots", "--sync", "--compute",
         "--size", "--format", "--policy", "--timeout-ms", "--dump", "--dump-frames",
-        "--trace", "--json", "--quiet", "--help",
+        "--trace", "--json", "--quiet", "--help", "--on-camera-loss", "--on-display-loss",
     };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         char needle[64];
@@ -237,6 +237,13 @@ START_TEST(test_bad_arguments)
         "-x",
         "stray",
         "--board",
+        "--on-camera-loss restart",
+        "--on-camera-loss resync,0",
+        "--on-camera-loss resync,",
+        "--on-camera-loss resync,3600001",
+        "--on-camera-loss resyncs",
+        "--on-display-loss window",
+        "--on-display-loss",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char args[512];
@@ -269,6 +276,8 @@ START_TEST(test_bad_arguments)
     ck_assert_str_eq(r.err, "baton-run: --slots wants 2..4, got 7\n");
     run_tool(&s, NULL, "--bogus", &r);
     expect(r.err, "--bogus", "stderr");
+    run_tool(&s, NULL, "--on-display-loss window", &r);
+    ck_assert_str_eq(r.err, "baton-run: --on-display-loss wants stop or headless, got 'window'\n");
     /* no dump directory was created by a refused command line */
     char path[256];
     snprintf(path, sizeof path, "%s/d", s.dir);
@@ -475,6 +484,42 @@ START_TEST(test_json)
     read_text(s.out, r.out, sizeof r.out);
     ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "python3 rejected the JSON:\n%s\n%s", r.out, json);
+    scratch_remove(&s);
+}
+END_TEST
+
+/* --on-camera-loss: a camera that stops after 10 frames (the paced pattern
+ * with stop=10) stops the run by default; with resync it is reopened (twice
+ * in 25 frames) and the run finishes; the table and the JSON say so. */
+START_TEST(test_camera_loss)
+{
+    scratch s = scratch_make();
+    static result r;
+    char path[256], args[512];
+    run_tool(&s, NULL, "--frames 25 --size 320x180 --timeout-ms 200 --source pattern@500:stop=10",
+             &r);
+    ck_assert_msg(r.status == 1, "exit %d, want 1\n%s", r.status, r.err);
+    ck_assert_str_eq(r.err, "baton-run: source pattern@500:stop=10: no frame within 200 ms "
+                            "after frame 9 (camera stopped?)\n");
+    snprintf(path, sizeof path, "%s/run.json", s.dir);
+    snprintf(args, sizeof args, "--frames 25 --size 320x180 --timeout-ms 200 --source "
+             "pattern@500:stop=10 --on-camera-loss resync,2000 --on-display-loss headless "
+             "--json %s", path);
+    run_tool(&s, NULL, args, &r);
+    expect_ok(&r, args);
+    expect(r.out, "frames:             25 of 25", "table");
+    expect(r.out, "camera loss:        resync within 2000 ms: 2 resyncs, ", "table");
+    expect(r.out, "(last lost at frame 20: source pattern@500:stop=10: no frame within 200 ms "
+                  "after frame 9 (camera stopped?))", "table");
+    expect(r.out, "display loss:       headless (the display was not lost)", "table");
+    expect(r.out, "matches plan", "table");
+    static char json[OUT_MAX];
+    read_text(path, json, sizeof json);
+    expect(json, "\"recovery\":{\"on_camera_loss\":\"resync\",\"resync_ms\":2000,\"resyncs\":2,",
+           "JSON");
+    expect(json, "\"camera_lost_frame\":20,", "JSON");
+    expect(json, "\"on_display_loss\":\"headless\",\"display_lost\":false,"
+                 "\"display_lost_frame\":null,\"headless_from\":null", "JSON");
     scratch_remove(&s);
 }
 END_TEST
@@ -750,6 +795,7 @@ int main(void)
         tcase_add_test(runs, test_board_defaults);
         tcase_add_test(runs, test_trace_file);
         tcase_add_test(runs, test_json);
+        tcase_add_test(runs, test_camera_loss);
         tcase_add_test(runs, test_dump);
         tcase_add_test(runs, test_run_errors);
         tcase_add_test(runs, test_end_of_stream);
