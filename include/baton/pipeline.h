@@ -193,8 +193,14 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
 /* Run `frames` more frames. Returns when they are all started (up to S may
  * still be in flight; the completion thread retires them as they finish).
  * BATON_ERR_END_OF_STREAM when the source ends (frames done so far stay
- * valid), BATON_ERR_TIMEOUT naming stage and frame, BATON_ERR_STATE after
- * an earlier error. */
+ * valid), BATON_ERR_TIMEOUT naming stage and frame, BATON_ERR_DISCONNECTED
+ * when the camera or the display went away (with the STOP policies),
+ * BATON_ERR_STATE after an earlier error. With on_source_lost = RESYNC a
+ * stalled or unplugged source is reopened inside this call (it may then
+ * take up to source_resync_ms longer); one that does not come back in time
+ * is BATON_ERR_TIMEOUT, one that comes back with another format or size
+ * BATON_ERR_MISMATCH. With on_display_lost = HEADLESS the sink is replaced
+ * inside this call or _drain (see Recovery). */
 baton_status baton_pipeline_run(baton_pipeline *p, uint64_t frames, baton_error *err);
 
 /* Wait (bounded) until every frame started has been retired (its on_done

@@ -20,6 +20,13 @@
  * A sink sees the pipeline only through its view (frame/frame_view.h): the
  * context, the frame's size, each slot's shared memory and readback buffer.
  *
+ * A display that went away (unplugged, disconnected, a swapchain out of
+ * date for good) is reported from acquire, submitted or done as
+ * BATON_ERR_DISCONNECTED and nothing else: the pipeline then stops, or
+ * (on_display_lost = HEADLESS) stops calling this sink once the frame
+ * reporting it retired, destroys it and goes on with the headless sink;
+ * destroy() must then release every fd and object of a dead display.
+ *
  * create() may replace sk->ops with another implementation of the same
  * scheme before it allocates anything: "drm" hands over to sink_kms_ops when
  * the display is driven with KMS commits instead of VK_KHR_display. */

@@ -30,7 +30,10 @@ typedef struct source_ops {
     /* *frame: the source's own frame number; *dropped += frames skipped;
      * *timestamp_ns: capture time (CLOCK_MONOTONIC) or 0 if unknown.
      * BATON_ERR_END_OF_STREAM at the end, BATON_ERR_TIMEOUT when nothing
-     * arrives in time, BATON_ERR_IO / BATON_ERR_PARSE for broken input. */
+     * arrives in time, BATON_ERR_DISCONNECTED when the device went away
+     * (the pipeline's RESYNC then closes and reopens the source: close()
+     * must release the device so that it can be opened again),
+     * BATON_ERR_IO / BATON_ERR_PARSE for broken input. */
     baton_status (*next)(source *src, baton_drop_policy policy, uint8_t *dst, uint32_t timeout_ms,
                          uint64_t *frame, uint64_t *dropped, uint64_t *timestamp_ns,
                          baton_error *err);
