@@ -215,7 +215,8 @@ check-tsan:
 # -> bochs, the whole camera-to-screen path (CAMERA=1); vkms (built here
 # out of tree by tests/kernel/build-vkms.sh: Debian's kernel lacks it), whose
 # vblank emulation paces the flips (VKMS=1); the steady-state allocation
-# count with the drm sink (ALLOC=1, tests/check_pipeline_alloc); the first two again
+# count with the drm sink (ALLOC=1, tests/check_pipeline_alloc); the first two
+# and the display loss going headless again
 # with the ASan/UBSan/LSan baton-run (SANITIZED=1: after check-sanitize,
 # else they skip). Each exits
 # 77 (skip) when linux-image-amd64 / qemu-system-x86 / busybox-static are
@@ -224,7 +225,7 @@ check-kernel: $(TOOLS)
 	@for t in check-kernel check-kernel-drm check-kernel-drm+UNPLUG=1 check-kernel-drm+CAMERA=1 \
 	          check-kernel-drm+DISPLAY_LOSS=1 check-kernel-drm+CAMERA_LOSS=1 \
 	          check-kernel-drm+VKMS=1 check-kernel-drm+ALLOC=1 check-kernel-drm+SANITIZED=1 \
-	          check-kernel-drm+UNPLUG=1+SANITIZED=1; do \
+	          check-kernel-drm+UNPLUG=1+SANITIZED=1 check-kernel-drm+DISPLAY_LOSS=1+SANITIZED=1; do \
 	    script=$${t%%+*}; extra=$${t#"$$script"}; \
 	    echo "== $$script $$(echo "$${extra#+}" | tr + ' ')"; \
 	    env BUILD=$(BUILD) $$(echo "$${extra#+}" | tr + ' ') tests/kernel/$$script.sh; rc=$$?; \
