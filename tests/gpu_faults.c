@@ -202,12 +202,12 @@ START_TEST(test_faulting_kernel)
            FAULT_FRAME, baton_handoff_mode_name(h), baton_strerror(st), secs(run_ns), err.message);
     fflush(stdout);
     ck_assert_uint_lt(run_ns, BOUND_NS);
-    /* A trap with the GPU hand-off: the H200 (driver 580) showed the trap
-     * to the host only after the Vulkan stage's wait for frame 20 had
-     * expired (once, 2026-12-01), so that run ended with the Vulkan
-     * stage's timeout naming the frame; the retire path now looks for the
-     * CUDA error for up to timeout_ms more. Either is a clear end; which
-     * one the driver gave is printed. */
+    /* A trap with the GPU hand-off: on the H200 (driver 580, 2026-12-01,
+     * twice) the trap was not yet visible to the host when the driving
+     * thread's bounded wait for frame 20's slot expired, so the run ended
+     * with the Vulkan stage's timeout naming the frame (and teardown freed
+     * everything). Either end is clear; which one the driver gave is
+     * printed. */
     if (st == BATON_ERR_TIMEOUT && mode == FAULT_KERNEL_TRAP && h == BATON_HANDOFF_GPU) {
         char want[64];
         snprintf(want, sizeof want, "vulkan stage: frame %u ", FAULT_FRAME);
