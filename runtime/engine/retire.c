@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/cuda_wait.h"
 #include "engine/pipeline_internal.h"
@@ -52,9 +53,18 @@ static uint64_t record_spans(baton_pipeline *p, uint32_t s, const frame_slot *sl
  * GPU hand-off the fence can only time out), say that instead. */
 static baton_status why_not_done(baton_pipeline *p, uint64_t m, baton_status st, baton_error *err)
 {
-    baton_error dead;
-    if (!p->compute->ops->dead || p->compute->ops->dead(p->compute, m, &dead) == BATON_OK)
+    if (!p->compute->ops->dead)
         return st;
+    /* the host may learn of a fault only after the wait expired: look again
+     * for up to timeout_ms (the driving thread's own bounded wait for the
+     * slot may report the timeout first: on the H200 it did, for a trap) */
+    uint64_t end = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u;
+    baton_error dead;
+    while (p->compute->ops->dead(p->compute, m, &dead) == BATON_OK) {
+        if (baton_now_ns() >= end)
+            return st;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
     if (err)
         *err = dead;
     return dead.status;
