@@ -88,8 +88,7 @@ static bool have_gst(const char *test, const char *const *elements)
     }
     if (ok)
         return true;
-    const char *req = getenv("BATON_REQUIRE_TOOLS");
-    ck_assert_msg(!(req && req[0] == '1'), "%s: no %s but BATON_REQUIRE_TOOLS=1 (install "
+    ck_assert_msg(!test_tools_required(), "%s: no %s but BATON_REQUIRE_TOOLS=1 (install "
                   "gstreamer1.0-plugins-base)", test, missing);
     printf("SKIP pipeline_alloc/%s: no %s (Debian package gstreamer1.0-plugins-base)\n", test,
            missing);

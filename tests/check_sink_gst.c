@@ -63,44 +63,11 @@ const char *__asan_default_options(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static bool need(const char *func, const char *elements, bool ffmpeg, const char *packages)
-{
-    bool ok = !ffmpeg || sh("command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe "
-                            ">/dev/null 2>&1") == 0;
-    char list[256], missing[256] = "";
-    snprintf(list, sizeof list, "%s", elements);
-    for (char *save, *e = strtok_r(list, " ", &save); e; e = strtok_r(NULL, " ", &save))
-        if (sh("gst-inspect-1.0 %s >/dev/null 2>&1", e) != 0) {
-            ok = false;
-            strncat(missing, " ", sizeof missing - strlen(missing) - 1);
-            strncat(missing, e, sizeof missing - strlen(missing) - 1);
-        }
-    if (ok)
-        return true;
-    const char *req = getenv("BATON_REQUIRE_TOOLS");
-    ck_assert_msg(!(req && req[0] == '1'),
-                  "%s: needs GStreamer elements%s%s but BATON_REQUIRE_TOOLS=1 (install %s)", func,
-                  missing, ffmpeg ? " / ffmpeg" : "", packages);
-    printf("SKIP sink_gst/%s: missing%s%s (Debian package(s) %s)\n", func, missing,
-           ffmpeg ? " or ffmpeg" : "", packages);
-    fflush(stdout);
-    return false;
-}
-
+/* Skip (or fail under BATON_REQUIRE_TOOLS=1) unless these GStreamer
+ * elements, and ffmpeg where asked, are here (util_test.h). */
 #define NEED(elements, ffmpeg, packages)                                                           \
     do {                                                                                           \
-        if (!need(__func__, elements, ffmpeg, packages))                                           \
+        if (!test_need_gst("sink_gst", __func__, elements, (ffmpeg) ? "ffmpeg ffprobe" : NULL, packages)) \
             return;                                                                                \
     } while (0)
 
@@ -150,7 +117,7 @@ static uint8_t *decode_rgba(const char *dir, const char *path, size_t *frames)
 {
     char out[300];
     snprintf(out, sizeof out, "%s/decoded.rgba", dir);
-    ck_assert_int_eq(sh("ffmpeg -nostdin -hide_banner -v error -i '%s' -f rawvideo -pix_fmt rgba "
+    ck_assert_int_eq(test_sh("ffmpeg -nostdin -hide_banner -v error -i '%s' -f rawvideo -pix_fmt rgba "
                         "-vsync passthrough -y '%s'",
                         path, out),
                      0);
@@ -284,7 +251,7 @@ START_TEST(test_encode)
     free(dec);
     for (uint32_t i = 0; i < BUFS; i++)
         free(bufs[i]);
-    ck_assert_int_eq(sh("rm -rf '%s'", dir), 0);
+    ck_assert_int_eq(test_sh("rm -rf '%s'", dir), 0);
 }
 END_TEST
 
@@ -535,7 +502,7 @@ START_TEST(test_pipeline_ffv1)
                   "%s", rep.description);
     free(dec);
     free(s.frames);
-    ck_assert_int_eq(sh("rm -rf '%s'", dir), 0);
+    ck_assert_int_eq(test_sh("rm -rf '%s'", dir), 0);
 }
 END_TEST
 

@@ -458,12 +458,6 @@ static bool in_path(const char *prog)
     return false;
 }
 
-static int tools_required(void)
-{
-    const char *v = getenv("BATON_REQUIRE_TOOLS");
-    return v && v[0] == '1';
-}
-
 int main(void)
 {
     baton_caps caps;
@@ -478,7 +472,7 @@ int main(void)
         if (!in_path("Xvfb")) {
             fprintf(stderr, "sink_x11: DISPLAY is not set and Xvfb is not installed "
                             "(Debian: xvfb)\n");
-            return tools_required() ? 1 : test_skip("sink_x11", "no DISPLAY and no Xvfb");
+            return test_tools_required() ? 1 : test_skip("sink_x11", "no DISPLAY and no Xvfb");
         }
         char name[32], why[256];
         xvfb = start_xvfb(name, sizeof name, why, sizeof why);

@@ -106,35 +106,18 @@ static void write_all(int fd, const void *data, size_t n)
     }
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static bool tools_required(void)
-{
-    const char *v = getenv("BATON_REQUIRE_TOOLS");
-    return v && v[0] == '1';
-}
-
 /* True if `probe` (a shell command) succeeds, i.e. the tool is usable here;
  * else print a SKIP line, or fail under BATON_REQUIRE_TOOLS=1. */
 static bool need_tool(const char *func, const char *probe, const char *what, const char *package)
 {
-    if (sh("{ %s; } >/dev/null 2>&1", probe) == 0)
+    if (test_sh("{ %s; } >/dev/null 2>&1", probe) == 0)
         return true;
     char test[128];
     snprintf(test, sizeof test, "%s", func);
     size_t n = strlen(test);
     if (n > 3 && strcmp(test + n - 3, "_fn") == 0) /* Check's name for the test function */
         test[n - 3] = '\0';
-    ck_assert_msg(!tools_required(),
+    ck_assert_msg(!test_tools_required(),
                   "%s: %s is not available but BATON_REQUIRE_TOOLS=1 (install the Debian "
                   "package(s) %s)", test, what, package);
     printf("SKIP source_files/%s: %s not available (Debian package(s) %s)\n", test, what, package);
@@ -886,7 +869,7 @@ static const baton_format y4m_formats[] = {BATON_FORMAT_NV12, BATON_FORMAT_YUYV,
 
 static void ffmpeg_y4m(const char *pix_fmt, const char *path)
 {
-    ck_assert_msg(sh(FFMPEG_TESTSRC(12) " -pix_fmt %s -f yuv4mpegpipe -y '%s'", pix_fmt, path) == 0,
+    ck_assert_msg(test_sh(FFMPEG_TESTSRC(12) " -pix_fmt %s -f yuv4mpegpipe -y '%s'", pix_fmt, path) == 0,
                   "ffmpeg failed to write %s", path);
 }
 
@@ -1023,7 +1006,7 @@ START_TEST(test_pipe_ffmpeg)
     make_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/ref.yuyv", dir);
     snprintf(fifo, sizeof fifo, "%s/live.yuyv", dir);
-    ck_assert_int_eq(sh(FFMPEG_TESTSRC(12) " -f rawvideo -pix_fmt yuyv422 -y '%s'", path), 0);
+    ck_assert_int_eq(test_sh(FFMPEG_TESTSRC(12) " -f rawvideo -pix_fmt yuyv422 -y '%s'", path), 0);
     expect e;
     expect_from_raw(&e, BATON_FORMAT_YUYV, path);
     ck_assert_uint_eq(e.count, FFMPEG_FRAMES);
@@ -1075,7 +1058,7 @@ START_TEST(test_pipe_gstreamer)
     char dir[64], path[256], spec[300];
     make_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/ref.yuy2", dir);
-    ck_assert_msg(sh(GST_TESTSRC " > '%s'", path) == 0, "gst-launch-1.0 failed");
+    ck_assert_msg(test_sh(GST_TESTSRC " > '%s'", path) == 0, "gst-launch-1.0 failed");
     expect e;
     expect_from_raw(&e, BATON_FORMAT_YUYV, path);
     ck_assert_uint_eq(e.count, GST_FRAMES);

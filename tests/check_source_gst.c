@@ -77,51 +77,11 @@ const char *__asan_default_options(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static bool tools_required(void)
-{
-    const char *v = getenv("BATON_REQUIRE_TOOLS");
-    return v && v[0] == '1';
-}
-
-/* Every word of `elements` is a GStreamer element here (and ffmpeg is
- * installed when `ffmpeg` is set); else SKIP, or fail under
- * BATON_REQUIRE_TOOLS=1. */
-static bool need(const char *func, const char *elements, bool ffmpeg, const char *packages)
-{
-    bool ok = !ffmpeg || sh("command -v ffmpeg >/dev/null 2>&1") == 0;
-    char list[256], missing[256] = "";
-    snprintf(list, sizeof list, "%s", elements);
-    for (char *save, *e = strtok_r(list, " ", &save); e; e = strtok_r(NULL, " ", &save))
-        if (sh("gst-inspect-1.0 %s >/dev/null 2>&1", e) != 0) {
-            ok = false;
-            strncat(missing, " ", sizeof missing - strlen(missing) - 1);
-            strncat(missing, e, sizeof missing - strlen(missing) - 1);
-        }
-    if (ok)
-        return true;
-    ck_assert_msg(!tools_required(),
-                  "%s: needs GStreamer elements%s%s but BATON_REQUIRE_TOOLS=1 (install %s)", func,
-                  missing, ffmpeg ? " / ffmpeg" : "", packages);
-    printf("SKIP source_gst/%s: missing%s%s (Debian package(s) %s)\n", func, missing,
-           ffmpeg ? " or ffmpeg" : "", packages);
-    fflush(stdout);
-    return false;
-}
-
+/* Skip (or fail under BATON_REQUIRE_TOOLS=1) unless these GStreamer
+ * elements, and ffmpeg where asked, are here (util_test.h). */
 #define NEED(elements, ffmpeg, packages)                                                           \
     do {                                                                                           \
-        if (!need(__func__, elements, ffmpeg, packages))                                           \
+        if (!test_need_gst("source_gst", __func__, elements, (ffmpeg) ? "ffmpeg" : NULL, packages)) \
             return;                                                                                \
     } while (0)
 
@@ -135,7 +95,7 @@ static void make_tmpdir(char *dir, size_t n)
 
 static void remove_tmpdir(const char *dir)
 {
-    ck_assert_int_eq(sh("rm -rf '%s'", dir), 0);
+    ck_assert_int_eq(test_sh("rm -rf '%s'", dir), 0);
 }
 
 static uint8_t *read_whole(const char *path, size_t *size)
@@ -302,11 +262,11 @@ static const struct {
 static void make_clip(const char *dir, int i, char *path, size_t n)
 {
     snprintf(path, n, "%s/%s", dir, files[i].name);
-    ck_assert_int_eq(sh("ffmpeg -nostdin -hide_banner -v error -f lavfi -i testsrc=size=%dx%d:rate=30 "
+    ck_assert_int_eq(test_sh("ffmpeg -nostdin -hide_banner -v error -f lavfi -i testsrc=size=%dx%d:rate=30 "
                         "-frames:v %d %s -pix_fmt yuv420p -y '%s'",
                         FILE_W, FILE_H, FILE_FRAMES, files[i].ffmpeg_codec, path),
                      0);
-    ck_assert_int_eq(sh("ffmpeg -nostdin -hide_banner -v error -i '%s' -f rawvideo -pix_fmt nv12 "
+    ck_assert_int_eq(test_sh("ffmpeg -nostdin -hide_banner -v error -i '%s' -f rawvideo -pix_fmt nv12 "
                         "-y '%s/ref.nv12'",
                         path, dir),
                      0);
@@ -513,9 +473,9 @@ START_TEST(test_rtsp_loopback)
     NEED("rtspsrc decodebin avdec_h264 x264enc rtph264pay videotestsrc", false,
          BASE_PKGS " gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav");
     char script[600];
-    bool have = rtsp_script(script, sizeof script) && sh(RTSP_PROBE " >/dev/null 2>&1") == 0;
+    bool have = rtsp_script(script, sizeof script) && test_sh(RTSP_PROBE " >/dev/null 2>&1") == 0;
     if (!have) {
-        ck_assert_msg(!tools_required(), "test_rtsp_loopback: no GStreamer RTSP server for "
+        ck_assert_msg(!test_tools_required(), "test_rtsp_loopback: no GStreamer RTSP server for "
                       "/usr/bin/python3 but BATON_REQUIRE_TOOLS=1 (install python3-gi "
                       "gir1.2-gst-rtsp-server-1.0)");
         printf("SKIP source_gst/test_rtsp_loopback: no GStreamer RTSP server for /usr/bin/python3 "
@@ -591,13 +551,13 @@ START_TEST(test_caps_change)
     char dir[64], spec[400];
     make_tmpdir(dir, sizeof dir);
     for (int part = 0; part < 2; part++)
-        ck_assert_int_eq(sh("ffmpeg -nostdin -hide_banner -v error -f lavfi -i "
+        ck_assert_int_eq(test_sh("ffmpeg -nostdin -hide_banner -v error -f lavfi -i "
                             "testsrc=size=%dx%d:rate=30 -frames:v 6 -c:v libx264 -preset "
                             "ultrafast -pix_fmt yuv420p -bsf:v h264_mp4toannexb -f mpegts "
                             "-y '%s/part%d.ts'",
                             FILE_W << part, FILE_H << part, dir, part),
                          0);
-    ck_assert_int_eq(sh("cat '%s/part0.ts' '%s/part1.ts' > '%s/both.ts'", dir, dir, dir), 0);
+    ck_assert_int_eq(test_sh("cat '%s/part0.ts' '%s/part1.ts' > '%s/both.ts'", dir, dir, dir), 0);
     snprintf(spec, sizeof spec, "gst:filesrc location=%s/both.ts ! decodebin%s", dir,
              _i ? " ! videoconvert ! appsink" : "");
     source s;

@@ -459,8 +459,7 @@ static size_t plan_arrows(const baton_trace *t, const baton_schedule *sch, arrow
 static void validate_with_python(const char *path)
 {
     if (system("command -v python3 >/dev/null 2>&1") != 0) {
-        const char *req = getenv("BATON_REQUIRE_TOOLS");
-        ck_assert_msg(!req || strcmp(req, "1") != 0,
+        ck_assert_msg(!test_tools_required(),
                       "python3 is missing but BATON_REQUIRE_TOOLS=1 (install python3)");
         printf("SKIP check_trace_perfetto json.tool: python3 not found (install python3; "
                "the C parser still checked %s)\n", path);

@@ -2,6 +2,7 @@
 #include "util_test.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,56 @@ int test_vulkan_required(void)
 {
     const char *v = getenv("BATON_REQUIRE_VULKAN");
     return v && v[0] == '1';
+}
+
+int test_tools_required(void)
+{
+    const char *v = getenv("BATON_REQUIRE_TOOLS");
+    return v && v[0] == '1';
+}
+
+int test_sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+/* Append the words of `words` that `probe` (a format taking one word)
+ * does not find to missing; true if all were found. */
+static bool find_each(const char *words, const char *probe, char *missing, size_t size)
+{
+    bool ok = true;
+    char list[256];
+    snprintf(list, sizeof list, "%s", words ? words : "");
+    for (char *save, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, probe, w);
+        if (system(cmd) != 0) {
+            ok = false;
+            strncat(missing, " ", size - strlen(missing) - 1);
+            strncat(missing, w, size - strlen(missing) - 1);
+        }
+    }
+    return ok;
+}
+
+bool test_need_gst(const char *suite, const char *func, const char *elements,
+                   const char *commands, const char *packages)
+{
+    char missing[256] = "";
+    bool ok = find_each(commands, "command -v %s >/dev/null 2>&1", missing, sizeof missing);
+    ok = find_each(elements, "gst-inspect-1.0 %s >/dev/null 2>&1", missing, sizeof missing) && ok;
+    if (ok)
+        return true;
+    ck_assert_msg(!test_tools_required(),
+                  "%s: needs%s but BATON_REQUIRE_TOOLS=1 (install %s)", func, missing, packages);
+    printf("SKIP %s/%s: missing%s (Debian package(s) %s)\n", suite, func, missing, packages);
+    fflush(stdout);
+    return false;
 }
 
 bool test_probe_in_child(baton_compute_mode compute, baton_caps *caps)

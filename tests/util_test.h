@@ -29,4 +29,17 @@ bool test_probe_in_child(baton_compute_mode compute, baton_caps *caps);
 /* 1 when the environment demands that Vulkan-backed suites run (CI sets
  * BATON_REQUIRE_VULKAN=1 so a broken lavapipe cannot turn into a skip). */
 int test_vulkan_required(void);
+/* 1 when BATON_REQUIRE_TOOLS=1 (CI): a missing tool (ffmpeg, GStreamer,
+ * Xvfb, python3) fails the test instead of skipping it. */
+int test_tools_required(void);
+
+/* system() of a printf-formatted shell command (at most 4095 bytes). */
+int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Every word of `elements` is a GStreamer element here (gst-inspect-1.0)
+ * and every word of `commands` (may be NULL) a command on PATH; else print
+ * "SKIP suite/func: missing ..." naming `packages` and return false, or
+ * fail the test under BATON_REQUIRE_TOOLS=1. */
+bool test_need_gst(const char *suite, const char *func, const char *elements,
+                   const char *commands, const char *packages);
 #endif
