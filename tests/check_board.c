@@ -24,12 +24,6 @@ static const char *const shipped[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void make_tmpdir(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "/tmp/baton-board-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(buf));
-}
-
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char path[512];
@@ -45,7 +39,7 @@ static void write_text(const char *dir, const char *name, const char *text)
     write_file(dir, name, text, strlen(text));
 }
 
-/* Remove a flat directory made by make_tmpdir. */
+/* Remove a flat directory made by test_make_tmpdir. */
 static void remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -423,7 +417,7 @@ END_TEST
 START_TEST(test_parse_file_errors)
 {
     char dir[64];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "board");
     char path[128];
     baton_board b;
     baton_error e;
@@ -503,7 +497,7 @@ END_TEST
 START_TEST(test_load_name_must_match_file)
 {
     char dir[64];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "board");
     write_profile(dir, "bar", "sm_87", "none", "none");
     char from[128], to[128];
     snprintf(from, sizeof from, "%s/bar.board", dir);
@@ -559,7 +553,7 @@ typedef struct fixture {
 /* dt: NUL-separated strings of dt_len bytes (NULL: no file); rel: text (NULL: no file). */
 static void fixture_make(fixture *fx, const char *dt, size_t dt_len, const char *rel)
 {
-    make_tmpdir(fx->dir, sizeof fx->dir);
+    test_make_tmpdir(fx->dir, sizeof fx->dir, "board");
     snprintf(fx->dt, sizeof fx->dt, "%s/compatible", fx->dir);
     snprintf(fx->rel, sizeof fx->rel, "%s/nv_tegra_release", fx->dir);
     if (dt)
@@ -727,7 +721,7 @@ START_TEST(test_detect_custom_boards_dir)
     fixture fx;
     fixture_make(&fx, DT("acme,widget-v2\0acme,widget"), "# R36 (release), REVISION: 1.0\n");
     char boards[64];
-    make_tmpdir(boards, sizeof boards);
+    test_make_tmpdir(boards, sizeof boards, "board");
     write_profile(boards, "acme", "sm_87", "acme,widget-*", "none");
     write_profile(boards, "other", "sm_72", "acme,widget", "36");
     baton_board b;
@@ -748,7 +742,7 @@ START_TEST(test_detect_custom_boards_dir)
     /* An empty boards directory: nothing to pick; on x86 the fallback
      * profile is missing too. */
     remove_tree(boards);
-    make_tmpdir(boards, sizeof boards);
+    test_make_tmpdir(boards, sizeof boards, "board");
     ck_assert_int_ne(baton_board_detect(fx.dt, fx.rel, boards, &b, &e), BATON_OK);
     remove_tree(boards);
     remove_tree(fx.dir);

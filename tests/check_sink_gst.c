@@ -74,29 +74,6 @@ const char *__asan_default_options(void)
 #define PKGS_BASE "gstreamer1.0-tools gstreamer1.0-plugins-base"
 #define PKGS_FFV1 PKGS_BASE " gstreamer1.0-plugins-good gstreamer1.0-libav ffmpeg"
 
-static void make_tmpdir(char *dir, size_t n)
-{
-    snprintf(dir, n, "/tmp/baton-gsink-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static uint8_t *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    uint8_t *p = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    p[n] = 0;
-    *size = (size_t)n;
-    return p;
-}
-
 /* Frame f: every pixel a function of (x, y, f); pixel (0, 0) carries f. */
 static void make_frame(uint8_t *p, uint32_t f)
 {
@@ -122,7 +99,7 @@ static uint8_t *decode_rgba(const char *dir, const char *path, size_t *frames)
                         path, out),
                      0);
     size_t size;
-    uint8_t *d = read_whole(out, &size);
+    uint8_t *d = test_read_whole(out, &size);
     ck_assert_uint_eq(size % FRAME_BYTES, 0);
     *frames = size / FRAME_BYTES;
     return d;
@@ -206,7 +183,7 @@ START_TEST(test_encode)
 {
     NEED(encoders[_i].elements, true, encoders[_i].packages);
     char dir[64], path[256], desc[512];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "gsink");
     snprintf(path, sizeof path, "%s/%s", dir, encoders[_i].name);
     snprintf(desc, sizeof desc, encoders[_i].desc, path);
     uint8_t **bufs = alloc_bufs();
@@ -445,7 +422,7 @@ START_TEST(test_pipeline_ffv1)
 {
     NEED("videoconvert avenc_ffv1 matroskamux filesink", true, PKGS_FFV1);
     char dir[64], path[256], spec[512];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "gsink");
     snprintf(path, sizeof path, "%s/pipeline.mkv", dir);
     snprintf(spec, sizeof spec, "gst:videoconvert ! avenc_ffv1 ! matroskamux ! filesink location=%s",
              path);

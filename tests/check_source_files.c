@@ -49,12 +49,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void make_tmpdir(char *dir, size_t n)
-{
-    snprintf(dir, n, "/tmp/baton-src-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
 static void remove_tmpdir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -77,22 +71,6 @@ static void write_file(const char *path, const void *data, size_t n)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(data, 1, n, f), n);
     ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    uint8_t *p = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 static void write_all(int fd, const void *data, size_t n)
@@ -162,7 +140,7 @@ typedef struct y4m_file {
 static void y4m_file_read(const char *path, y4m_file *f)
 {
     memset(f, 0, sizeof *f);
-    f->data = read_whole(path, &f->size);
+    f->data = test_read_whole(path, &f->size);
     const char *s = (const char *)f->data;
     const char *nl = memchr(s, '\n', f->size);
     ck_assert_ptr_nonnull(nl);
@@ -264,7 +242,7 @@ static void expect_from_raw(expect *e, baton_format fmt, const char *path)
     e->h = H;
     e->frame_bytes = baton_format_frame_size(fmt, W, H);
     size_t size;
-    e->ref = read_whole(path, &size);
+    e->ref = test_read_whole(path, &size);
     ck_assert_uint_eq(size % e->frame_bytes, 0);
     e->count = size / e->frame_bytes;
 }
@@ -401,7 +379,7 @@ START_TEST(test_header_variants)
          "abcdefghi"},
     };
     char dir[64], path[256];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     int before = test_open_fd_count();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         source s;
@@ -498,7 +476,7 @@ START_TEST(test_malformed)
 {
     const bad_case *c = &bad_cases[_i];
     char dir[64], path[256];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     int before = test_open_fd_count();
     source s;
     baton_error err;
@@ -529,7 +507,7 @@ START_TEST(test_end_and_loop)
 {
     static const char two[] = "YUV4MPEG2 W4 H2 F30:1\nFRAME\nAAAAAAAApqrsFRAME Ip\nBBBBBBBBpqrs";
     char dir[64], path[256];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     int before = test_open_fd_count();
     uint8_t dst[12];
     uint64_t frame, dropped = 0, ts;
@@ -587,7 +565,7 @@ END_TEST
 START_TEST(test_y4m_fifo_timeout)
 {
     char dir[64], fifo[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(fifo, sizeof fifo, "%s/in.fifo", dir);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     int before = test_open_fd_count();
@@ -686,7 +664,7 @@ static void fill_frames(uint8_t *buf, size_t frame_bytes, unsigned first, unsign
 START_TEST(test_pipe_fifo_timeout)
 {
     char dir[64], fifo[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(fifo, sizeof fifo, "%s/raw.fifo", dir);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     int before = test_open_fd_count();
@@ -810,7 +788,7 @@ START_TEST(test_pipe_policies)
     close(rfd);
     /* a regular file under NEWEST: no frame is "stale", every one is read */
     char dir[64], path[256];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/frames.raw", dir);
     fill_frames(more, fb, 20, 2);
     write_file(path, more, fb * 2);
@@ -877,7 +855,7 @@ START_TEST(test_y4m_ffmpeg)
 {
     NEED_FFMPEG();
     char dir[64], path[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/testsrc-%s.y4m", dir, y4m_pix_fmts[_i]);
     ffmpeg_y4m(y4m_pix_fmts[_i], path);
     y4m_file f;
@@ -904,7 +882,7 @@ START_TEST(test_y4m_ffmpeg_fifo)
 {
     NEED_FFMPEG();
     char dir[64], path[256], fifo[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/ref.y4m", dir);
     snprintf(fifo, sizeof fifo, "%s/live.y4m", dir);
     ffmpeg_y4m(y4m_pix_fmts[_i], path);
@@ -940,7 +918,7 @@ START_TEST(test_y4m_loop)
 {
     NEED_FFMPEG();
     char dir[64], path[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/loop.y4m", dir);
     ffmpeg_y4m("yuv420p", path);
     y4m_file f;
@@ -969,7 +947,7 @@ START_TEST(test_y4m_truncated)
 {
     NEED_FFMPEG();
     char dir[64], path[256], cut[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/full.y4m", dir);
     snprintf(cut, sizeof cut, "%s/cut.y4m", dir);
     ffmpeg_y4m("yuv420p", path);
@@ -1003,7 +981,7 @@ START_TEST(test_pipe_ffmpeg)
 {
     NEED_FFMPEG();
     char dir[64], path[256], fifo[256], spec[300], cmd[1024];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/ref.yuyv", dir);
     snprintf(fifo, sizeof fifo, "%s/live.yuyv", dir);
     ck_assert_int_eq(test_sh(FFMPEG_TESTSRC(12) " -f rawvideo -pix_fmt yuyv422 -y '%s'", path), 0);
@@ -1056,7 +1034,7 @@ START_TEST(test_pipe_gstreamer)
 {
     NEED_GSTREAMER();
     char dir[64], path[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(path, sizeof path, "%s/ref.yuy2", dir);
     ck_assert_msg(test_sh(GST_TESTSRC " > '%s'", path) == 0, "gst-launch-1.0 failed");
     expect e;
@@ -1093,7 +1071,7 @@ END_TEST
 START_TEST(test_pipe_timeout_pipeline)
 {
     char dir[64], fifo[256], spec[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "src");
     snprintf(fifo, sizeof fifo, "%s/silent.fifo", dir);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     snprintf(spec, sizeof spec, "pipe:NV12:64x32:%s", fifo);

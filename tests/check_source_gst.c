@@ -87,31 +87,9 @@ const char *__asan_default_options(void)
 
 #define BASE_PKGS "gstreamer1.0-tools gstreamer1.0-plugins-base"
 
-static void make_tmpdir(char *dir, size_t n)
-{
-    snprintf(dir, n, "/tmp/baton-gst-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
 static void remove_tmpdir(const char *dir)
 {
     ck_assert_int_eq(test_sh("rm -rf '%s'", dir), 0);
-}
-
-static uint8_t *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    uint8_t *p = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 static uint64_t now_ns(void)
@@ -278,11 +256,11 @@ START_TEST(test_decodebin_file)
 {
     NEED(files[_i].elements, true, files[_i].packages);
     char dir[64], path[256], spec[400], ref_path[300];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "gst");
     make_clip(dir, _i, path, sizeof path);
     snprintf(ref_path, sizeof ref_path, "%s/ref.nv12", dir);
     size_t ref_size;
-    uint8_t *ref = read_whole(ref_path, &ref_size);
+    uint8_t *ref = test_read_whole(ref_path, &ref_size);
     size_t fb = baton_format_frame_size(BATON_FORMAT_NV12, FILE_W, FILE_H);
     ck_assert_uint_eq(ref_size, fb * FILE_FRAMES);
     snprintf(spec, sizeof spec, "gst:filesrc location=%s ! decodebin", path);
@@ -549,7 +527,7 @@ START_TEST(test_caps_change)
     NEED("filesrc decodebin tsdemux h264parse avdec_h264 videoconvert videoscale", true,
          BASE_PKGS " gstreamer1.0-plugins-bad gstreamer1.0-libav ffmpeg");
     char dir[64], spec[400];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "gst");
     for (int part = 0; part < 2; part++)
         ck_assert_int_eq(test_sh("ffmpeg -nostdin -hide_banner -v error -f lavfi -i "
                             "testsrc=size=%dx%d:rate=30 -frames:v 6 -c:v libx264 -preset "
@@ -842,11 +820,11 @@ START_TEST(test_pipeline_file)
 {
     NEED(files[0].elements, true, files[0].packages);
     char dir[64], path[256], spec[400], ref_path[300], msg[BATON_ERROR_MESSAGE_MAX];
-    make_tmpdir(dir, sizeof dir);
+    test_make_tmpdir(dir, sizeof dir, "gst");
     make_clip(dir, 0, path, sizeof path);
     snprintf(ref_path, sizeof ref_path, "%s/ref.nv12", dir);
     size_t ref_size;
-    uint8_t *ref = read_whole(ref_path, &ref_size);
+    uint8_t *ref = test_read_whole(ref_path, &ref_size);
     snprintf(spec, sizeof spec, "gst:filesrc location=%s ! decodebin", path);
     seen e = {.fmt = BATON_FORMAT_NV12, .w = FILE_W, .h = FILE_H, .ref = ref,
               .ref_frame_bytes = baton_format_frame_size(BATON_FORMAT_NV12, FILE_W, FILE_H),

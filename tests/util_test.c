@@ -46,6 +46,29 @@ int test_vulkan_required(void)
     return v && v[0] == '1';
 }
 
+void test_make_tmpdir(char *dir, size_t n, const char *tag)
+{
+    snprintf(dir, n, "/tmp/baton-%s-XXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+uint8_t *test_read_whole(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    uint8_t *p = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    p[n] = 0;
+    *size = (size_t)n;
+    return p;
+}
+
 int test_tools_required(void)
 {
     const char *v = getenv("BATON_REQUIRE_TOOLS");

@@ -3,6 +3,8 @@
 #define BATON_UTIL_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <check.h>
 
@@ -42,4 +44,10 @@ int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * fail the test under BATON_REQUIRE_TOOLS=1. */
 bool test_need_gst(const char *suite, const char *func, const char *elements,
                    const char *commands, const char *packages);
+/* A fresh directory /tmp/baton-<tag>-XXXXXX (mkdtemp) in dir (n bytes). */
+void test_make_tmpdir(char *dir, size_t n, const char *tag);
+
+/* The whole file, NUL-terminated (malloc'd, the caller frees), its size in
+ * *size; a file that cannot be read fails the test. */
+uint8_t *test_read_whole(const char *path, size_t *size);
 #endif
