@@ -84,6 +84,12 @@ const char *__asan_default_options(void)
         if (!test_need_gst("source_gst", __func__, elements, (ffmpeg) ? "ffmpeg" : NULL, packages)) \
             return;                                                                                \
     } while (0)
+/* The same, with commands of its own (e.g. gst-launch-1.0) */
+#define NEED_COMMANDS(elements, commands, packages)                                                \
+    do {                                                                                           \
+        if (!test_need_gst("source_gst", __func__, elements, commands, packages))                  \
+            return;                                                                                \
+    } while (0)
 
 #define BASE_PKGS "gstreamer1.0-tools gstreamer1.0-plugins-base"
 
@@ -323,8 +329,8 @@ static int free_udp_port(void)
  * 127.0.0.1; the source receives 20 frames through udpsrc ! rtpvrawdepay. */
 START_TEST(test_udp_loopback)
 {
-    NEED("videotestsrc rtpvrawpay rtpvrawdepay udpsink udpsrc", false,
-         BASE_PKGS " gstreamer1.0-plugins-good");
+    NEED_COMMANDS("videotestsrc rtpvrawpay rtpvrawdepay udpsink udpsrc", "gst-launch-1.0",
+                  BASE_PKGS " gstreamer1.0-plugins-good");
     int port = free_udp_port();
     char cmd[512], spec[640];
     snprintf(cmd, sizeof cmd,

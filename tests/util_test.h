@@ -38,8 +38,9 @@ int test_tools_required(void);
 /* system() of a printf-formatted shell command (at most 4095 bytes). */
 int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Every word of `elements` is a GStreamer element here (gst-inspect-1.0)
- * and every word of `commands` (may be NULL) a command on PATH; else print
+/* Every word of `elements` is a GStreamer element here (found in this
+ * process's registry: gst_init_check, gst_element_factory_find) and every
+ * word of `commands` (may be NULL) a command on PATH; else print
  * "SKIP suite/func: missing ..." naming `packages` and return false, or
  * fail the test under BATON_REQUIRE_TOOLS=1. */
 bool test_need_gst(const char *suite, const char *func, const char *elements,
