@@ -60,83 +60,19 @@ START_TEST(test_steady_state_on_sink)
 }
 END_TEST
 
-/* GStreamer: baton's own calls must be zero, on the driving thread and on
- * baton's threads (the completion thread retires frames and runs the
- * sink's done); GStreamer's own calls there (pulling and unreffing a
- * sample, mapping a buffer, pushing one: callers in libgst*, GLib,
- * GObject) are counted apart and must stay bounded per frame: frames'
- * memory is recycled by buffer pools (upstream's for the source, the
- * sink's wrapped readback buffers), so nothing grows with the frame
- * count. GStreamer's streaming threads are its own and not counted. */
-#define GST_CALLS_PER_FRAME_MAX 16u
-
-/* The GStreamer elements a case needs are here; else SKIP (a machine
- * without GStreamer's plugins, such as a bare GPU machine), or fail when
- * BATON_REQUIRE_TOOLS=1. */
-static bool have_gst(const char *test, const char *const *elements)
-{
-    bool ok = gst_init_check(NULL, NULL, NULL);
-    const char *missing = "GStreamer";
-    for (size_t i = 0; ok && elements[i]; i++) {
-        GstElementFactory *f = gst_element_factory_find(elements[i]);
-        if (!f) {
-            ok = false;
-            missing = elements[i];
-        } else {
-            gst_object_unref(f);
-        }
-    }
-    if (ok)
-        return true;
-    ck_assert_msg(!test_tools_required(), "%s: no %s but BATON_REQUIRE_TOOLS=1 (install "
-                  "gstreamer1.0-plugins-base)", test, missing);
-    printf("SKIP pipeline_alloc/%s: no %s (Debian package gstreamer1.0-plugins-base)\n", test,
-           missing);
-    return false;
-}
-
-static void gst_case(const char *label, const char *source, const char *sink, uint64_t frames)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    baton_pipeline_config pc;
-    baton_pipeline_config_default(&pc);
-    pc.width = 320;
-    pc.height = 180;
-    if (source)
-        pc.source = source;
-    if (sink)
-        pc.sink = sink;
-    else
-        pc.readback = true;
-    pc.timeout_ms = 5000;
-    steady_result r;
-    ck_assert_msg(steady_run(ctx, &pc, 50, frames, &r, &err) == BATON_OK, "%s", err.message);
-    steady_print(label, &r);
-    baton_context_destroy(ctx);
-    unsigned long long gst = r.calls.gst_calls + r.runtime.gst_calls;
-    printf("%s: GStreamer's own calls per frame on baton's threads: %.2f; bound %u\n", label,
-           (double)gst / (double)frames, GST_CALLS_PER_FRAME_MAX);
-    ck_assert_msg(steady_all_zero(&r), "baton's side allocated (see above)");
-    ck_assert_uint_le(gst, frames * GST_CALLS_PER_FRAME_MAX);
-}
+#define GST_PKGS "gstreamer1.0-plugins-base"
 
 /* The gst source: videotestsrc through the completed pipeline
  * (videoconvert ! videoscale ! appsink, both in passthrough), 500 and
  * 1000 frames. */
 START_TEST(test_steady_state_gst_source)
 {
-    static const char *const need[] = {"videotestsrc", "videoconvert", "videoscale", "appsink",
-                                       NULL};
-    if (!have_gst("gst_source", need))
+    if (!test_need_gst("pipeline_alloc", __func__, "videotestsrc videoconvert videoscale appsink",
+                       NULL, GST_PKGS))
         return;
     const char *src = "gst:videotestsrc pattern=smpte ! video/x-raw,format=YUY2,width=320,height=180";
-    gst_case("gst source (videotestsrc), 500 frames", src, NULL, 500);
-    gst_case("gst source (videotestsrc), 1000 frames", src, NULL, 1000);
+    steady_gst_case(BATON_COMPUTE_CPU, "gst source (videotestsrc), 500 frames", src, NULL, 500);
+    steady_gst_case(BATON_COMPUTE_CPU, "gst source (videotestsrc), 1000 frames", src, NULL, 1000);
 }
 END_TEST
 
@@ -144,11 +80,10 @@ END_TEST
  * recycled by its dispose hook) into videoconvert ! I420 ! fakesink. */
 START_TEST(test_steady_state_gst_sink)
 {
-    static const char *const need[] = {"appsrc", "videoconvert", "fakesink", NULL};
-    if (!have_gst("gst_sink", need))
+    if (!test_need_gst("pipeline_alloc", __func__, "appsrc videoconvert fakesink", NULL, GST_PKGS))
         return;
-    gst_case("gst sink (videoconvert ! fakesink), 1000 frames", NULL,
-             "gst:videoconvert ! video/x-raw,format=I420 ! fakesink", 1000);
+    steady_gst_case(BATON_COMPUTE_CPU, "gst sink (videoconvert ! fakesink), 1000 frames", NULL,
+                    "gst:videoconvert ! video/x-raw,format=I420 ! fakesink", 1000);
 }
 END_TEST
 

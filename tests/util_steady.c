@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <check.h>
+
 baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uint64_t warmup,
                         uint64_t frames, steady_result *out, baton_error *err)
 {
@@ -61,4 +63,39 @@ void steady_print(const char *label, const steady_result *r)
         alloc_count_print(stdout, &r->runtime);
     }
     fflush(stdout);
+}
+
+void steady_gst_case(baton_compute_mode compute, const char *label, const char *source,
+                     const char *sink, uint64_t frames)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = compute;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_pipeline_config pc;
+    baton_pipeline_config_default(&pc);
+    pc.width = 320;
+    pc.height = 180;
+    if (source)
+        pc.source = source;
+    if (sink)
+        pc.sink = sink;
+    else
+        pc.readback = true;
+    pc.timeout_ms = 5000;
+    steady_result r;
+    ck_assert_msg(steady_run(ctx, &pc, 50, frames, &r, &err) == BATON_OK, "%s", err.message);
+    char full[192];
+    snprintf(full, sizeof full, "%s stage, %s", compute == BATON_COMPUTE_CUDA ? "CUDA" : "CPU",
+             label);
+    steady_print(full, &r);
+    baton_context_destroy(ctx);
+    unsigned long long gst = r.calls.gst_calls + r.runtime.gst_calls;
+    printf("%s: GStreamer's own calls per frame on baton's threads: %.2f; bound %u\n", full,
+           (double)gst / (double)frames, STEADY_GST_CALLS_PER_FRAME_MAX);
+    fflush(stdout);
+    ck_assert_msg(steady_all_zero(&r), "baton's side allocated (see above)");
+    ck_assert_uint_le(gst, frames * STEADY_GST_CALLS_PER_FRAME_MAX);
 }

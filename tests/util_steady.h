@@ -26,4 +26,21 @@ baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uin
 bool steady_all_zero(const steady_result *r);
 void steady_print(const char *label, const steady_result *r);
 
+/* GStreamer: baton's own calls must be zero, on the driving thread and on
+ * baton's threads (the completion thread retires frames and runs the
+ * sink's done); GStreamer's own calls there (pulling and unreffing a
+ * sample, mapping a buffer, pushing one: callers in libgst*, GLib,
+ * GObject) are counted apart and must stay bounded per frame: frames'
+ * memory is recycled by buffer pools (upstream's for the source, the
+ * sink's wrapped readback buffers), so nothing grows with the frame
+ * count. GStreamer's streaming threads are its own and not counted. */
+#define STEADY_GST_CALLS_PER_FRAME_MAX 16u
+
+/* A context on `compute` and a 320x180 pipeline from `source` to `sink`
+ * (NULL: the default source; headless with readback): after 50 frames of
+ * warm-up, `frames` frames meet the rule above. Fails the running Check
+ * test otherwise; prints the counts under `label`. */
+void steady_gst_case(baton_compute_mode compute, const char *label, const char *source,
+                     const char *sink, uint64_t frames);
+
 #endif
