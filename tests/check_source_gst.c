@@ -47,6 +47,7 @@
 #include "baton/context.h"
 #include "baton/pipeline.h"
 #include "sources/source.h"
+#include "util_bars.h"
 #include "util_reference.h"
 #include "util_test.h"
 
@@ -105,77 +106,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- the SMPTE bars, from their definition -------------------------------- */
-
-/* videotestsrc's "smpte" pattern: the top two thirds are seven 100 % bars,
- * bar i spanning x in [i*w/7, (i+1)*w/7). */
-static const uint8_t bar_rgb[7][3] = {{255, 255, 255}, {255, 255, 0}, {0, 255, 255}, {0, 255, 0},
-                                      {255, 0, 255},   {255, 0, 0},   {0, 0, 255}};
-
-/* BT.601 limited-range luma of an RGB colour: what GRAY8 carries (and
- * baton shows as R = G = B = Y). */
-static int bar_luma(const uint8_t c[3])
-{
-    double y = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-    return (int)(16.0 + 219.0 * y / 255.0 + 0.5);
-}
-
-/* Largest channel difference between the bars and a frame, given as a
- * pixel function; *checked counts the pixels looked at. Pixels within 2 of
- * a bar edge (where 4:2:x chroma straddles two bars) and the rows near the
- * bottom of the bars are left out. */
-typedef void (*pixel_fn)(const void *ctx, uint32_t x, uint32_t y, uint8_t out[4]);
-
-static int bars_diff(baton_format fmt, uint32_t w, uint32_t h, pixel_fn px, const void *ctx,
-                     size_t *checked)
-{
-    int worst = 0;
-    *checked = 0;
-    for (uint32_t y = 0; y + 2 < h * 2 / 3; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            uint32_t bar = x * 7 / w;
-            if (x < bar * w / 7 + 2 || x + 2 >= (bar + 1) * w / 7)
-                continue;
-            uint8_t got[4];
-            px(ctx, x, y, got);
-            for (int c = 0; c < 3; c++) {
-                int want = fmt == BATON_FORMAT_GREY8 ? bar_luma(bar_rgb[bar]) : bar_rgb[bar][c];
-                int d = abs((int)got[c] - want);
-                if (d > worst)
-                    worst = d;
-            }
-            (*checked)++;
-        }
-    return worst;
-}
-
-typedef struct packed_frame {
-    baton_format fmt;
-    const uint8_t *data;
-    uint32_t w, h;
-} packed_frame;
-
-static void packed_pixel(const void *ctx, uint32_t x, uint32_t y, uint8_t out[4])
-{
-    const packed_frame *f = ctx;
-    ref_pixel(f->fmt, f->data, f->w, f->h, x, y, out);
-}
-
-typedef struct rgba_frame {
-    const uint8_t *rgba;
-    size_t pitch;
-} rgba_frame;
-
-static void rgba_pixel(const void *ctx, uint32_t x, uint32_t y, uint8_t out[4])
-{
-    const rgba_frame *f = ctx;
-    memcpy(out, f->rgba + (size_t)y * f->pitch + (size_t)x * 4, 4);
-}
-
-static const char *const gst_names[] = {"YUY2", "UYVY", "NV12", "GRAY8", "RGB"};
-static const baton_format formats[] = {BATON_FORMAT_YUYV, BATON_FORMAT_UYVY, BATON_FORMAT_NV12,
-                                       BATON_FORMAT_GREY8, BATON_FORMAT_RGB24};
-
 /* ---- direct: videotestsrc ------------------------------------------------- */
 
 /* _i 0..4: each format through baton's added appsink; 5..9: the same
@@ -189,12 +119,12 @@ START_TEST(test_bars)
     snprintf(spec, sizeof spec,
              "gst:videotestsrc num-buffers=4 pattern=smpte ! video/x-raw,format=%s,width=%d,"
              "height=%d%s",
-             gst_names[f], BARS_W, BARS_H, own ? " ! appsink" : "");
+             bars_gst_names[f], BARS_W, BARS_H, own ? " ! appsink" : "");
     source s;
     baton_error err;
     baton_status st = source_open(&s, spec, BATON_FORMAT_YUYV, 640, 480, &err);
     ck_assert_msg(st == BATON_OK, "%s: %s", spec, err.message);
-    ck_assert_int_eq(s.format, formats[f]);
+    ck_assert_int_eq(s.format, bars_formats[f]);
     ck_assert_uint_eq(s.width, BARS_W);
     ck_assert_uint_eq(s.height, BARS_H);
     uint8_t *buf = malloc(s.frame_bytes);
@@ -209,8 +139,8 @@ START_TEST(test_bars)
         ck_assert_uint_eq(frame, i);
         ck_assert_uint_eq(dropped, 0);
         ck_assert_uint_eq(ts, 0); /* not live: no capture time */
-        packed_frame pf = {formats[f], buf, BARS_W, BARS_H};
-        int d = bars_diff(formats[f], BARS_W, BARS_H, packed_pixel, &pf, &checked);
+        packed_frame pf = {bars_formats[f], buf, BARS_W, BARS_H};
+        int d = bars_diff(bars_formats[f], BARS_W, BARS_H, packed_pixel, &pf, &checked);
         if (d > worst)
             worst = d;
     }
@@ -218,7 +148,7 @@ START_TEST(test_bars)
     st = source_next(&s, BATON_POLICY_BACKPRESSURE, buf, 2000, &frame, &dropped, &ts, &err);
     printf("bars %s %dx%d (%s appsink): 4 frames, %zu pixels each checked, max channel "
            "difference %d; then: %s\n",
-           gst_names[f], BARS_W, BARS_H, own ? "own" : "added", checked, worst, err.message);
+           bars_gst_names[f], BARS_W, BARS_H, own ? "own" : "added", checked, worst, err.message);
     fflush(stdout);
     ck_assert_int_eq(st, BATON_ERR_END_OF_STREAM);
     ck_assert_msg(strstr(err.message, "end of stream after 4 frames"), "%s", err.message);
@@ -804,12 +734,12 @@ START_TEST(test_pipeline_bars)
     snprintf(spec, sizeof spec,
              "gst:videotestsrc num-buffers=8 pattern=smpte ! video/x-raw,format=%s,width=%d,"
              "height=%d",
-             gst_names[_i], BARS_W, BARS_H);
-    seen e = {.fmt = formats[_i], .w = BARS_W, .h = BARS_H};
+             bars_gst_names[_i], BARS_W, BARS_H);
+    seen e = {.fmt = bars_formats[_i], .w = BARS_W, .h = BARS_H};
     baton_pipeline_stats stats;
-    baton_status st = run_pipeline(spec, formats[_i], 100, &e, &stats, msg, sizeof msg);
+    baton_status st = run_pipeline(spec, bars_formats[_i], 100, &e, &stats, msg, sizeof msg);
     printf("pipeline bars %s: %s, %llu frames shown, max channel difference %d%s%s\n",
-           gst_names[_i], baton_strerror(st), (unsigned long long)e.done, e.worst,
+           bars_gst_names[_i], baton_strerror(st), (unsigned long long)e.done, e.worst,
            msg[0] ? ": " : "", msg);
     fflush(stdout);
     ck_assert_int_eq(st, BATON_ERR_END_OF_STREAM);
