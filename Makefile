@@ -304,7 +304,7 @@ gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) $(BUILD)/tests/soak exam
 
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/include/baton $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
+	install -p -m 644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbaton.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
