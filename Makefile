@@ -275,6 +275,8 @@ fuzz fuzz-replay:
 	[ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 GPU_DIR := gpu
+GPU_GST_PLUGINS := coreelements app videotestsrc audiotestsrc videoconvertscale png multifile \
+                   typefindfunctions playback rtp udp x264
 gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) $(BUILD)/tests/soak examples
 	rm -rf $(GPU_DIR) && mkdir -p $(GPU_DIR)/tests $(GPU_DIR)/examples
 	cp $(TOOLS) $(GPU_DIR)/
@@ -285,14 +287,24 @@ gpu-bundle: $(GPU_TESTS) $(CHECKS) $(PRELOADS) $(TOOLS) $(BUILD)/tests/soak exam
 	cp tests/run-suites tools/gpu-run.sh $(GPU_DIR)/
 	cp -r boards $(GPU_DIR)/
 	cp -L /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib/x86_64-linux-gnu/libsubunit.so.0 $(GPU_DIR)/
-	mkdir -p $(GPU_DIR)/fallback   # used only where the GPU machine lacks them
+	mkdir -p $(GPU_DIR)/fallback   # what the GPU machine may lack (gpu-run.sh's LD_LIBRARY_PATH)
 	cd /usr/lib/x86_64-linux-gnu && cp -L libxcb.so.1 libXau.so.6 libXdmcp.so.6 libbsd.so.0 libmd.so.0 $(CURDIR)/$(GPU_DIR)/fallback/
 	# GStreamer's libraries (libbaton links them for the gst source and sink)
-	# and what they load; without GStreamer's plugins there the gst suites skip
+	# and what they load
 	cd /usr/lib/x86_64-linux-gnu && cp -L libgstreamer-1.0.so.0 libgstbase-1.0.so.0 libgstapp-1.0.so.0 \
 	    libgstvideo-1.0.so.0 libglib-2.0.so.0 libgobject-2.0.so.0 libgmodule-2.0.so.0 liborc-0.4.so.0 \
 	    libffi.so.8 libpcre2-8.so.0 libunwind.so.8 libdw.so.1 libelf.so.1 liblzma.so.5 libbz2.so.1.0 \
 	    $(CURDIR)/$(GPU_DIR)/fallback/
+	# GStreamer's plugins for gpu_gst and for what of check_source_gst and
+	# check_sink_gst can run without ffmpeg, gst-launch-1.0 and gst-inspect-1.0,
+	# and every library they load but the C runtime (gpu-run.sh points
+	# GStreamer's registry at gst-plugins/ only)
+	mkdir -p $(GPU_DIR)/gst-plugins $(GPU_DIR)/bin
+	cd /usr/lib/x86_64-linux-gnu/gstreamer-1.0 && cp -L $(GPU_GST_PLUGINS:%=libgst%.so) $(CURDIR)/$(GPU_DIR)/gst-plugins/
+	cp -L /usr/bin/gst-launch-1.0 /usr/bin/gst-inspect-1.0 $(GPU_DIR)/bin/
+	ldd $(GPU_DIR)/gst-plugins/*.so $(GPU_DIR)/bin/* | awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 }' | sort -u | \
+	    grep -vE '/(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux-x86-64)\.so' | \
+	    xargs cp -L -t $(GPU_DIR)/fallback/
 	cp tools/nvidia_icd_egl.json $(GPU_DIR)/
 	@if [ -f /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so ]; then \
 	  mkdir -p $(GPU_DIR)/layers && \

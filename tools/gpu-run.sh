@@ -20,7 +20,11 @@ OUT=${OUT:-/tmp/baton-gpu-out}
 mkdir -p "$OUT"
 LOGS=$(mktemp -d)   # every log, packed into $OUT/logs-$PHASE.tgz at the end
 export LD_LIBRARY_PATH="$BUNDLE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$BUNDLE/fallback"
-export PATH="$PATH:/usr/local/cuda/bin"
+export PATH="$PATH:/usr/local/cuda/bin:$BUNDLE/bin"
+# GStreamer: only the bundle's plugins (make gpu-bundle), a registry of its
+# own, scanned in-process (no gst-plugin-scanner in the bundle)
+export GST_PLUGIN_SYSTEM_PATH_1_0="$BUNDLE/gst-plugins" GST_PLUGIN_PATH_1_0= \
+    GST_REGISTRY_1_0="$(mktemp -d)/gst-registry.bin" GST_REGISTRY_FORK=no
 SUMMARY="$OUT/summary.txt"
 touch "$SUMMARY"
 status=0
@@ -29,8 +33,8 @@ step() { # name, command...
     echo "== $name" | tee -a "$SUMMARY"
     timeout -k 5 "${STEP_TIMEOUT:-300}" "$@" > "$LOGS/$name.log" 2>&1; local rc=$?
     [ $rc -eq 124 ] && echo "   $name: killed after ${STEP_TIMEOUT:-300} s" | tee -a "$SUMMARY"
-    grep -E "^(SKIP|\(expected\)|[0-9]+%: Checks|== suites|YUYV|UYVY|NV12|GREY|RGB24|CPU stage|CUDA stage|pool of|[0-9]+ round trips|=+ ERROR SUMMARY|.*Validation Error|.*seam calls in a run|   (teardown|left spinning|released after|note):)" \
-        "$LOGS/$name.log" | head -n 60 | tee -a "$SUMMARY"
+    grep -E "^(SKIP|\(expected\)|[0-9]+%: Checks|== suites|YUYV|UYVY|NV12|GREY|RGB24|CPU stage|CUDA stage|bars |pipeline |udp loopback|pool of|[0-9]+ round trips|=+ ERROR SUMMARY|.*Validation Error|.*seam calls in a run|   (teardown|left spinning|released after|note):)" \
+        "$LOGS/$name.log" | head -n 90 | tee -a "$SUMMARY"
     echo "-- $name: rc=$rc" | tee -a "$SUMMARY"
     [ $rc -eq 0 ] || status=1
     return $rc
