@@ -263,6 +263,24 @@ baton_status baton_pipeline_create(baton_context *ctx, const baton_pipeline_conf
     return BATON_OK;
 }
 
+/* How long the driving thread waits for a frame to retire: a little past
+ * timeout_ms, so that a frame that never finishes is reported by the
+ * completion thread's own (equally bounded) wait. */
+static uint64_t retire_deadline(const baton_pipeline *p)
+{
+    return baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
+}
+
+/* The driving thread's wait for frame `frame` ran out. */
+static baton_status not_retired(const baton_pipeline *p, uint64_t frame, baton_error *err)
+{
+    return baton_error_set(err, BATON_ERR_TIMEOUT,
+                           "vulkan stage: frame %llu (slot %u) not done within %u ms "
+                           "(is the compute stage signalling?)",
+                           (unsigned long long)frame, (unsigned)(frame % p->cfg.slots),
+                           p->cfg.timeout_ms);
+}
+
 /* Wait until frame n's slot is free: the frame that used it last (n - S)
  * has been retired by the completion thread. */
 static baton_status wait_for_slot(baton_pipeline *p, uint64_t n, baton_error *err)
@@ -270,19 +288,12 @@ static baton_status wait_for_slot(baton_pipeline *p, uint64_t n, baton_error *er
     if (n < p->cfg.slots)
         return BATON_OK;
     uint64_t last = n - p->cfg.slots;
-    /* a little past timeout_ms, so that a frame that never finishes is
-     * reported by the completion thread's own (equally bounded) wait */
-    uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
-    progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, last + 1, deadline);
+    progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, last + 1, retire_deadline(p));
     if (r == PROGRESS_REACHED)
         return BATON_OK;
     if (progress_failure(&p->pr, err) != BATON_OK)
         return err ? err->status : progress_failure(&p->pr, NULL);
-    return baton_error_set(err, BATON_ERR_TIMEOUT,
-                           "vulkan stage: frame %llu (slot %u) not done within %u ms "
-                           "(is the compute stage signalling?)",
-                           (unsigned long long)last, (unsigned)(last % p->cfg.slots),
-                           p->cfg.timeout_ms);
+    return not_retired(p, last, err);
 }
 
 static baton_status wait_retired(baton_pipeline *p, baton_error *err);
@@ -502,8 +513,7 @@ static void settle(baton_pipeline *p)
     uint64_t computed = progress_get(&p->pr, PROGRESS_COMPUTED);
     uint64_t submitted = progress_get(&p->pr, PROGRESS_SUBMITTED);
     uint64_t target = computed > submitted ? computed : submitted;
-    uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
-    progress_wait(&p->pr, PROGRESS_RETIRED, target, deadline);
+    progress_wait(&p->pr, PROGRESS_RETIRED, target, retire_deadline(p));
 }
 
 /* The pipeline stops: every frame not retired by now is lost to this error. */
@@ -552,19 +562,14 @@ static baton_status wait_retired(baton_pipeline *p, baton_error *err)
     uint64_t target = p->next_frame;
     for (;;) {
         uint64_t before = progress_get(&p->pr, PROGRESS_RETIRED);
-        uint64_t deadline = baton_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u + 20000000u;
-        progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, target, deadline);
+        progress_wait_result r = progress_wait(&p->pr, PROGRESS_RETIRED, target, retire_deadline(p));
         if (r == PROGRESS_REACHED)
             return BATON_OK;
         if (progress_failure(&p->pr, err) != BATON_OK)
             return err ? err->status : progress_failure(&p->pr, NULL);
         uint64_t now_retired = progress_get(&p->pr, PROGRESS_RETIRED);
         if (r == PROGRESS_TIMED_OUT && now_retired == before)
-            return baton_error_set(err, BATON_ERR_TIMEOUT,
-                                   "vulkan stage: frame %llu (slot %u) not done within %u ms "
-                                   "(is the compute stage signalling?)",
-                                   (unsigned long long)now_retired,
-                                   (unsigned)(now_retired % p->cfg.slots), p->cfg.timeout_ms);
+            return not_retired(p, now_retired, err);
     }
 }
 
