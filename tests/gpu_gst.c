@@ -258,10 +258,5 @@ int main(int argc, char **argv)
                "sanitizer replaces malloc; the full run counts\n");
     }
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK); /* CUDA does not survive fork after init */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite_nofork(s); /* CUDA does not survive a fork after init */
 }

@@ -166,11 +166,7 @@ int main(void)
     tcase_add_test(tc, test_pool_round_trips);
     tcase_add_loop_test(tc, test_import_fails_at_k_real, 0, 4);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK); /* one CUDA context, no fork after init */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = test_run_suite_nofork(s); /* one CUDA context, no fork after init */
     baton_context_destroy(ctx);
-    return failed ? 1 : 0;
+    return failed;
 }

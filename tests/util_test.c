@@ -35,6 +35,16 @@ int test_run_suite(Suite *s)
     return failed == 0 ? 0 : 1;
 }
 
+int test_run_suite_nofork(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
+
 int test_skip(const char *suite, const char *reason)
 {
     printf("SKIP %s: %s\n", suite, reason);

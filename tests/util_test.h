@@ -16,6 +16,9 @@ int test_open_fd_count(void);
 
 /* Run a suite with CK_ENV-controlled fork mode; return 0 if all passed. */
 int test_run_suite(Suite *s);
+/* The same, every case in this process (CK_NOFORK): for the CUDA suites,
+ * since CUDA does not survive a fork after its initialisation. */
+int test_run_suite_nofork(Suite *s);
 
 /* Print "SKIP <suite>: <reason>" and return the skip exit status (77). */
 int test_skip(const char *suite, const char *reason);
