@@ -143,8 +143,13 @@ VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,
 
 VkResult baton_queue_wait_idle(baton_context *ctx)
 {
+    /* out of memory is tried again (3 attempts in all): the driver may
+     * still be finishing the work this waits for; a lost device ends it,
+     * as nothing runs any more */
+    VkResult r = VK_ERROR_UNKNOWN;
     pthread_mutex_lock(&ctx->queue_lock);
-    VkResult r = BATON_FAULT_VK_WAIT(vkQueueWaitIdle(ctx->queue));
+    for (int attempt = 0; attempt < 3 && r != VK_SUCCESS && r != VK_ERROR_DEVICE_LOST; attempt++)
+        r = BATON_FAULT_VK_WAIT(vkQueueWaitIdle(ctx->queue));
     pthread_mutex_unlock(&ctx->queue_lock);
     return r;
 }

@@ -79,7 +79,9 @@ static inline void baton_count_vk_owned(baton_context *ctx)
 bool baton_fence_settled(const baton_context *ctx, VkFence fence, uint64_t timeout_ns);
 
 /* vkQueueSubmit, vkQueuePresentKHR (through the sink's present) and
- * vkQueueWaitIdle on the context's queue, each under the queue's lock. */
+ * vkQueueWaitIdle on the context's queue, each under the queue's lock.
+ * vkQueueWaitIdle (for teardown and swapchain recreation) is tried again
+ * on out of memory, up to 3 attempts, and not after VK_ERROR_DEVICE_LOST. */
 VkResult baton_queue_submit(baton_context *ctx, uint32_t count, const VkSubmitInfo *submits,
                             VkFence fence);
 VkResult baton_queue_present(baton_context *ctx, PFN_vkQueuePresentKHR present,

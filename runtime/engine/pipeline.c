@@ -645,12 +645,9 @@ static bool gpu_idle(baton_pipeline *p)
     bool idle = !p->vulkan || vulkan_stage_quiesce(p->vulkan, timeout);
     if (p->compute && !p->compute->ops->quiesce(p->compute, timeout))
         idle = false;
-    /* bounded: every fence above has signalled: no work of ours is queued;
-     * out of memory here is retried, as the driver may still be finishing */
-    VkResult r = VK_ERROR_UNKNOWN;
-    for (int attempt = 0; idle && attempt < 3 && r != VK_SUCCESS && r != VK_ERROR_DEVICE_LOST;
-         attempt++)
-        r = baton_queue_wait_idle(p->ctx);
+    /* bounded: every fence above has signalled: no work of ours is queued */
+    if (idle)
+        baton_queue_wait_idle(p->ctx);
     return idle;
 }
 
