@@ -1575,6 +1575,37 @@ static baton_context *cpu_context(void)
     return ctx;
 }
 
+/* A pipeline over the double on a CPU context of its own; the fds and the
+ * live Vulkan objects are counted before either is made. */
+typedef struct cam_run {
+    int fds_before;
+    int64_t vk_before;
+    baton_context *ctx;
+    baton_pipeline *p;
+} cam_run;
+
+static baton_pipeline *cam_run_start(cam_run *cr, const baton_pipeline_config *pc)
+{
+    cr->fds_before = test_open_fd_count();
+    cr->ctx = cpu_context();
+    cr->vk_before = baton_live_vk_objects();
+    baton_error err;
+    cr->p = NULL;
+    ck_assert_msg(baton_pipeline_create(cr->ctx, pc, &cr->p, &err) == BATON_OK, "%s", err.message);
+    return cr->p;
+}
+
+/* Destroy the pipeline and the context: every Vulkan object, every buffer
+ * and mapping the double gave out and every fd is back. */
+static void cam_run_finish(cam_run *cr)
+{
+    baton_pipeline_destroy(cr->p);
+    ck_assert_int_eq(baton_live_vk_objects(), cr->vk_before);
+    assert_balanced();
+    baton_context_destroy(cr->ctx);
+    ck_assert_int_eq(test_open_fd_count(), cr->fds_before);
+}
+
 typedef struct seen {
     baton_format format;
     uint64_t n, last, gaps, mismatched, bad_pixels, wrong_size;
@@ -1639,13 +1670,11 @@ START_TEST(test_pipeline_frames)
     cam.pad = packed ? 0 : 96;
     baton_format fmt;
     ck_assert(to_format(fourcc, &fmt));
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
     seen s = {0};
     baton_pipeline_config pc = v4l2_config(fmt, &s);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_run(p, 40, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_stats st = baton_pipeline_get_stats(p);
@@ -1669,10 +1698,7 @@ START_TEST(test_pipeline_frames)
     ck_assert_uint_eq(s.gaps, 0);
     ck_assert_uint_eq(s.last, 39);
     ck_assert_uint_eq(st.dropped, 0);
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
+    cam_run_finish(&cr);
 }
 END_TEST
 
@@ -1681,15 +1707,14 @@ START_TEST(test_pipeline_newest)
     bool packed = _i == 1;
     cam.pad = packed ? 0 : 64;
     cam.frames_per_poll = 3;
-    baton_context *ctx = cpu_context();
-    seen s = {0};
-    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
     cam.force_w = 160;
     cam.force_h = 96;
+    seen s = {0};
+    baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
     pc.policy = BATON_POLICY_NEWEST;
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_run(p, 30, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_stats st = baton_pipeline_get_stats(p);
@@ -1710,9 +1735,7 @@ START_TEST(test_pipeline_newest)
         ck_assert_uint_eq(s.gaps, 29);
     }
     ck_assert_uint_eq(s.last, 29 + st.dropped); /* every skipped frame counted */
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    baton_context_destroy(ctx);
+    cam_run_finish(&cr);
 }
 END_TEST
 
@@ -1721,23 +1744,18 @@ START_TEST(test_pipeline_stall)
     cam.stall_after = 7;
     cam.force_w = 160;
     cam.force_h = 96;
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
     seen s = {0};
     baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_TIMEOUT);
     printf("(expected) %s\n", err.message);
     ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": no frame within 300 ms (camera "
                                       "stalled?)"),
                   "%s", err.message);
     ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_submitted, 7);
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
+    cam_run_finish(&cr);
 }
 END_TEST
 
@@ -1748,33 +1766,24 @@ START_TEST(test_pipeline_unplugged)
     cam.gone_after = 5;
     cam.force_w = 160;
     cam.force_h = 96;
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
     seen s = {0};
     baton_pipeline_config pc = v4l2_config(BATON_FORMAT_YUYV, &s);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_DISCONNECTED);
     printf("(expected) %s\n", err.message);
     ck_assert_msg(strstr(err.message, "v4l2 " FAKE_PATH ": device gone (ENODEV)"), "%s",
                   err.message);
     ck_assert_uint_eq(baton_pipeline_get_stats(p).frames_submitted, 5);
-    baton_pipeline_destroy(p);
+    cam_run_finish(&cr);
     /* STREAMOFF was tried on the dead device; everything else undone */
     ck_assert_uint_eq(cam.log[cam.nlog - 1], VIDIOC_STREAMOFF);
-    assert_balanced();
     ck_assert_int_eq(cam.exports, 4);
     ck_assert_uint_eq(cam.userptr_qbufs > 0, packed);
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
 }
 END_TEST
 
-/* The zero-allocation proof over a camera bound with USERPTR: after warm-up
- * the frames (DQBUF on the driving thread, QBUF from the completion thread,
- * the double's own work included) allocate nothing, open nothing and create
- * no Vulkan object. Configuration i: timeline/binary, S = 2/3. */
 /* ---- recovery: on_source_lost = RESYNC ------------------------------------- */
 
 typedef struct resynced {
@@ -1830,14 +1839,11 @@ START_TEST(test_pipeline_resync)
     } else {
         cam.stall_after = 7;
     }
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
-    int64_t vk_before = baton_live_vk_objects();
     resynced r = {0};
     baton_pipeline_config pc = resync_config(&r, 5000);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     int64_t vk_running = baton_live_vk_objects();
     ck_assert_msg(baton_pipeline_run(p, 20, &err) == BATON_OK, "%s", err.message);
     ck_assert_msg(baton_pipeline_drain(p, &err) == BATON_OK, "%s", err.message);
@@ -1882,11 +1888,7 @@ START_TEST(test_pipeline_resync)
     if (packed)
         ck_assert_uint_ge(cam.userptr_qbufs, 20);
     ck_assert_int_eq(baton_live_vk_objects(), vk_running); /* nothing made per resync */
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    ck_assert_int_eq(baton_live_vk_objects(), vk_before); /* the pipeline's all destroyed */
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
+    cam_run_finish(&cr);
 }
 END_TEST
 
@@ -1899,13 +1901,11 @@ START_TEST(test_pipeline_resync_gives_up)
     cam.comes_back = true;
     cam.gone_after = 5;
     cam.absent_opens = UINT32_MAX;
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
     resynced r = {0};
     baton_pipeline_config pc = resync_config(&r, 400);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     uint64_t t0 = now_ms();
     ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_TIMEOUT);
     uint64_t took = now_ms() - t0;
@@ -1924,10 +1924,7 @@ START_TEST(test_pipeline_resync_gives_up)
     ck_assert_uint_eq(st.frames_delivered, st.frames_done + st.frames_lost);
     ck_assert_int_eq(st.failed, BATON_ERR_TIMEOUT);
     ck_assert_int_eq(baton_pipeline_run(p, 1, &err), BATON_ERR_STATE);
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
+    cam_run_finish(&cr);
 }
 END_TEST
 
@@ -1942,13 +1939,11 @@ START_TEST(test_pipeline_resync_other_size)
     cam.absent_opens = 1;
     cam.back_w = 320;
     cam.back_h = 192;
-    int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
     resynced r = {0};
     baton_pipeline_config pc = resync_config(&r, 5000);
-    baton_pipeline *p = NULL;
+    cam_run cr;
+    baton_pipeline *p = cam_run_start(&cr, &pc);
     baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
     ck_assert_int_eq(baton_pipeline_run(p, 20, &err), BATON_ERR_MISMATCH);
     printf("(expected) %s\n", err.message);
     ck_assert_str_eq(err.message, "source 'v4l2:" FAKE_PATH "' came back as YUYV 320x192, the "
@@ -1958,13 +1953,14 @@ START_TEST(test_pipeline_resync_other_size)
     ck_assert_uint_eq(st.frames_done, 5);
     ck_assert_uint_eq(st.source_resyncs, 0);
     ck_assert_int_eq(st.failed, BATON_ERR_MISMATCH);
-    baton_pipeline_destroy(p);
-    assert_balanced();
-    baton_context_destroy(ctx);
-    ck_assert_int_eq(test_open_fd_count(), before);
+    cam_run_finish(&cr);
 }
 END_TEST
 
+/* The zero-allocation proof over a camera bound with USERPTR: after warm-up
+ * the frames (DQBUF on the driving thread, QBUF from the completion thread,
+ * the double's own work included) allocate nothing, open nothing and create
+ * no Vulkan object. Configuration i: timeline/binary, S = 2/3. */
 START_TEST(test_pipeline_steady_userptr)
 {
     cam.pad = 0;
