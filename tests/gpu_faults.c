@@ -176,6 +176,68 @@ static void parse_cuda_error(const char *msg, uint64_t *frame, char *name, size_
     snprintf(name, size, "%s", failed + strlen(" failed: "));
 }
 
+/* One case: a CUDA context warmed up with the application `a` (not yet
+ * misbehaving), the fds and live objects counted, then a pipeline whose
+ * kernel misbehaves from FAULT_FRAME on, run for up to 200 frames. */
+typedef struct fault_run {
+    baton_context *ctx;
+    baton_pipeline *p;
+    int fds;
+    int64_t vk0, cuda0;
+    baton_status st;
+    baton_error err;
+    uint64_t run_ns;
+} fault_run;
+
+static void fault_run_start(fault_run *r, app *a, baton_handoff_mode h, uint32_t timeout_ms)
+{
+    r->ctx = cuda_context();
+    warm_up(r->ctx, a, h);
+    r->fds = test_open_fd_count();
+    r->vk0 = baton_live_vk_objects();
+    r->cuda0 = baton_live_cuda_objects();
+    a->at = FAULT_FRAME;
+    baton_pipeline_config pc;
+    pipeline_config(&pc, a, h, timeout_ms);
+    r->p = NULL;
+    ck_assert_msg(baton_pipeline_create(r->ctx, &pc, &r->p, &r->err) == BATON_OK, "%s",
+                  r->err.message);
+    uint64_t t0 = now_ns();
+    r->st = baton_pipeline_run(r->p, 200, &r->err);
+    r->run_ns = now_ns() - t0;
+}
+
+/* What destroying the case's pipeline and context left. */
+typedef struct fault_teardown {
+    int64_t vk_left, cuda_left; /* the pipeline's, after its destroy */
+    int fds_after;
+} fault_teardown;
+
+/* Destroy the pipeline, then the context, each within BOUND_NS; print
+ * what each left under `label` (with `note` after the fds). */
+static fault_teardown fault_run_finish(fault_run *r, const char *label, const char *note)
+{
+    fault_teardown t;
+    uint64_t t0 = now_ns();
+    baton_pipeline_destroy(r->p);
+    uint64_t destroy_ns = now_ns() - t0;
+    t.vk_left = baton_live_vk_objects() - r->vk0;
+    t.cuda_left = baton_live_cuda_objects() - r->cuda0;
+    t.fds_after = test_open_fd_count();
+    t0 = now_ns();
+    baton_context_destroy(r->ctx);
+    uint64_t ctx_ns = now_ns() - t0;
+    printf("   %s: pipeline destroy %.3f s (left %lld Vulkan, %lld CUDA objects), context destroy "
+           "%.3f s (left %lld Vulkan, %lld CUDA); fds %d -> %d%s\n",
+           label, secs(destroy_ns), (long long)t.vk_left, (long long)t.cuda_left, secs(ctx_ns),
+           (long long)baton_live_vk_objects(), (long long)baton_live_cuda_objects(), r->fds,
+           t.fds_after, note);
+    fflush(stdout);
+    ck_assert_uint_lt(destroy_ns, BOUND_NS);
+    ck_assert_uint_lt(ctx_ns, BOUND_NS);
+    return t;
+}
+
 /* _i: kernel (trap, illegal address) x hand-offs (GPU, RELAY). */
 START_TEST(test_faulting_kernel)
 {
@@ -183,78 +245,53 @@ START_TEST(test_faulting_kernel)
     const char *what = mode == FAULT_KERNEL_TRAP ? "__trap()" : "illegal address";
     const char *expect = mode == FAULT_KERNEL_TRAP ? "cudaErrorLaunchFailure" : "cudaErrorIllegalAddress";
     const baton_handoff_mode h = handoff[_i % 2];
-    baton_context *ctx = cuda_context();
     app a = {.mode = mode, .at = UINT64_MAX};
-    warm_up(ctx, &a, h);
-    int fds = test_open_fd_count();
-    int64_t vk0 = baton_live_vk_objects(), cuda0 = baton_live_cuda_objects();
-
-    a.at = FAULT_FRAME;
-    baton_pipeline_config pc;
-    pipeline_config(&pc, &a, h, 500);
-    baton_pipeline *p = NULL;
-    baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
-    uint64_t t0 = now_ns();
-    baton_status st = baton_pipeline_run(p, 200, &err);
-    uint64_t run_ns = now_ns() - t0;
+    fault_run r;
+    fault_run_start(&r, &a, h, 500);
     printf("(expected) %s at frame %u, hand-offs %s: run returned %s in %.3f s: %s\n", what,
-           FAULT_FRAME, baton_handoff_mode_name(h), baton_strerror(st), secs(run_ns), err.message);
+           FAULT_FRAME, baton_handoff_mode_name(h), baton_strerror(r.st), secs(r.run_ns),
+           r.err.message);
     fflush(stdout);
-    ck_assert_uint_lt(run_ns, BOUND_NS);
+    ck_assert_uint_lt(r.run_ns, BOUND_NS);
     /* A trap with the GPU hand-off: on the H200 (driver 580, 2026-12-01,
      * twice) the trap was not yet visible to the host when the driving
      * thread's bounded wait for frame 20's slot expired, so the run ended
      * with the Vulkan stage's timeout naming the frame (and teardown freed
      * everything). Either end is clear; which one the driver gave is
      * printed. */
-    if (st == BATON_ERR_TIMEOUT && mode == FAULT_KERNEL_TRAP && h == BATON_HANDOFF_GPU) {
+    if (r.st == BATON_ERR_TIMEOUT && mode == FAULT_KERNEL_TRAP && h == BATON_HANDOFF_GPU) {
         char want[64];
         snprintf(want, sizeof want, "vulkan stage: frame %u ", FAULT_FRAME);
-        ck_assert_msg(strstr(err.message, want) != NULL, "%s", err.message);
+        ck_assert_msg(strstr(r.err.message, want) != NULL, "%s", r.err.message);
         printf("   note: the CUDA error was not visible yet: the Vulkan stage's timeout ended the run\n");
     } else {
-        ck_assert_int_eq(st, BATON_ERR_CUDA);
+        ck_assert_int_eq(r.st, BATON_ERR_CUDA);
     }
     uint64_t frame = FAULT_FRAME;
     char name[BATON_ERROR_MESSAGE_MAX] = "cudaErrorLaunchFailure";
-    if (st == BATON_ERR_CUDA)
-        parse_cuda_error(err.message, &frame, name, sizeof name);
+    if (r.st == BATON_ERR_CUDA)
+        parse_cuda_error(r.err.message, &frame, name, sizeof name);
     /* the call that saw it first may be for a frame before K (the relay
      * thread still at K - 1: a sticky error fails every call, a query of
      * an event long done included) or after (the driving thread, ahead) */
     ck_assert_msg(frame + SLOTS >= FAULT_FRAME && frame <= FAULT_FRAME + SLOTS + 1,
                   "the error names frame %llu, the kernel faulted at %u: %s",
-                  (unsigned long long)frame, FAULT_FRAME, err.message);
+                  (unsigned long long)frame, FAULT_FRAME, r.err.message);
     ck_assert_msg(sticky_name(name), "not a sticky kernel error (%s expected): %s", expect,
-                  err.message);
+                  r.err.message);
     if (strcmp(name, expect) != 0)
         printf("   note: the driver calls it %s (%s expected)\n", name, expect);
-    check_stats(p, st, FAULT_FRAME);
+    check_stats(r.p, r.st, FAULT_FRAME);
     baton_error again;
-    ck_assert_int_eq(baton_pipeline_run(p, 1, &again), BATON_ERR_STATE);
+    ck_assert_int_eq(baton_pipeline_run(r.p, 1, &again), BATON_ERR_STATE);
 
-    t0 = now_ns();
-    baton_pipeline_destroy(p);
-    uint64_t destroy_ns = now_ns() - t0;
-    int64_t vk_left = baton_live_vk_objects() - vk0, cuda_left = baton_live_cuda_objects() - cuda0;
-    int fds_after = test_open_fd_count();
-    t0 = now_ns();
-    baton_context_destroy(ctx);
-    uint64_t ctx_ns = now_ns() - t0;
-    printf("   teardown: pipeline destroy %.3f s (left %lld Vulkan, %lld CUDA objects), context "
-           "destroy %.3f s (left %lld Vulkan, %lld CUDA); fds %d -> %d (the dead CUDA context's "
-           "imports may keep theirs)\n",
-           secs(destroy_ns), (long long)vk_left, (long long)cuda_left, secs(ctx_ns),
-           (long long)baton_live_vk_objects(), (long long)baton_live_cuda_objects(), fds, fds_after);
-    fflush(stdout);
-    ck_assert_uint_lt(destroy_ns, BOUND_NS);
-    ck_assert_uint_lt(ctx_ns, BOUND_NS);
+    fault_teardown t = fault_run_finish(&r, "teardown",
+                                        " (the dead CUDA context's imports may keep theirs)");
     /* nothing of ours runs on a dead context: the runtime frees it all
      * (with the GPU hand-off it signals the Vulkan waits the dead stream
      * never will: pipeline.c's unblock) */
-    ck_assert_int_eq(vk_left, 0);
-    ck_assert_int_eq(cuda_left, 0);
+    ck_assert_int_eq(t.vk_left, 0);
+    ck_assert_int_eq(t.cuda_left, 0);
     ck_assert_int_eq(baton_live_vk_objects(), 0);
     ck_assert_int_eq(baton_live_cuda_objects(), 0);
 }
@@ -270,27 +307,15 @@ START_TEST(test_hung_kernel)
     *flag = 0;
     void *flag_device = NULL;
     ck_assert_int_eq(cudaHostGetDevicePointer(&flag_device, (void *)flag, 0), cudaSuccess);
-    baton_context *ctx = cuda_context();
     app a = {.mode = FAULT_KERNEL_SPIN, .at = UINT64_MAX, .flag_device = flag_device};
-    warm_up(ctx, &a, h);
-    int fds = test_open_fd_count();
-    int64_t vk0 = baton_live_vk_objects(), cuda0 = baton_live_cuda_objects();
-
-    a.at = FAULT_FRAME;
-    baton_pipeline_config pc;
-    pipeline_config(&pc, &a, h, 300);
-    baton_pipeline *p = NULL;
-    baton_error err;
-    ck_assert_msg(baton_pipeline_create(ctx, &pc, &p, &err) == BATON_OK, "%s", err.message);
-    uint64_t t0 = now_ns();
-    baton_status st = baton_pipeline_run(p, 200, &err);
-    uint64_t run_ns = now_ns() - t0;
+    fault_run r;
+    fault_run_start(&r, &a, h, 300);
     printf("(expected) kernel hung at frame %u, hand-offs %s, timeout 300 ms: run returned %s in "
-           "%.3f s: %s\n", FAULT_FRAME, baton_handoff_mode_name(h), baton_strerror(st),
-           secs(run_ns), err.message);
+           "%.3f s: %s\n", FAULT_FRAME, baton_handoff_mode_name(h), baton_strerror(r.st),
+           secs(r.run_ns), r.err.message);
     fflush(stdout);
-    ck_assert_int_eq(st, BATON_ERR_TIMEOUT);
-    ck_assert_uint_lt(run_ns, BOUND_NS);
+    ck_assert_int_eq(r.st, BATON_ERR_TIMEOUT);
+    ck_assert_uint_lt(r.run_ns, BOUND_NS);
     /* GPU hand-off: the Vulkan stage's fence wait for frame K expires
      * first (retire.c); relayed: the relay thread's wait for frame K's
      * CUDA work (stage_cuda.c's cuda_wait_done) */
@@ -298,35 +323,21 @@ START_TEST(test_hung_kernel)
     snprintf(want, sizeof want, "%s: frame %u (slot %u) not ",
              h == BATON_HANDOFF_GPU ? "vulkan stage" : "compute stage (CUDA)", FAULT_FRAME,
              FAULT_FRAME % SLOTS);
-    ck_assert_msg(strncmp(err.message, want, strlen(want)) == 0, "expected \"%s...\": %s", want,
-                  err.message);
-    ck_assert_msg(strstr(err.message, "within 300 ms"), "%s", err.message);
-    check_stats(p, st, FAULT_FRAME);
+    ck_assert_msg(strncmp(r.err.message, want, strlen(want)) == 0, "expected \"%s...\": %s", want,
+                  r.err.message);
+    ck_assert_msg(strstr(r.err.message, "within 300 ms"), "%s", r.err.message);
+    check_stats(r.p, r.st, FAULT_FRAME);
 
     if (release) {
         *flag = 1; /* the kernel ends; everything enqueued behind it runs */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     }
-    t0 = now_ns();
-    baton_pipeline_destroy(p);
-    uint64_t destroy_ns = now_ns() - t0;
-    int64_t vk_left = baton_live_vk_objects() - vk0, cuda_left = baton_live_cuda_objects() - cuda0;
-    int fds_after = test_open_fd_count();
-    t0 = now_ns();
-    baton_context_destroy(ctx);
-    uint64_t ctx_ns = now_ns() - t0;
-    printf("   %s: pipeline destroy %.3f s (left %lld Vulkan, %lld CUDA objects), context destroy "
-           "%.3f s (left %lld Vulkan, %lld CUDA); fds %d -> %d\n",
-           release ? "released after the timeout" : "left spinning", secs(destroy_ns),
-           (long long)vk_left, (long long)cuda_left, secs(ctx_ns),
-           (long long)baton_live_vk_objects(), (long long)baton_live_cuda_objects(), fds, fds_after);
-    fflush(stdout);
-    ck_assert_uint_lt(destroy_ns, BOUND_NS);
-    ck_assert_uint_lt(ctx_ns, BOUND_NS);
+    fault_teardown t =
+        fault_run_finish(&r, release ? "released after the timeout" : "left spinning", "");
     if (release) {
-        ck_assert_int_eq(vk_left, 0);
-        ck_assert_int_eq(cuda_left, 0);
-        ck_assert_int_eq(fds_after, fds);
+        ck_assert_int_eq(t.vk_left, 0);
+        ck_assert_int_eq(t.cuda_left, 0);
+        ck_assert_int_eq(t.fds_after, r.fds);
         ck_assert_int_eq(baton_live_vk_objects(), 0);
         ck_assert_int_eq(baton_live_cuda_objects(), 0);
         ck_assert_int_eq(cudaFreeHost((void *)flag), cudaSuccess);
@@ -336,9 +347,9 @@ START_TEST(test_hung_kernel)
          * leaves the context (both say so on stderr) rather than free
          * memory the kernel's stream still uses; the kernel gives up by
          * itself (SPIN_NS) before this process exits */
-        ck_assert_int_gt(vk_left, 0);
-        ck_assert_int_gt(cuda_left, 0);
-        ck_assert_int_gt(baton_live_vk_objects(), vk_left);
+        ck_assert_int_gt(t.vk_left, 0);
+        ck_assert_int_gt(t.cuda_left, 0);
+        ck_assert_int_gt(baton_live_vk_objects(), t.vk_left);
         /* the leak seen, let the kernel go: this process then exits with
          * nothing of it running on the GPU */
         *flag = 1;
