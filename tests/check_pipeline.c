@@ -68,12 +68,8 @@ END_TEST
 /* AUTO with the CPU stage: nothing to measure, the host relays both ways. */
 START_TEST(test_handoff_auto_on_cpu)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_handoff_report h = baton_context_handoff(ctx);
     ck_assert(!h.measured);
     ck_assert_int_eq(h.to_vulkan, BATON_HANDOFF_RELAY);
@@ -104,18 +100,6 @@ START_TEST(test_long_run)
 }
 END_TEST
 
-static baton_context *cpu_context(baton_sync_mode sync)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    cc.sync = sync;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 static baton_pipeline_config small_config(void)
 {
     baton_pipeline_config pc;
@@ -133,7 +117,8 @@ START_TEST(test_stalled_stage_times_out_and_destroys_cleanly)
      * binary semaphore that nothing will signal is invalid usage (only
      * timelines may be waited before they are signalled) */
     static const int cases[6][2] = {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 1}, {1, 3}};
-    baton_context *ctx = cpu_context(cases[_i][0] ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    const baton_sync_mode sync = cases[_i][0] ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, sync);
     baton_pipeline_config pc = small_config();
     pc.handoff_to_vulkan = handoffs[cases[_i][1]][0];
     pc.handoff_to_compute = handoffs[cases[_i][1]][1];
@@ -178,7 +163,7 @@ START_TEST(test_every_frame_accounted)
         ck_assert_int_eq(write(fd, frame, sizeof frame), (ssize_t)sizeof frame);
     close(fd);
     snprintf(spec, sizeof spec, "pipe:YUYV:64x16:%s", path);
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_TIMELINE);
     baton_pipeline_config pc = small_config();
     pc.width = 64;
     pc.height = 16;
@@ -233,7 +218,7 @@ END_TEST
  * as dropped, and the sum still holds. */
 START_TEST(test_dropped_frames_accounted)
 {
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_TIMELINE);
     baton_pipeline_config pc = small_config();
     pc.source = "pattern@500";
     pc.policy = BATON_POLICY_NEWEST;
@@ -262,7 +247,8 @@ END_TEST
 START_TEST(test_stopped_camera_times_out)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context(_i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    const baton_sync_mode sync = _i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, sync);
     baton_pipeline_config pc = small_config();
     pc.source = "pattern@500:stop=10";
     baton_pipeline *p = NULL;
@@ -318,7 +304,7 @@ static const struct {
 START_TEST(test_display_lost_goes_headless)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context(display_cases[_i].sync);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, display_cases[_i].sync);
     int64_t vk_before = baton_live_vk_objects();
     baton_pipeline_config pc = small_config();
     shown s = {0};
@@ -378,7 +364,7 @@ END_TEST
 START_TEST(test_display_lost_stops_by_default)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_TIMELINE);
     baton_pipeline_config pc = small_config();
     baton_pipeline *p = NULL;
     baton_error err;
@@ -408,7 +394,8 @@ END_TEST
  * check_source_v4l2. */
 START_TEST(test_stopped_camera_resyncs)
 {
-    baton_context *ctx = cpu_context(_i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    const baton_sync_mode sync = _i ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, sync);
     baton_pipeline_config pc = small_config();
     pc.source = "pattern@500:stop=10";
     pc.on_source_lost = BATON_SOURCE_LOST_RESYNC;
@@ -462,7 +449,7 @@ static void record_seen(void *user, const baton_frame_info *info)
 /* The sink (3 ms a frame) is slower than the source (1000 fps). */
 START_TEST(test_policies)
 {
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_TIMELINE);
     for (int newest = 0; newest < 2; newest++) {
         baton_pipeline_config pc = small_config();
         pc.source = "pattern@1000";
@@ -500,7 +487,7 @@ END_TEST
 
 START_TEST(test_bad_configs)
 {
-    baton_context *ctx = cpu_context(BATON_SYNC_AUTO);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_pipeline *p = NULL;
     baton_error err;
     baton_pipeline_config pc = small_config();
@@ -536,7 +523,7 @@ START_TEST(test_dump_png)
 {
     char dir[] = "/tmp/baton-dump-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    baton_context *ctx = cpu_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_TIMELINE);
     baton_pipeline_config pc = small_config();
     static const uint64_t frames[] = {3, 7};
     pc.readback = true;

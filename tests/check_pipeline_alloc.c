@@ -20,13 +20,9 @@
  * frames allocate nothing. */
 static void steady_case(int i, const char *sink, uint64_t warmup, uint64_t frames)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    cc.sync = i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
-    baton_context *ctx = NULL;
+    const baton_sync_mode sync = i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, sync);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 320;
@@ -39,7 +35,7 @@ static void steady_case(int i, const char *sink, uint64_t warmup, uint64_t frame
     steady_result r;
     ck_assert_msg(steady_run(ctx, &pc, warmup, frames, &r, &err) == BATON_OK, "%s", err.message);
     char label[96];
-    int n = snprintf(label, sizeof label, "CPU stage, %s, S=%u", baton_sync_mode_name(cc.sync),
+    int n = snprintf(label, sizeof label, "CPU stage, %s, S=%u", baton_sync_mode_name(sync),
                      pc.slots);
     if (sink && n > 0 && (size_t)n < sizeof label)
         snprintf(label + n, sizeof label - (size_t)n, ", sink %s", sink);
@@ -121,12 +117,8 @@ static baton_status allocating_work(void *user, uint8_t *rgba, size_t pitch, uin
 
 START_TEST(test_counter_sees_an_allocating_callback)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 64;
@@ -152,12 +144,8 @@ static void allocating_done(void *user, const baton_frame_info *info)
 
 START_TEST(test_counter_sees_an_allocating_on_done)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 64;

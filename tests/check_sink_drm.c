@@ -26,17 +26,6 @@
 
 static bool have_dri(void) { return access("/dev/dri/card0", F_OK) == 0; }
 
-static baton_context *cpu_context(void)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 static baton_pipeline_config small_config(const char *spec)
 {
     baton_pipeline_config pc;
@@ -55,7 +44,7 @@ static const char *const specs[] = {"drm", "drm:", "drm:auto", "drm:HDMI-A-1",
 
 START_TEST(test_pipeline_fails_cleanly)
 {
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     int before = test_open_fd_count();
     ck_assert_int_ge(before, 0);
     baton_pipeline_config pc = small_config(specs[_i]);
@@ -99,7 +88,7 @@ START_TEST(test_bad_specs_refused_first)
 {
     static const char *const bad[] = {"drm:HDMI-A-1@1920x", "drm:DP-1@1920x1080@0",
                                       "drm:DP 1", "drm:DP-1@1920x1080@60Hz"};
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     int before = test_open_fd_count();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         baton_pipeline_config pc = small_config(bad[i]);
@@ -124,7 +113,7 @@ END_TEST
 
 START_TEST(test_vulkan_check_agrees_with_loader)
 {
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
     baton_status st = sink_drm_check_vulkan(ctx, &err);
     bool complete =
@@ -142,7 +131,7 @@ END_TEST
 
 START_TEST(test_vblanks_accessor_other_sink)
 {
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_pipeline_config pc = small_config("headless");
     baton_pipeline *p = NULL;
     baton_error err;

@@ -428,12 +428,8 @@ START_TEST(test_pipeline_ffv1)
              path);
     shown s = {.frames = malloc(FRAME_BYTES * FRAMES)};
     ck_assert_ptr_nonnull(s.frames);
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.source = "pattern@50";

@@ -44,17 +44,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static baton_context *cpu_context(void)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 static baton_pipeline_config x11_config(const char *spec)
 {
     baton_pipeline_config pc;
@@ -158,7 +147,7 @@ static uint64_t wait_for_frame(uint32_t w, uint32_t h, uint64_t want, uint8_t *r
 START_TEST(test_window_shows_last_frame)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_pipeline_config pc = x11_config("x11");
     baton_pipeline *p = NULL;
     baton_error err;
@@ -209,7 +198,7 @@ START_TEST(test_scaled_window)
 {
     uint64_t readback_bad = 0;
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_pipeline_config pc = x11_config("x11:512x256");
     pc.slots = 3;
     pc.readback = true;
@@ -265,7 +254,7 @@ static bool wait_for_content(xcb_connection_t *c, xcb_window_t win, uint32_t w, 
 START_TEST(test_window_changed)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_pipeline_config pc = x11_config("x11");
     baton_pipeline *p = NULL;
     baton_error err;
@@ -343,7 +332,7 @@ START_TEST(test_no_display_is_a_clear_error)
     const char *d = getenv("DISPLAY");
     snprintf(saved, sizeof saved, "%s", d ? d : "");
     int before = test_open_fd_count();
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     expect_no_display(ctx, NULL);
     expect_no_display(ctx, ":9973"); /* nothing listens there */
     expect_no_display(ctx, "no-such-host-baton.invalid:0");
@@ -358,7 +347,7 @@ START_TEST(test_bad_arguments)
 {
     static const char *const bad[] = {"x11:", "x11:0x10", "x11:640", "x11:640x", "x11:64x48x",
                                       "x11:99999x10", "x11:-5x10", "x11:axb"};
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         baton_pipeline_config pc = x11_config(bad[i]);
         baton_pipeline *p = NULL;

@@ -280,12 +280,8 @@ static run_result run_source(const char *spec, baton_drop_policy policy, uint64_
                              uint32_t timeout_ms, expect *e)
 {
     run_result r = {.run = BATON_ERR_STATE, .drain = BATON_ERR_STATE};
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc); /* 1280x720 YUYV: the source's own values win */
     pc.source = spec;

@@ -696,12 +696,8 @@ static void on_done(void *user, const baton_frame_info *info)
 static baton_status run_pipeline(const char *spec, baton_format fmt, uint64_t frames, seen *e,
                                  baton_pipeline_stats *stats, char *msg, size_t n)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.source = spec;

@@ -1564,17 +1564,6 @@ END_TEST
 
 /* ---- through the pipeline ---------------------------------------------------- */
 
-static baton_context *cpu_context(void)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 /* A pipeline over the double on a CPU context of its own; the fds and the
  * live Vulkan objects are counted before either is made. */
 typedef struct cam_run {
@@ -1587,7 +1576,7 @@ typedef struct cam_run {
 static baton_pipeline *cam_run_start(cam_run *cr, const baton_pipeline_config *pc)
 {
     cr->fds_before = test_open_fd_count();
-    cr->ctx = cpu_context();
+    cr->ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     cr->vk_before = baton_live_vk_objects();
     baton_error err;
     cr->p = NULL;
@@ -1966,13 +1955,9 @@ START_TEST(test_pipeline_steady_userptr)
     cam.pad = 0;
     cam.force_w = 160;
     cam.force_h = 96;
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    cc.sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
-    baton_context *ctx = NULL;
+    const baton_sync_mode sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, sync);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.source = "v4l2:" FAKE_PATH;
@@ -1984,7 +1969,7 @@ START_TEST(test_pipeline_steady_userptr)
     ck_assert_msg(steady_run(ctx, &pc, 20, 500, &r, &err) == BATON_OK, "%s", err.message);
     char label[96];
     snprintf(label, sizeof label, "v4l2 USERPTR, CPU stage, %s, S=%u",
-             baton_sync_mode_name(cc.sync), pc.slots);
+             baton_sync_mode_name(sync), pc.slots);
     steady_print(label, &r);
     baton_context_destroy(ctx);
     ck_assert_uint_ge(cam.userptr_qbufs, 520); /* every frame came through USERPTR */

@@ -16,17 +16,6 @@
 #define THREADS 3
 #define FRAMES 300u
 
-static baton_context *cpu_context(void)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CPU;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 typedef struct driver {
     baton_context *ctx;
     int index;
@@ -79,7 +68,7 @@ static void *drive(void *arg)
 
 START_TEST(test_pipelines_on_one_context)
 {
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     driver d[THREADS];
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -149,7 +138,7 @@ static void *use_pool(void *arg)
 
 START_TEST(test_pools_from_threads)
 {
-    baton_context *ctx = cpu_context();
+    baton_context *ctx = test_context(BATON_COMPUTE_CPU, BATON_SYNC_AUTO);
     baton_sem_pool *shared = NULL;
     baton_sem_pool_config pc = {.binary_count = 0, .timeline_count = 16};
     baton_error err;

@@ -84,13 +84,7 @@ static const baton_handoff_mode handoff[2] = {BATON_HANDOFF_GPU, BATON_HANDOFF_R
 
 static baton_context *cuda_context(void)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CUDA;
-    cc.sync = BATON_SYNC_TIMELINE;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    baton_context *ctx = test_context(BATON_COMPUTE_CUDA, BATON_SYNC_TIMELINE);
     ck_assert_int_eq(baton_context_compute(ctx), BATON_COMPUTE_CUDA);
     ck_assert_int_eq(baton_context_sync(ctx), BATON_SYNC_TIMELINE);
     return ctx;

@@ -85,11 +85,7 @@ static baton_status run(const char *source, const char *sink, baton_handoff_mode
                         shown *s, baton_pipeline_stats *stats, baton_display_report *rep,
                         baton_error *err)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = g_compute;
-    baton_context *ctx = NULL;
-    ck_assert_msg(baton_context_create(&cc, &ctx, err) == BATON_OK, "%s", err->message);
+    baton_context *ctx = test_context(g_compute, BATON_SYNC_AUTO);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.source = source;

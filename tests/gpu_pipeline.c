@@ -99,21 +99,10 @@ START_TEST(test_other_formats)
 }
 END_TEST
 
-static baton_context *cuda_context(baton_sync_mode sync)
-{
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = BATON_COMPUTE_CUDA;
-    cc.sync = sync;
-    baton_context *ctx = NULL;
-    baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
-    return ctx;
-}
-
 START_TEST(test_steady_state_allocates_nothing)
 {
-    baton_context *ctx = cuda_context(_i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE);
+    const baton_sync_mode sync = _i % 2 ? BATON_SYNC_BINARY : BATON_SYNC_TIMELINE;
+    baton_context *ctx = test_context(BATON_COMPUTE_CUDA, sync);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 1920;
@@ -136,7 +125,7 @@ END_TEST
 START_TEST(test_stall_times_out_and_destroys_cleanly)
 {
     int before = test_open_fd_count();
-    baton_context *ctx = cuda_context(BATON_SYNC_TIMELINE);
+    baton_context *ctx = test_context(BATON_COMPUTE_CUDA, BATON_SYNC_TIMELINE);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 640;

@@ -6,6 +6,8 @@
 
 #include <check.h>
 
+#include "util_test.h"
+
 baton_status steady_run(baton_context *ctx, const baton_pipeline_config *pc, uint64_t warmup,
                         uint64_t frames, steady_result *out, baton_error *err)
 {
@@ -68,12 +70,8 @@ void steady_print(const char *label, const steady_result *r)
 void steady_gst_case(baton_compute_mode compute, const char *label, const char *source,
                      const char *sink, uint64_t frames)
 {
-    baton_context_config cc;
-    baton_context_config_default(&cc);
-    cc.compute = compute;
-    baton_context *ctx = NULL;
+    baton_context *ctx = test_context(compute, BATON_SYNC_AUTO);
     baton_error err;
-    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
     baton_pipeline_config pc;
     baton_pipeline_config_default(&pc);
     pc.width = 320;

@@ -45,6 +45,18 @@ int test_run_suite_nofork(Suite *s)
     return failed == 0 ? 0 : 1;
 }
 
+baton_context *test_context(baton_compute_mode compute, baton_sync_mode sync)
+{
+    baton_context_config cc;
+    baton_context_config_default(&cc);
+    cc.compute = compute;
+    cc.sync = sync;
+    baton_context *ctx = NULL;
+    baton_error err;
+    ck_assert_msg(baton_context_create(&cc, &ctx, &err) == BATON_OK, "%s", err.message);
+    return ctx;
+}
+
 int test_skip(const char *suite, const char *reason)
 {
     printf("SKIP %s: %s\n", suite, reason);

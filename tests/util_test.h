@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "baton/caps.h"
+#include "baton/context.h"
 
 /* Number of open file descriptors of this process (entries of /proc/self/fd,
  * not counting the directory handle used to read it). -1 on error. */
@@ -19,6 +20,10 @@ int test_run_suite(Suite *s);
 /* The same, every case in this process (CK_NOFORK): for the CUDA suites,
  * since CUDA does not survive a fork after its initialisation. */
 int test_run_suite_nofork(Suite *s);
+
+/* A context for `compute` with `sync` (else the defaults); a context that
+ * cannot be made fails the running test with baton's message. */
+baton_context *test_context(baton_compute_mode compute, baton_sync_mode sync);
 
 /* Print "SKIP <suite>: <reason>" and return the skip exit status (77). */
 int test_skip(const char *suite, const char *reason);
