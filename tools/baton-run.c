@@ -266,36 +266,15 @@ static baton_status run(const options *o, const settings *s, results *r, baton_e
     if (show)
         progress(baton_pipeline_get_stats(p).frames_done, o->frames, t0, true);
 
-    baton_pipeline_stats ps = baton_pipeline_get_stats(p);
-    r->frames_done = ps.frames_done;
-    r->frames_submitted = ps.frames_submitted;
-    r->frames_delivered = ps.frames_delivered;
-    r->frames_lost = ps.frames_lost;
-    snprintf(r->lost_to, sizeof r->lost_to, "%s", ps.error);
-    r->dropped = ps.dropped;
-    r->dumps_written = ps.dumps_written;
-    r->gpu_times = ps.gpu_times;
-    r->to_vulkan = ps.handoff_to_vulkan;
-    r->to_compute = ps.handoff_to_compute;
-    r->width = ps.width;
-    r->height = ps.height;
-    r->format = ps.format;
-    snprintf(r->source_io, sizeof r->source_io, "%s", ps.source_io);
+    r->stats = baton_pipeline_get_stats(p);
     r->resync_ms = pc.source_resync_ms ? pc.source_resync_ms : BATON_SOURCE_RESYNC_MS_DEFAULT;
-    r->resyncs = ps.source_resyncs;
-    r->camera_absent_ns = ps.source_absent_ns;
-    r->camera_lost_frame = ps.source_lost_frame;
-    snprintf(r->camera_lost_reason, sizeof r->camera_lost_reason, "%s", ps.source_lost_reason);
-    r->display_lost = ps.display_lost;
-    r->display_lost_frame = ps.display_lost_frame;
-    r->headless_from = ps.display_headless_from;
-    snprintf(r->display_lost_reason, sizeof r->display_lost_reason, "%s", ps.display_lost_reason);
     baton_object_counters oc = baton_context_counters(ctx);
     r->driver_allocations = oc.driver_allocations;
     r->driver_escaped = oc.driver_escaped;
     r->seconds = (double)(t1 - t0) / 1e9;
-    r->fps = r->seconds > 0 ? (double)ps.frames_done / r->seconds : 0;
-    r->cpu_us_per_frame = ps.frames_done ? (double)(cpu1 - cpu0) / 1e3 / (double)ps.frames_done : 0;
+    r->fps = r->seconds > 0 ? (double)r->stats.frames_done / r->seconds : 0;
+    uint64_t done = r->stats.frames_done;
+    r->cpu_us_per_frame = done ? (double)(cpu1 - cpu0) / 1e3 / (double)done : 0;
     latency_figures(p, times, lat, pc.stats_frames, r);
     display_figures(p, r);
     if (st == BATON_OK)
@@ -386,7 +365,7 @@ int main(int argc, char **argv)
     }
     if (r.stopped_by && strcmp(r.stopped_by, "end of stream") == 0 && !o.quiet)
         fprintf(stderr, "baton-run: the source ended after %llu frames\n",
-                (unsigned long long)r.frames_done);
+                (unsigned long long)r.stats.frames_done);
     run_print_table(&o, &s, &r);
     rc = EXIT_OK;
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -405,9 +384,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "baton-run: the trace does not match the plan: %s\n", r.trace_message);
         rc = EXIT_FAIL;
     }
-    if (o.dump_dir && r.dumps_written < s.dump_count && !r.stopped_by) {
+    if (o.dump_dir && r.stats.dumps_written < s.dump_count && !r.stopped_by) {
         fprintf(stderr, "baton-run: --dump: %llu of %zu frames written\n",
-                (unsigned long long)r.dumps_written, s.dump_count);
+                (unsigned long long)r.stats.dumps_written, s.dump_count);
         rc = EXIT_FAIL;
     }
     if (rc == EXIT_OK && r.stopped_by && strcmp(r.stopped_by, "SIGINT") == 0)

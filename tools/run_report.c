@@ -83,19 +83,20 @@ static void print_recovery(const options *o, const results *r)
 {
     if (o->on_camera_loss == BATON_SOURCE_LOST_RESYNC) {
         printf(ROW "resync within %u ms: %llu resync%s, %.3f s without a camera", "camera loss:",
-               r->resync_ms, (unsigned long long)r->resyncs, r->resyncs == 1 ? "" : "s",
-               (double)r->camera_absent_ns / 1e9);
-        if (r->camera_lost_reason[0])
-            printf(" (last lost at frame %llu: %s)", (unsigned long long)r->camera_lost_frame,
-                   r->camera_lost_reason);
+               r->resync_ms, (unsigned long long)r->stats.source_resyncs,
+               r->stats.source_resyncs == 1 ? "" : "s",
+               (double)r->stats.source_absent_ns / 1e9);
+        if (r->stats.source_lost_reason[0])
+            printf(" (last lost at frame %llu: %s)", (unsigned long long)r->stats.source_lost_frame,
+                   r->stats.source_lost_reason);
         printf("\n");
     } else {
         printf(ROW "stop (the default)\n", "camera loss:");
     }
-    if (o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS && r->display_lost)
+    if (o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS && r->stats.display_lost)
         printf(ROW "headless: display lost at frame %llu, headless from frame %llu (%s)\n",
-               "display loss:", (unsigned long long)r->display_lost_frame,
-               (unsigned long long)r->headless_from, r->display_lost_reason);
+               "display loss:", (unsigned long long)r->stats.display_lost_frame,
+               (unsigned long long)r->stats.display_headless_from, r->stats.display_lost_reason);
     else if (o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS)
         printf(ROW "headless (the display was not lost)\n", "display loss:");
     else
@@ -109,28 +110,28 @@ static void json_recovery(json_writer *w, const options *o, const results *r)
     bool resync = o->on_camera_loss == BATON_SOURCE_LOST_RESYNC;
     json_kv_string(w, "on_camera_loss", resync ? "resync" : "stop");
     json_kv_uint(w, "resync_ms", resync ? r->resync_ms : 0);
-    json_kv_uint(w, "resyncs", r->resyncs);
-    json_kv_double(w, "camera_absent_ms", (double)r->camera_absent_ns / 1e6);
+    json_kv_uint(w, "resyncs", r->stats.source_resyncs);
+    json_kv_double(w, "camera_absent_ms", (double)r->stats.source_absent_ns / 1e6);
     json_key(w, "camera_lost_frame");
-    if (r->camera_lost_reason[0])
-        json_uint(w, r->camera_lost_frame);
+    if (r->stats.source_lost_reason[0])
+        json_uint(w, r->stats.source_lost_frame);
     else
         json_null(w);
-    json_kv_string(w, "camera_lost_reason", r->camera_lost_reason);
+    json_kv_string(w, "camera_lost_reason", r->stats.source_lost_reason);
     json_kv_string(w, "on_display_loss",
                    o->on_display_loss == BATON_DISPLAY_LOST_HEADLESS ? "headless" : "stop");
-    json_kv_bool(w, "display_lost", r->display_lost);
+    json_kv_bool(w, "display_lost", r->stats.display_lost);
     json_key(w, "display_lost_frame");
-    if (r->display_lost)
-        json_uint(w, r->display_lost_frame);
+    if (r->stats.display_lost)
+        json_uint(w, r->stats.display_lost_frame);
     else
         json_null(w);
     json_key(w, "headless_from");
-    if (r->display_lost)
-        json_uint(w, r->headless_from);
+    if (r->stats.display_lost)
+        json_uint(w, r->stats.display_headless_from);
     else
         json_null(w);
-    json_kv_string(w, "display_lost_reason", r->display_lost_reason);
+    json_kv_string(w, "display_lost_reason", r->stats.display_lost_reason);
     json_end_object(w);
 }
 
@@ -138,56 +139,60 @@ void run_print_table(const options *o, const settings *s, const results *r)
 {
     char text[BATON_ERROR_MESSAGE_MAX + 512];
     printf("baton-run %s: %s -> %s\n", BATON_VERSION, o->source, o->sink);
-    printf(ROW "%llu of %llu", "frames:", (unsigned long long)r->frames_done,
+    printf(ROW "%llu of %llu", "frames:", (unsigned long long)r->stats.frames_done,
            (unsigned long long)o->frames);
     if (r->stopped_by)
         printf(" (stopped by %s)", r->stopped_by);
     printf("\n");
     printf(ROW "%llu from the source = %llu shown + %llu dropped by the policy + %llu lost",
-           "accounted:", (unsigned long long)(r->frames_delivered + r->dropped),
-           (unsigned long long)r->frames_done, (unsigned long long)r->dropped,
-           (unsigned long long)r->frames_lost);
-    if (r->frames_lost)
-        printf(" (to: %s)", r->lost_to);
+           "accounted:", (unsigned long long)(r->stats.frames_delivered + r->stats.dropped),
+           (unsigned long long)r->stats.frames_done, (unsigned long long)r->stats.dropped,
+           (unsigned long long)r->stats.frames_lost);
+    if (r->stats.frames_lost)
+        printf(" (to: %s)", r->stats.error);
     printf("\n");
     printf(ROW "%.1f (%.3f s)\n", "frames per second:", r->fps, r->seconds);
     print_latency("capture -> done:", &r->capture_done,
                   "(capture: the camera's timestamp, a paced source's due time, else source "
                   "ready)", NULL);
     print_latency("capture -> GPU done:", &r->capture_gpu, "(calibrated GPU timestamps)",
-                  r->gpu_times ? "none (no frame finished)"
-                               : "not measured: this device has no calibrated timestamps "
-                                 "(VK_EXT_calibrated_timestamps)");
+                  r->stats.gpu_times ? "none (no frame finished)"
+                                     : "not measured: this device has no calibrated timestamps "
+                                       "(VK_EXT_calibrated_timestamps)");
     print_latency("capture -> screen:", &r->capture_screen, "(the vblank of its flip or present)",
                   "not measured: the sink reports no on-screen times");
     if (r->latency_samples)
         printf(ROW "p50 %.3f ms, p99 %.3f ms, max %.3f ms (source ready -> done%s)\n",
                "latency:", r->p50_us / 1e3, r->p99_us / 1e3, r->max_us / 1e3,
-               r->latency_samples < r->frames_done ? ", newest frames" : "");
+               r->latency_samples < r->stats.frames_done ? ", newest frames" : "");
     else
         printf(ROW "none (no frame finished)\n", "latency:");
-    printf(ROW "%llu\n", "dropped frames:", (unsigned long long)r->dropped);
+    printf(ROW "%llu\n", "dropped frames:", (unsigned long long)r->stats.dropped);
     printf(ROW "%.1f us (user + sys, whole process)\n", "CPU time per frame:", r->cpu_us_per_frame);
     printf(ROW "%s%s\n", "sync:", baton_sync_mode_name(r->sync),
            s->sync == BATON_SYNC_AUTO ? " (auto)" : "");
     printf(ROW "compute -> Vulkan %s, Vulkan -> compute %s%s\n", "hand-offs:",
-           baton_handoff_mode_name(r->to_vulkan), baton_handoff_mode_name(r->to_compute),
+           baton_handoff_mode_name(r->stats.handoff_to_vulkan),
+           baton_handoff_mode_name(r->stats.handoff_to_compute),
            o->to_vulkan == BATON_HANDOFF_AUTO && o->to_compute == BATON_HANDOFF_AUTO
                ? " (auto)" : "");
     printf(ROW "%s\n", "compute:", r->compute_text);
-    printf(ROW "%s\n", "source frames:", r->source_io);
+    printf(ROW "%s\n", "source frames:", r->stats.source_io);
     printf(ROW "%s\n", "device:", r->device);
     printf(ROW "%u\n", "slots:", s->slots);
-    printf(ROW "%ux%u %s%s\n", "size/format:", r->width, r->height, baton_format_name(r->format),
-           r->width != s->width || r->height != s->height || r->format != s->format
-               ? " (as the source delivers it)" : "");
+    printf(ROW "%ux%u %s%s\n", "size/format:", r->stats.width, r->stats.height,
+           baton_format_name(r->stats.format),
+           r->stats.width != s->width || r->stats.height != s->height ||
+                   r->stats.format != s->format
+               ? " (as the source delivers it)"
+               : "");
     printf(ROW "%s\n", "policy:",
            o->policy == BATON_POLICY_NEWEST ? "newest" : "backpressure");
     board_text(s, o, text, sizeof text);
     printf(ROW "%s\n", "board:", text);
     if (o->dump_dir)
-        printf(ROW "%llu PNG%s in %s\n", "dumps:", (unsigned long long)r->dumps_written,
-               r->dumps_written == 1 ? "" : "s", o->dump_dir);
+        printf(ROW "%llu PNG%s in %s\n", "dumps:", (unsigned long long)r->stats.dumps_written,
+               r->stats.dumps_written == 1 ? "" : "s", o->dump_dir);
     if (r->display.description[0])
         printf(ROW "%s\n", "display:", r->display.description);
     const baton_display_report *d = &r->display;
@@ -224,14 +229,14 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_kv_string(&w, "source", o->source);
     json_kv_string(&w, "sink", o->sink);
     json_kv_uint(&w, "frames_requested", o->frames);
-    json_kv_uint(&w, "frames", r->frames_done);
+    json_kv_uint(&w, "frames", r->stats.frames_done);
     json_key(&w, "accounted");
     json_begin_object(&w);
-    json_kv_uint(&w, "from_source", r->frames_delivered + r->dropped);
-    json_kv_uint(&w, "shown", r->frames_done);
-    json_kv_uint(&w, "dropped_by_policy", r->dropped);
-    json_kv_uint(&w, "lost", r->frames_lost);
-    json_kv_string(&w, "lost_to", r->frames_lost ? r->lost_to : "");
+    json_kv_uint(&w, "from_source", r->stats.frames_delivered + r->stats.dropped);
+    json_kv_uint(&w, "shown", r->stats.frames_done);
+    json_kv_uint(&w, "dropped_by_policy", r->stats.dropped);
+    json_kv_uint(&w, "lost", r->stats.frames_lost);
+    json_kv_string(&w, "lost_to", r->stats.frames_lost ? r->stats.error : "");
     json_end_object(&w);
     json_key(&w, "stopped_by");
     if (r->stopped_by)
@@ -250,13 +255,13 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_latency(&w, "capture_to_done_us", &r->capture_done);
     json_latency(&w, "capture_to_gpu_done_us", &r->capture_gpu);
     json_latency(&w, "capture_to_screen_us", &r->capture_screen);
-    json_kv_bool(&w, "gpu_times_measured", r->gpu_times);
-    json_kv_string(&w, "handoff_to_vulkan", baton_handoff_mode_name(r->to_vulkan));
-    json_kv_string(&w, "handoff_to_compute", baton_handoff_mode_name(r->to_compute));
-    json_kv_string(&w, "source_io", r->source_io);
+    json_kv_bool(&w, "gpu_times_measured", r->stats.gpu_times);
+    json_kv_string(&w, "handoff_to_vulkan", baton_handoff_mode_name(r->stats.handoff_to_vulkan));
+    json_kv_string(&w, "handoff_to_compute", baton_handoff_mode_name(r->stats.handoff_to_compute));
+    json_kv_string(&w, "source_io", r->stats.source_io);
     json_kv_uint(&w, "driver_allocations_in_arena", r->driver_allocations);
     json_kv_uint(&w, "driver_allocations_escaped", r->driver_escaped);
-    json_kv_uint(&w, "dropped", r->dropped);
+    json_kv_uint(&w, "dropped", r->stats.dropped);
     json_kv_double(&w, "cpu_us_per_frame", r->cpu_us_per_frame);
     json_kv_string(&w, "sync", baton_sync_mode_name(r->sync));
     json_kv_string(&w, "sync_requested", baton_sync_mode_name(s->sync));
@@ -264,9 +269,9 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     json_kv_string(&w, "compute_detail", r->compute_text);
     json_kv_string(&w, "device", r->device);
     json_kv_uint(&w, "slots", s->slots);
-    json_kv_uint(&w, "width", r->width);
-    json_kv_uint(&w, "height", r->height);
-    json_kv_string(&w, "format", baton_format_name(r->format));
+    json_kv_uint(&w, "width", r->stats.width);
+    json_kv_uint(&w, "height", r->stats.height);
+    json_kv_string(&w, "format", baton_format_name(r->stats.format));
     json_kv_uint(&w, "width_requested", s->width);
     json_kv_uint(&w, "height_requested", s->height);
     json_kv_string(&w, "format_requested", baton_format_name(s->format));
@@ -286,7 +291,7 @@ baton_status run_write_json(const options *o, const settings *s, const results *
     if (o->dump_dir) {
         json_begin_object(&w);
         json_kv_string(&w, "dir", o->dump_dir);
-        json_kv_uint(&w, "written", r->dumps_written);
+        json_kv_uint(&w, "written", r->stats.dumps_written);
         json_key(&w, "frames");
         json_begin_array(&w);
         for (size_t i = 0; i < s->dump_count; i++)

@@ -18,18 +18,11 @@ typedef struct latency {
 } latency;
 
 typedef struct results {
-    uint64_t frames_done, frames_submitted, dropped, dumps_written;
-    uint64_t frames_delivered, frames_lost;
-    char lost_to[BATON_ERROR_MESSAGE_MAX]; /* the error that lost them */
+    baton_pipeline_stats stats;               /* the pipeline's, after the run */
     double seconds, fps, cpu_us_per_frame;
     size_t latency_samples;
     double p50_us, p99_us, max_us;            /* source ready -> done */
     latency capture_done, capture_gpu, capture_screen;
-    bool gpu_times;                           /* the GPU's done times are measured */
-    baton_handoff_mode to_vulkan, to_compute;
-    uint32_t width, height;                   /* what the source delivered */
-    baton_format format;
-    char source_io[160];
     uint64_t driver_allocations, driver_escaped;
     baton_sync_mode sync;
     baton_compute_mode compute;
@@ -44,13 +37,7 @@ typedef struct results {
     baton_display_report display;
     double vblank_p50_ms, vblank_max_ms; /* intervals between consecutive records */
     uint64_t vblank_late;                /* intervals longer than 1.5 refresh periods */
-    /* recovery (--on-camera-loss, --on-display-loss) */
-    uint32_t resync_ms;                  /* the time allowed to reopen the camera */
-    uint64_t resyncs, camera_absent_ns, camera_lost_frame;
-    char camera_lost_reason[BATON_ERROR_MESSAGE_MAX]; /* "" while never lost */
-    bool display_lost;
-    uint64_t display_lost_frame, headless_from;
-    char display_lost_reason[BATON_ERROR_MESSAGE_MAX];
+    uint32_t resync_ms;                  /* --on-camera-loss: the time allowed to reopen */
 } results;
 
 /* The progress line on stderr after seconds: rewritten in place when tty
